@@ -1,0 +1,168 @@
+"""Validation shared by every component: one error type, one message format.
+
+Settings models raise :class:`InvalidConfigError`, a :class:`pulumi.RunError`, so
+that both the Pulumi CLI and the offline engine report the message without a
+Python traceback.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+__all__ = ["ConfigIssue", "InvalidConfigError", "SettingsModel", "format_validation_error"]
+
+
+class ConfigIssue:
+    """One problem in one place of the configuration."""
+
+    __slots__ = ("path", "value", "message")
+
+    def __init__(self, path: str, value: Any, message: str) -> None:
+        self.path = path
+        self.value = value
+        self.message = message
+
+    def __str__(self) -> str:
+        shown = _show_value(self.value)
+        return f"{self.path}: {self.message}" + (f" (got {shown})" if shown else "")
+
+    def __repr__(self) -> str:
+        return f"ConfigIssue({self.path!r}, {self.message!r})"
+
+
+class InvalidConfigError(pulumi.RunError, ValueError):
+    """Configuration or component arguments that cannot be deployed.
+
+    The message lists every problem found, each with the key path, the bad
+    value and how to fix it.
+    """
+
+    def __init__(self, issues: Sequence[ConfigIssue], *, subject: str = "configuration") -> None:
+        self.issues = list(issues)
+        lines = [f"invalid {subject}: {len(self.issues)} problem(s)"]
+        lines += [f"  - {issue}" for issue in self.issues]
+        super().__init__("\n".join(lines))
+
+
+def _show_value(value: Any) -> str:
+    if value is _MISSING:
+        return ""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+_MISSING = object()
+
+
+def _field_names(model: type[BaseModel] | None) -> list[str]:
+    if model is None:
+        return []
+    return list(model.model_fields)
+
+
+def _submodel(model: type[BaseModel] | None, key: str | int) -> type[BaseModel] | None:
+    """The settings model found at ``key`` inside ``model``, if any (for suggestions)."""
+    if model is None or not isinstance(key, str) or key not in model.model_fields:
+        return None
+    annotation = model.model_fields[key].annotation
+    return _first_model_in(annotation)
+
+
+def _first_model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _first_model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def format_validation_error(
+    error: ValidationError, model: type[BaseModel] | None, prefix: str = ""
+) -> list[ConfigIssue]:
+    """Turn a pydantic error into issues that name the key path and the fix.
+
+    Unknown keys get a "did you mean" suggestion drawn from the model's fields.
+    """
+    issues: list[ConfigIssue] = []
+    for err in error.errors(include_url=False):
+        loc: Iterable[str | int] = err.get("loc", ())
+        parts: list[str] = []
+        owner = model
+        parent_owner = model
+        for key in loc:
+            parent_owner = owner
+            parts.append(f"[{key}]" if isinstance(key, int) else str(key))
+            owner = _submodel(owner, key) if not isinstance(key, int) else owner
+        path = _join_path(prefix, parts)
+        kind = err.get("type", "")
+        value = err.get("input", _MISSING)
+        if kind == "extra_forbidden":
+            bad_key = str(parts[-1]) if parts else "?"
+            known = _field_names(parent_owner)
+            close = difflib.get_close_matches(bad_key, known, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(known)}"
+            issues.append(ConfigIssue(path, _MISSING, f"unknown key; {hint}"))
+        elif kind == "missing":
+            issues.append(ConfigIssue(path, _MISSING, "is required; set it"))
+        else:
+            message = err.get("msg", "invalid value")
+            # pydantic prefixes ValueError messages raised by our validators.
+            message = message.removeprefix("Value error, ")
+            issues.append(ConfigIssue(path, value, message))
+    return issues
+
+
+def _join_path(prefix: str, parts: list[str]) -> str:
+    path = prefix
+    for part in parts:
+        if part.startswith("["):
+            path += part
+        else:
+            path = f"{path}.{part}" if path else part
+    return path or "(root)"
+
+
+class SettingsModel(BaseModel):
+    """Base of every settings model: strict keys, immutable, documented fields.
+
+    Constructing one with bad values raises :class:`InvalidConfigError` (not a
+    bare pydantic error), so a mistake in a program that imports our
+    components is reported like a mistake in stack config.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+        validate_default=True,
+    )
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise InvalidConfigError(
+                format_validation_error(error, type(self)),
+                subject=f"{type(self).__name__}",
+            ) from None
+
+    @classmethod
+    def parse(cls, data: Any, prefix: str = "") -> Any:
+        """Validate ``data`` (e.g. a stack config section) with ``prefix`` as its key path."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as error:
+            raise InvalidConfigError(format_validation_error(error, cls, prefix)) from None
+
+
+def require(condition: bool, message: str) -> None:
+    """Raise a ``ValueError`` (reported with the field path by pydantic) unless ``condition``."""
+    if not condition:
+        raise ValueError(message)

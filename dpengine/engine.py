@@ -1,0 +1,479 @@
+"""Run a Pulumi Python program in-process under mocks and record what it registers.
+
+This is the offline engine: no Pulumi CLI, no provider plugins, no cloud
+credentials. It reads ``Pulumi.yaml`` and ``Pulumi.<stack>.yaml`` as the CLI
+would, runs the program's real entry point under
+:func:`pulumi.runtime.set_mocks` with a recording monitor, and returns every
+resource with its type, URN, parent, inputs (wire shape: camelCase), options
+and dependencies, plus the stack outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import runpy
+import sys
+import threading
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import settings as pulumi_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from dpengine import wire
+from dpengine.mocks import PlatformMocks, UnknownInvokeError
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+OFFLINE_SECRET = "offline-secret-value"
+"""What a ``secure:`` config value reads as offline: the ciphertext cannot be decrypted here."""
+
+_run_lock = threading.Lock()
+
+
+class EngineError(Exception):
+    """A stack that cannot be run: missing files, bad YAML, bad config or a failing program.
+
+    ``kind`` is one of ``project``, ``stack``, ``config``, ``program``;
+    ``resources`` holds what was registered before the failure.
+    """
+
+    def __init__(self, message: str, kind: str, resources: list[ResourceRecord] | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.resources = resources or []
+
+
+@dataclass
+class ResourceRecord:
+    """One registered resource, as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str | None
+    inputs: dict[str, Any]
+    """Wire-shape (camelCase) inputs with secrets unwrapped: for policies and tests."""
+    masked_inputs: dict[str, Any]
+    """The same inputs with secret values replaced by ``[secret]``: for display and plans."""
+    outputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str | None
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: list[str]
+    delete_before_replace: bool
+    replace_on_changes: list[str]
+    additional_secret_outputs: list[str]
+    remote: bool
+    id: str | None = None
+
+    @property
+    def is_component(self) -> bool:
+        return not self.custom
+
+
+
+@dataclass
+class StackRun:
+    """Everything one run of a program registered."""
+
+    project: str
+    stack: str
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    masked_outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: list[str] = field(default_factory=list)
+    config: dict[str, str] = field(default_factory=dict)
+    secret_config_keys: list[str] = field(default_factory=list)
+    invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    diagnostics: list[tuple[str, str]] = field(default_factory=list)
+    project_dir: Path | None = None
+    preview: bool = False
+
+    @property
+    def stack_urn(self) -> str:
+        return f"urn:pulumi:{self.stack}::{self.project}::{STACK_TYPE}::{self.project}-{self.stack}"
+
+    def get(self, urn: str) -> ResourceRecord:
+        for record in self.resources:
+            if record.urn == urn:
+                return record
+        raise KeyError(urn)
+
+    def by_type(self, token: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.type == token]
+
+    def one(self, token: str, name: str | None = None) -> ResourceRecord:
+        """The single resource of ``token`` (and ``name``, if given); fails unless exactly one."""
+        found = [r for r in self.by_type(token) if name is None or r.name == name]
+        if len(found) != 1:
+            names = [r.name for r in self.by_type(token)]
+            raise AssertionError(f"expected one {token} named {name!r}, found {len(found)} among {names}")
+        return found[0]
+
+    def children_of(self, urn: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def descendants_of(self, urn: str) -> list[ResourceRecord]:
+        out: list[ResourceRecord] = []
+        frontier = [urn]
+        while frontier:
+            current = frontier.pop()
+            kids = self.children_of(current)
+            out.extend(kids)
+            frontier.extend(k.urn for k in kids)
+        return out
+
+    def type_counts(self, custom_only: bool = True) -> Counter[str]:
+        return Counter(r.type for r in self.resources if r.custom or not custom_only)
+
+
+def _decode_struct(struct: Any, secrets: str) -> dict[str, Any]:
+    decoded = wire.decode(wire.struct_to_python(struct), secrets=secrets)
+    return decoded if isinstance(decoded, dict) else {}
+
+
+def _plain_state(value: Any, secrets: str) -> Any:
+    """Mock state holds SDK objects (resources, secret wrappers): reduce to JSON values."""
+    if isinstance(value, pulumi.Resource):
+        return f"<resource {type(value).__name__}>"
+    if isinstance(value, dict):
+        if value.get(wire.SIG_KEY) == wire.SECRET_SIG:
+            return wire.SECRET_MASK if secrets == "mask" else _plain_state(value.get("value"), secrets)
+        return {str(k): _plain_state(v, secrets) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_state(v, secrets) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """A mock monitor that keeps every registration request, in order."""
+
+    def __init__(self, mocks: PlatformMocks) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self.masked_stack_outputs: dict[str, Any] = {}
+        self.secret_stack_outputs: list[str] = []
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The real engine leaves the root stack out of its children's qualified types.
+        if parent and f"::{STACK_TYPE}::" in parent:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        urn = response.urn
+        registration = self.resources.get(urn)
+        state = registration.state if registration else {}
+        record = ResourceRecord(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            inputs=_decode_struct(request.object, "unwrap"),
+            masked_inputs=_decode_struct(request.object, "mask"),
+            outputs=_plain_state(state, "unwrap"),
+            dependencies=list(request.dependencies),
+            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            provider=request.provider or None,
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
+            ignore_changes=list(request.ignoreChanges),
+            delete_before_replace=bool(request.deleteBeforeReplace),
+            replace_on_changes=list(request.replaceOnChanges),
+            additional_secret_outputs=list(request.additionalSecretOutputs),
+            remote=bool(request.remote),
+            id=response.id or None,
+        )
+        with self._lock:
+            self.records.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
+        if f"::{STACK_TYPE}::" in request.urn:
+            raw = wire.struct_to_python(request.outputs)
+            with self._lock:
+                self.stack_outputs = _decode_struct(request.outputs, "unwrap")
+                self.masked_stack_outputs = _decode_struct(request.outputs, "mask")
+                self.secret_stack_outputs = sorted(k for k, v in raw.items() if wire.contains_secret(v))
+        return super().RegisterResourceOutputs(request)
+
+
+class _DiagnosticsHandler(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[tuple[str, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append((record.levelname.lower(), record.getMessage()))
+
+
+@contextlib.contextmanager
+def _program_environment(project_dir: Path | None) -> Iterator[None]:
+    """sys.path and cwd as the Python language host sets them; project modules forgotten after."""
+    before_modules = set(sys.modules)
+    before_tops = {m.split(".")[0] for m in before_modules}
+    old_cwd = os.getcwd()
+    old_path = list(sys.path)
+    if project_dir is not None:
+        sys.path.insert(0, str(project_dir))
+        os.chdir(project_dir)
+    try:
+        yield
+    finally:
+        os.chdir(old_cwd)
+        sys.path[:] = old_path
+        if project_dir is not None:
+            root = str(project_dir.resolve())
+            for module_name in set(sys.modules) - before_modules:
+                if module_name.split(".")[0] in before_tops:
+                    continue
+                module_file = getattr(sys.modules[module_name], "__file__", None) or ""
+                if module_file and os.path.abspath(module_file).startswith(root + os.sep):
+                    del sys.modules[module_name]
+
+
+def run_function(
+    program: Callable[[], Any],
+    *,
+    project: str = "test",
+    stack: str = "test",
+    config: Mapping[str, Any] | None = None,
+    secret_config_keys: list[str] | None = None,
+    region: str = "us-east-1",
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    preview: bool = False,
+    project_dir: Path | None = None,
+) -> StackRun:
+    """Run ``program`` (a function that declares resources) under recording mocks.
+
+    Exceptions from the program propagate unchanged; the caller decides how to
+    report them. ``config`` keys are fully qualified (``aws:region``).
+    With ``preview=True``, outputs of resources are unknown to the program, as
+    in ``pulumi preview``.
+    """
+    config_values = {k: _config_string(v) for k, v in (config or {}).items()}
+    region = str(config_values.get("aws:region", region))
+    mocks = PlatformMocks(region=region, stack_references=stack_references)
+    monitor = RecordingMonitor(mocks)
+    handler = _DiagnosticsHandler()
+    logger = logging.getLogger(f"dpengine.program.{id(monitor)}")
+    logger.propagate = False
+    logger.addHandler(handler)
+    with _run_lock:
+        pulumi_settings.ROOT.set(None)
+        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
+        # set_mocks makes a root stack of its own; the program's is made by run_in_stack.
+        pulumi_settings.ROOT.set(None)
+        set_all_config(config_values, secret_config_keys or [])
+        pulumi_settings.SETTINGS.rpc_manager.clear()
+        pulumi_settings.SETTINGS.outputs.clear()
+        failure: BaseException | None = None
+        with _program_environment(project_dir):
+            try:
+                _sync_await(run_in_stack(program))
+            except BaseException as error:  # noqa: BLE001 re-raised below with what was recorded
+                failure = error
+        run = StackRun(
+            project=project,
+            stack=stack,
+            resources=list(monitor.records),
+            outputs=monitor.stack_outputs,
+            masked_outputs=monitor.masked_stack_outputs,
+            secret_outputs=monitor.secret_stack_outputs,
+            config=config_values,
+            secret_config_keys=list(secret_config_keys or []),
+            invokes=list(mocks.invokes),
+            diagnostics=handler.messages,
+            project_dir=project_dir,
+            preview=preview,
+        )
+        pulumi_settings.ROOT.set(None)
+    if failure is not None:
+        failure.__dict__.setdefault("recorded_run", run)
+        raise failure
+    return run
+
+
+def _config_string(value: Any) -> str:
+    """Pulumi hands every config value to the program as a string; objects as JSON."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+@dataclass
+class ProjectFile:
+    name: str
+    runtime: str
+    main: Path
+    config_defaults: dict[str, Any]
+
+
+def load_project(project_dir: Path) -> ProjectFile:
+    path = project_dir / "Pulumi.yaml"
+    if not path.is_file():
+        alt = project_dir / "Pulumi.yml"
+        if not alt.is_file():
+            raise EngineError(f"no Pulumi.yaml in {project_dir}: is this a Pulumi project? (use --dir)", "project")
+        path = alt
+    data = _read_yaml(path, "project")
+    if not isinstance(data, dict) or not data.get("name"):
+        raise EngineError(f"{path}: a Pulumi project file needs a 'name'", "project")
+    runtime = data.get("runtime")
+    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
+    if runtime_name != "python":
+        raise EngineError(f"{path}: runtime is {runtime_name!r}; the offline engine runs Python programs only", "project")
+    main = project_dir / str(data.get("main") or ".")
+    if main.is_dir():
+        main = main / "__main__.py"
+    if not main.is_file():
+        raise EngineError(f"{path}: program entry point {main} does not exist", "project")
+    defaults: dict[str, Any] = {}
+    for key, spec in (data.get("config") or {}).items():
+        full = key if ":" in key else f"{data['name']}:{key}"
+        if isinstance(spec, dict) and ("default" in spec or "value" in spec):
+            defaults[full] = spec.get("value", spec.get("default"))
+        elif not isinstance(spec, dict):
+            defaults[full] = spec
+    return ProjectFile(name=str(data["name"]), runtime="python", main=main, config_defaults=defaults)
+
+
+def _read_yaml(path: Path, kind: str) -> Any:
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise EngineError(f"{path}: not valid YAML{where}: {problem}", kind) from None
+    except OSError as error:
+        raise EngineError(f"{path}: cannot read: {error.strerror}", kind) from None
+
+
+def available_stacks(project_dir: Path) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+
+
+def load_stack_config(project_dir: Path, project: ProjectFile, stack: str) -> tuple[dict[str, Any], list[str]]:
+    """Config of ``stack`` as the CLI would pass it: qualified keys, secrets marked."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    if not path.is_file():
+        known = ", ".join(available_stacks(project_dir)) or "none"
+        raise EngineError(f"no stack file {path.name} in {project_dir} (stacks here: {known})", "stack")
+    data = _read_yaml(path, "stack") or {}
+    if not isinstance(data, dict):
+        raise EngineError(f"{path}: expected a mapping with a 'config' key", "stack")
+    raw = data.get("config") or {}
+    if not isinstance(raw, dict):
+        raise EngineError(f"{path}: 'config' must be a mapping of keys to values", "stack")
+    config: dict[str, Any] = dict(project.config_defaults)
+    secrets: list[str] = []
+    for key, value in raw.items():
+        full = str(key) if ":" in str(key) else f"{project.name}:{key}"
+        value, secret = _strip_secure(value)
+        config[full] = value
+        if secret:
+            secrets.append(full)
+    return config, secrets
+
+
+def _strip_secure(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        return OFFLINE_SECRET, True
+    if isinstance(value, dict):
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], secret = _strip_secure(v)
+            found = found or secret
+        return out, found
+    if isinstance(value, list):
+        items = [_strip_secure(v) for v in value]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
+
+
+def run_program(
+    project_dir: str | Path = ".",
+    stack: str = "dev",
+    *,
+    stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    config_overrides: Mapping[str, Any] | None = None,
+    preview: bool = False,
+) -> StackRun:
+    """Run the Pulumi Python project in ``project_dir`` for ``stack`` under mocks.
+
+    Raises :class:`EngineError` with a message for people when the project,
+    the stack file, the config or the program fails.
+    """
+    directory = Path(project_dir).resolve()
+    project = load_project(directory)
+    config, secret_keys = load_stack_config(directory, project, stack)
+    config.update(config_overrides or {})
+    main = project.main
+
+    def program() -> None:
+        runpy.run_path(str(main), run_name="__main__")
+
+    try:
+        return run_function(
+            program,
+            project=project.name,
+            stack=stack,
+            config=config,
+            secret_config_keys=secret_keys,
+            stack_references=stack_references,
+            preview=preview,
+            project_dir=directory,
+        )
+    except pulumi.RunError as error:
+        recorded = getattr(error, "recorded_run", None)
+        kind = "config" if type(error).__name__ == "InvalidConfigError" else "program"
+        raise EngineError(str(error), kind, recorded.resources if recorded else None) from None
+    except UnknownInvokeError as error:
+        recorded = getattr(error, "recorded_run", None)
+        raise EngineError(str(error), "program", recorded.resources if recorded else None) from None
+    except SystemExit as error:
+        recorded = getattr(error, "recorded_run", None)
+        raise EngineError(f"the program exited with status {error.code}", "program",
+                          recorded.resources if recorded else None) from None
+    except Exception as error:  # noqa: BLE001 any program bug becomes a message
+        recorded = getattr(error, "recorded_run", None)
+        raise EngineError(_program_failure(error, directory), "program",
+                          recorded.resources if recorded else None) from None
+
+
+def _program_failure(error: BaseException, project_dir: Path) -> str:
+    """The error and where in the user's own files it came from (not the SDK's frames)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    own = [f for f in frames if str(Path(f.filename).resolve()).startswith(str(project_dir))]
+    where = ""
+    if own:
+        last = own[-1]
+        where = f"\n  at {Path(last.filename).resolve().relative_to(project_dir)}:{last.lineno}: {last.line}"
+    return f"the program failed: {type(error).__name__}: {error}{where}"

@@ -1,0 +1,197 @@
+"""Realistic mock outputs for resources and invokes, so programs read plausible values.
+
+Outputs are derived deterministically from the resource type and name (no
+randomness), so two runs of the same program give the same plan. Domain modules
+in :mod:`dpengine.mockdata` add type-specific outputs through :func:`outputs_for`
+and :func:`invoke`; an invoke nobody registered fails loudly, naming the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import pkgutil
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+PARTITION = "aws"
+
+
+@dataclass
+class MockContext:
+    """What an output or invoke function may know about the resource and stack."""
+
+    token: str
+    name: str
+    inputs: dict[str, Any]
+    region: str
+    account_id: str
+    physical_id: str
+    stack_references: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def arn(self, service: str, resource: str, *, region: bool = True, account: bool = True) -> str:
+        return (
+            f"arn:{PARTITION}:{service}:{self.region if region else ''}:"
+            f"{self.account_id if account else ''}:{resource}"
+        )
+
+    def hex(self, length: int = 8, salt: str = "") -> str:
+        return stable_hex(f"{self.token}/{self.name}/{salt}", length)
+
+
+OutputFn = Callable[[MockContext], dict[str, Any]]
+InvokeFn = Callable[[MockContext, dict[str, Any]], dict[str, Any]]
+
+_OUTPUTS: dict[str, OutputFn] = {}
+_INVOKES: dict[str, InvokeFn] = {}
+# Input property holding the physical name Pulumi would auto-generate.
+_AUTONAME_PROPERTY: dict[str, str] = {}
+
+
+class UnknownInvokeError(Exception):
+    """A program called a data source the mocks do not know."""
+
+
+def stable_hex(seed: str, length: int = 8) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def outputs_for(*tokens: str, autoname: str | None = None) -> Callable[[OutputFn], OutputFn]:
+    """Register ``fn`` as the output maker of resource types ``tokens``."""
+
+    def register(fn: OutputFn) -> OutputFn:
+        for token in tokens:
+            _OUTPUTS[token] = fn
+            if autoname:
+                _AUTONAME_PROPERTY[token] = autoname
+        return fn
+
+    return register
+
+
+def autoname(*tokens: str, prop: str = "name") -> None:
+    """Declare that ``prop`` is the auto-named physical name of ``tokens``."""
+    for token in tokens:
+        _AUTONAME_PROPERTY[token] = prop
+
+
+def invoke(*tokens: str) -> Callable[[InvokeFn], InvokeFn]:
+    """Register ``fn`` as the result maker of invoke ``tokens``."""
+
+    def register(fn: InvokeFn) -> InvokeFn:
+        for token in tokens:
+            _INVOKES[token] = fn
+        return fn
+
+    return register
+
+
+def known_invokes() -> list[str]:
+    _load_domains()
+    return sorted(_INVOKES)
+
+
+_loaded = False
+
+
+def _load_domains() -> None:
+    global _loaded
+    if _loaded:
+        return
+    from dpengine import mockdata
+
+    for module in pkgutil.iter_modules(mockdata.__path__):
+        importlib.import_module(f"dpengine.mockdata.{module.name}")
+    _loaded = True
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def _generic_outputs(ctx: MockContext) -> dict[str, Any]:
+    """An ``arn`` for every AWS resource that has none of its own making."""
+    if not ctx.token.startswith("aws:"):
+        return {}
+    module = ctx.token.split(":")[1].split("/")[0]
+    kind = _kebab(ctx.token.rsplit(":", 1)[-1])
+    return {"arn": ctx.arn(module, f"{kind}/{ctx.physical_id}")}
+
+
+class PlatformMocks(pulumi.runtime.Mocks):
+    """Mocks that answer like AWS and Kubernetes would, deterministically.
+
+    ``stack_references`` maps a stack reference name (``org/project/stack``)
+    to its outputs; an unknown reference is an error that names it.
+    """
+
+    def __init__(
+        self,
+        region: str = "us-east-1",
+        account_id: str = ACCOUNT_ID,
+        stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> None:
+        _load_domains()
+        self.region = region
+        self.account_id = account_id
+        self.stack_references = dict(stack_references or {})
+        self.invokes: list[tuple[str, dict[str, Any]]] = []
+
+    def _context(self, token: str, name: str, inputs: dict[str, Any], physical_id: str) -> MockContext:
+        return MockContext(
+            token=token,
+            name=name,
+            inputs=inputs,
+            region=self.region,
+            account_id=self.account_id,
+            physical_id=physical_id,
+            stack_references=self.stack_references,
+        )
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        token, name, inputs = args.typ, args.name, dict(args.inputs)
+        if token == "pulumi:pulumi:StackReference":
+            return self._stack_reference(name, inputs)
+        name_prop = _AUTONAME_PROPERTY.get(token)
+        physical = inputs.get(name_prop) if name_prop else None
+        if not isinstance(physical, str) or not physical:
+            physical = f"{name}-{stable_hex(token + '/' + name, 7)}"
+        if name_prop and name_prop not in inputs:
+            inputs[name_prop] = physical
+        ctx = self._context(token, name, inputs, physical)
+        state = dict(inputs)
+        state.update(_generic_outputs(ctx))
+        maker = _OUTPUTS.get(token)
+        if maker is not None:
+            state.update(maker(ctx))
+        resource_id = state.pop("__id", None) or (args.resource_id or physical)
+        return resource_id, state
+
+    def _stack_reference(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        ref = str(inputs.get("name") or name)
+        if ref not in self.stack_references:
+            known = ", ".join(sorted(self.stack_references)) or "none"
+            raise UnknownInvokeError(
+                f"StackReference {ref!r} has no mocked outputs (known: {known}); "
+                "pass them with --stack-outputs NAME=FILE.json"
+            )
+        outputs = dict(self.stack_references[ref])
+        return ref, {"name": ref, "outputs": outputs, "secretOutputNames": []}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        token = args.token
+        call_args = dict(args.args)
+        self.invokes.append((token, call_args))
+        fn = _INVOKES.get(token)
+        if fn is None:
+            raise UnknownInvokeError(
+                f"no mock for invoke {token!r}; add one in dpengine/mockdata/ "
+                f"(known: {', '.join(sorted(_INVOKES))})"
+            )
+        ctx = self._context(token, token, call_args, stable_hex(token, 8))
+        return fn(ctx, call_args), []
