@@ -1,0 +1,61 @@
+"""IAM documents shared by components: trust policies and policy JSON builders."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
+
+
+def policy_json(statements: Sequence[Mapping[str, Any]]) -> str:
+    """An IAM policy document with ``statements``, as JSON."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
+
+
+def service_trust_policy(*services: str) -> str:
+    """A role trust policy for AWS service principals (e.g. ``ec2.amazonaws.com``)."""
+    return policy_json(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": sorted(services) if len(services) > 1 else services[0]},
+                "Action": "sts:AssumeRole",
+            }
+        ]
+    )
+
+
+def irsa_trust_policy_document(
+    oidc_provider_arn: str, oidc_issuer_url: str, namespace: str, service_account: str
+) -> str:
+    """The trust policy of an IRSA role: exactly one ``namespace:service_account`` may assume it."""
+    issuer = oidc_issuer_url.removeprefix("https://")
+    return policy_json(
+        [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": oidc_provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                        f"{issuer}:aud": "sts.amazonaws.com",
+                    }
+                },
+            }
+        ]
+    )
+
+
+def irsa_trust_policy(
+    oidc_provider_arn: pulumi.Input[str],
+    oidc_issuer_url: pulumi.Input[str],
+    namespace: str,
+    service_account: str,
+) -> pulumi.Output[str]:
+    """:func:`irsa_trust_policy_document` for values that are Outputs."""
+    return pulumi.Output.all(oidc_provider_arn, oidc_issuer_url).apply(
+        lambda values: irsa_trust_policy_document(values[0], values[1], namespace, service_account)
+    )
