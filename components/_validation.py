@@ -14,13 +14,19 @@ from typing import Any
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-__all__ = ["ConfigIssue", "InvalidConfigError", "SettingsModel", "format_validation_error"]
+__all__ = [
+    "ConfigIssue",
+    "CrossFieldError",
+    "InvalidConfigError",
+    "SettingsModel",
+    "format_validation_error",
+]
 
 
 class ConfigIssue:
     """One problem in one place of the configuration."""
 
-    __slots__ = ("path", "value", "message")
+    __slots__ = ("message", "path", "value")
 
     def __init__(self, path: str, value: Any, message: str) -> None:
         self.path = path
@@ -47,6 +53,15 @@ class InvalidConfigError(pulumi.RunError, ValueError):
         lines = [f"invalid {subject}: {len(self.issues)} problem(s)"]
         lines += [f"  - {issue}" for issue in self.issues]
         super().__init__("\n".join(lines))
+
+
+class CrossFieldError(ValueError):
+    """Raised by a model validator for several problems at once, each with a path
+    relative to the model (``"services[0].lake_access.read"``)."""
+
+    def __init__(self, issues: Sequence[ConfigIssue]) -> None:
+        self.issues = list(issues)
+        super().__init__("; ".join(str(i) for i in self.issues))
 
 
 def _show_value(value: Any) -> str:
@@ -106,11 +121,14 @@ def format_validation_error(
         if kind == "extra_forbidden":
             bad_key = str(parts[-1]) if parts else "?"
             known = _field_names(parent_owner)
-            close = difflib.get_close_matches(bad_key, known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(bad_key, known, n=1, cutoff=0.5)
             hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(known)}"
             issues.append(ConfigIssue(path, _MISSING, f"unknown key; {hint}"))
         elif kind == "missing":
             issues.append(ConfigIssue(path, _MISSING, "is required; set it"))
+        elif isinstance((err.get("ctx") or {}).get("error"), CrossFieldError):
+            for inner in err["ctx"]["error"].issues:
+                issues.append(ConfigIssue(_append_path(path, inner.path), inner.value, inner.message))
         else:
             message = err.get("msg", "invalid value")
             # pydantic prefixes ValueError messages raised by our validators.
@@ -119,14 +137,22 @@ def format_validation_error(
     return issues
 
 
+def _append_path(base: str, relative: str) -> str:
+    if base in ("", "(root)"):
+        return relative
+    if base.endswith(":") or relative.startswith("["):
+        return base + relative
+    return f"{base}.{relative}"
+
+
 def _join_path(prefix: str, parts: list[str]) -> str:
     path = prefix
     for part in parts:
         if part.startswith("["):
             path += part
         else:
-            path = f"{path}.{part}" if path else part
-    return path or "(root)"
+            path = f"{path}.{part}" if path and not path.endswith(":") else f"{path}{part}"
+    return path if path and path != prefix else (prefix or "(root)")
 
 
 class SettingsModel(BaseModel):
@@ -152,6 +178,10 @@ class SettingsModel(BaseModel):
                 format_validation_error(error, type(self)),
                 subject=f"{type(self).__name__}",
             ) from None
+
+    # Tell pydantic this __init__ only wraps errors: nested models are then built by
+    # pydantic-core directly, and one error lists every problem with its full path.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
     def parse(cls, data: Any, prefix: str = "") -> Any:

@@ -16,8 +16,9 @@ _ALLOWED = re.compile(r"^[\w\s+\-=.:/@]*$", re.UNICODE)
 MAX_TAGS = 50
 
 
-def tag_issues(tags: Mapping[str, str], path: str = "tags",
-               required: tuple[str, ...] = REQUIRED_TAG_KEYS) -> list[ConfigIssue]:
+def tag_issues(
+    tags: Mapping[str, str], path: str = "tags", required: tuple[str, ...] = REQUIRED_TAG_KEYS
+) -> list[ConfigIssue]:
     """Every problem with ``tags`` against AWS's limits and the required keys."""
     issues: list[ConfigIssue] = []
     if not isinstance(tags, Mapping):
@@ -38,19 +39,26 @@ def tag_issues(tags: Mapping[str, str], path: str = "tags",
         if key.lower().startswith("aws:"):
             issues.append(ConfigIssue(where, key, "the 'aws:' prefix is reserved by AWS; rename the key"))
         if not _ALLOWED.match(key):
-            issues.append(ConfigIssue(where, key, "tag keys may hold letters, digits, spaces and + - = . _ : / @ only"))
+            issues.append(
+                ConfigIssue(where, key, "tag keys may hold letters, digits, spaces and + - = . _ : / @ only")
+            )
         if not isinstance(value, str):
             issues.append(ConfigIssue(where, value, "tag values must be strings; quote the value"))
             continue
         if len(value) > 256:
             issues.append(ConfigIssue(where, value, "tag values must be at most 256 characters"))
         if not _ALLOWED.match(value):
-            issues.append(ConfigIssue(where, value, "tag values may hold letters, digits, spaces and + - = . _ : / @ only"))
+            issues.append(
+                ConfigIssue(
+                    where, value, "tag values may hold letters, digits, spaces and + - = . _ : / @ only"
+                )
+            )
     return issues
 
 
-def validate_tags(tags: Mapping[str, str], path: str = "tags",
-                  required: tuple[str, ...] = REQUIRED_TAG_KEYS) -> dict[str, str]:
+def validate_tags(
+    tags: Mapping[str, str], path: str = "tags", required: tuple[str, ...] = REQUIRED_TAG_KEYS
+) -> dict[str, str]:
     """Return ``tags`` as a plain dict, or raise :class:`InvalidConfigError`."""
     issues = tag_issues(tags, path, required)
     if issues:

@@ -11,6 +11,7 @@ and dependencies, plus the stack outputs.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import logging
 import os
@@ -86,7 +87,6 @@ class ResourceRecord:
         return not self.custom
 
 
-
 @dataclass
 class StackRun:
     """Everything one run of a program registered."""
@@ -140,6 +140,36 @@ class StackRun:
 
     def type_counts(self, custom_only: bool = True) -> Counter[str]:
         return Counter(r.type for r in self.resources if r.custom or not custom_only)
+
+
+def _dependency_order(records: list[ResourceRecord]) -> list[ResourceRecord]:
+    """Parents and dependencies before dependents, ties by URN.
+
+    Registration order depends on the SDK's thread pool; this order does not,
+    so two runs of one program give the same plan.
+    """
+    by_urn = {r.urn: r for r in records}
+    waiting_on: dict[str, set[str]] = {}
+    dependents: dict[str, list[str]] = {}
+    for record in records:
+        before = {u for u in [record.parent, *record.dependencies] if u and u in by_urn and u != record.urn}
+        waiting_on[record.urn] = before
+        for urn in before:
+            dependents.setdefault(urn, []).append(record.urn)
+    ready = [urn for urn, before in waiting_on.items() if not before]
+    heapq.heapify(ready)
+    ordered: list[ResourceRecord] = []
+    while ready:
+        urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for dependent in dependents.get(urn, []):
+            waiting_on[dependent].discard(urn)
+            if not waiting_on[dependent]:
+                heapq.heappush(ready, dependent)
+    if len(ordered) != len(records):  # a cycle cannot come from the SDK; keep everything anyway
+        seen = {r.urn for r in ordered}
+        ordered += sorted((r for r in records if r.urn not in seen), key=lambda r: r.urn)
+    return ordered
 
 
 def _decode_struct(struct: Any, secrets: str) -> dict[str, Any]:
@@ -284,7 +314,9 @@ def run_function(
     logger.addHandler(handler)
     with _run_lock:
         pulumi_settings.ROOT.set(None)
-        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
+        pulumi_mocks.set_mocks(
+            mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor
+        )
         # set_mocks makes a root stack of its own; the program's is made by run_in_stack.
         pulumi_settings.ROOT.set(None)
         set_all_config(config_values, secret_config_keys or [])
@@ -299,7 +331,7 @@ def run_function(
         run = StackRun(
             project=project,
             stack=stack,
-            resources=list(monitor.records),
+            resources=_dependency_order(monitor.records),
             outputs=monitor.stack_outputs,
             masked_outputs=monitor.masked_stack_outputs,
             secret_outputs=monitor.secret_stack_outputs,
@@ -339,7 +371,9 @@ def load_project(project_dir: Path) -> ProjectFile:
     if not path.is_file():
         alt = project_dir / "Pulumi.yml"
         if not alt.is_file():
-            raise EngineError(f"no Pulumi.yaml in {project_dir}: is this a Pulumi project? (use --dir)", "project")
+            raise EngineError(
+                f"no Pulumi.yaml in {project_dir}: is this a Pulumi project? (use --dir)", "project"
+            )
         path = alt
     data = _read_yaml(path, "project")
     if not isinstance(data, dict) or not data.get("name"):
@@ -347,7 +381,9 @@ def load_project(project_dir: Path) -> ProjectFile:
     runtime = data.get("runtime")
     runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
     if runtime_name != "python":
-        raise EngineError(f"{path}: runtime is {runtime_name!r}; the offline engine runs Python programs only", "project")
+        raise EngineError(
+            f"{path}: runtime is {runtime_name!r}; the offline engine runs Python programs only", "project"
+        )
     main = project_dir / str(data.get("main") or ".")
     if main.is_dir():
         main = main / "__main__.py"
@@ -379,7 +415,9 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def load_stack_config(project_dir: Path, project: ProjectFile, stack: str) -> tuple[dict[str, Any], list[str]]:
+def load_stack_config(
+    project_dir: Path, project: ProjectFile, stack: str
+) -> tuple[dict[str, Any], list[str]]:
     """Config of ``stack`` as the CLI would pass it: qualified keys, secrets marked."""
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
@@ -460,12 +498,16 @@ def run_program(
         raise EngineError(str(error), "program", recorded.resources if recorded else None) from None
     except SystemExit as error:
         recorded = getattr(error, "recorded_run", None)
-        raise EngineError(f"the program exited with status {error.code}", "program",
-                          recorded.resources if recorded else None) from None
+        raise EngineError(
+            f"the program exited with status {error.code}",
+            "program",
+            recorded.resources if recorded else None,
+        ) from None
     except Exception as error:  # noqa: BLE001 any program bug becomes a message
         recorded = getattr(error, "recorded_run", None)
-        raise EngineError(_program_failure(error, directory), "program",
-                          recorded.resources if recorded else None) from None
+        raise EngineError(
+            _program_failure(error, directory), "program", recorded.resources if recorded else None
+        ) from None
 
 
 def _program_failure(error: BaseException, project_dir: Path) -> str:

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _registered_classes(package: str) -> dict[str, tuple[str, str]]:
     """Type token -> (module, class name), from the package's own registration table."""
     spec = importlib.util.find_spec(package)
@@ -37,7 +37,7 @@ def _package_for(token: str) -> str | None:
     return {"aws": "pulumi_aws"}.get(token.split(":", 1)[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def is_taggable(token: str) -> bool:
     """True when resources of ``token`` accept a ``tags`` input."""
     package = _package_for(token)

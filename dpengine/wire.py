@@ -69,11 +69,7 @@ def decode(value: Any, *, secrets: str = "unwrap", unknowns: Any = UNKNOWN_VALUE
             return decode(value["value"], secrets=secrets, unknowns=unknowns)
         if sig in (ASSET_SIG, ARCHIVE_SIG):
             return {k: v for k, v in value.items() if k != SIG_KEY}
-        return {
-            k: decode(v, secrets=secrets, unknowns=unknowns)
-            for k, v in value.items()
-            if v is not None
-        }
+        return {k: decode(v, secrets=secrets, unknowns=unknowns) for k, v in value.items() if v is not None}
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value

@@ -32,7 +32,12 @@ def _caller_identity(ctx: MockContext, args: dict[str, Any]) -> dict[str, Any]:
 
 @invoke("aws:index/getPartition:getPartition")
 def _partition(ctx: MockContext, args: dict[str, Any]) -> dict[str, Any]:
-    return {"id": "aws", "partition": "aws", "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws"}
+    return {
+        "id": "aws",
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+        "reverseDnsPrefix": "com.amazonaws",
+    }
 
 
 @invoke("aws:index/getRegion:getRegion")
@@ -60,12 +65,18 @@ autoname(
 def _role(ctx: MockContext) -> dict[str, Any]:
     name = ctx.inputs["name"]
     path = ctx.inputs.get("path", "/")
-    return {"arn": ctx.arn("iam", f"role{path}{name}", region=False), "uniqueId": f"AROA{ctx.hex(16).upper()}"}
+    return {
+        "arn": ctx.arn("iam", f"role{path}{name}", region=False),
+        "uniqueId": f"AROA{ctx.hex(16).upper()}",
+    }
 
 
 @outputs_for("aws:iam/policy:Policy")
 def _policy(ctx: MockContext) -> dict[str, Any]:
-    return {"arn": ctx.arn("iam", f"policy/{ctx.inputs['name']}", region=False), "policyId": f"ANPA{ctx.hex(16).upper()}"}
+    return {
+        "arn": ctx.arn("iam", f"policy/{ctx.inputs['name']}", region=False),
+        "policyId": f"ANPA{ctx.hex(16).upper()}",
+    }
 
 
 @outputs_for("aws:iam/instanceProfile:InstanceProfile")

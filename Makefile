@@ -1,0 +1,44 @@
+# Usual targets. Each installs what it needs into .venv first (idempotent).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STACK  ?= dev
+
+.PHONY: install install-test preview check test lint fmt typecheck schema bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e '.[cli]'
+
+install-test: $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+
+preview: install                   ## offline preview of a stack (default dev)
+	$(BIN)/dataplatform preview --stack $(STACK)
+
+check: install                     ## offline policy check of a stack
+	$(BIN)/dataplatform check --stack $(STACK)
+
+test: install-test                 ## the whole suite
+	$(BIN)/python -m pytest -n 2
+
+lint: install-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+fmt: install-test
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+typecheck: install-test
+	$(BIN)/mypy
+
+schema: install                    ## regenerate the stack config JSON Schema
+	$(BIN)/dataplatform schema --output schema/stack-config.schema.json
+
+bench: install-test                ## performance figures (see README)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache

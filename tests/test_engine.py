@@ -1,0 +1,207 @@
+"""The offline engine and CLI on small throwaway Pulumi projects."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from dpengine.cli import main
+from dpengine.engine import EngineError, run_program
+from dpengine.plan import load_plan, plan_json
+
+PROGRAM = """
+import json
+import pulumi
+import pulumi_aws as aws
+
+class Store(pulumi.ComponentResource):
+    def __init__(self, name, opts=None):
+        super().__init__("demo:storage:Store", name, None, opts)
+        key = aws.kms.Key(f"{name}-key", enable_key_rotation=True, tags={"Team": "a"},
+                          opts=pulumi.ResourceOptions(parent=self, protect=True, retain_on_delete=True))
+        bucket = aws.s3.Bucket(f"{name}-bucket", tags={"Team": "a"},
+                               opts=pulumi.ResourceOptions(parent=self, ignore_changes=["tags"]))
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption", bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {
+                "sse_algorithm": "aws:kms", "kms_master_key_id": key.arn}}],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[key]))
+        self.bucket_name = bucket.bucket
+        self.register_outputs({"bucket_name": bucket.bucket})
+
+config = pulumi.Config()
+store = Store(config.require("storeName"))
+azs = aws.get_availability_zones_output(state="available")
+pulumi.export("bucket", store.bucket_name)
+pulumi.export("zones", azs.names)
+pulumi.export("token", config.require_secret("apiToken"))
+pulumi.export("region", pulumi.Config("aws").require("region"))
+pulumi.export("size", config.require_object("sizing")["nodes"])
+"""
+
+
+def make_project(root: Path, program: str = PROGRAM, stack_yaml: str | None = None) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text("name: demo\nruntime:\n  name: python\n")
+    (root / "__main__.py").write_text(textwrap.dedent(program))
+    (root / "Pulumi.dev.yaml").write_text(
+        stack_yaml
+        or textwrap.dedent(
+            """\
+            config:
+              aws:region: eu-west-1
+              demo:storeName: lake
+              demo:apiToken:
+                secure: AAABAHeJ0rQ=
+              demo:sizing:
+                nodes: 3
+            """
+        )
+    )
+    return root
+
+
+def test_run_program_records_every_resource_with_its_options(tmp_path: Path) -> None:
+    run = run_program(make_project(tmp_path / "p"), "dev")
+    # Dependency order, ties by URN: the same on every run.
+    assert [r.type for r in run.resources] == [
+        "demo:storage:Store",
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    ]
+    store, key, bucket, encryption = run.resources
+    assert store.urn == "urn:pulumi:dev::demo::demo:storage:Store::lake"
+    assert store.parent == run.stack_urn
+    assert key.urn == "urn:pulumi:dev::demo::demo:storage:Store$aws:kms/key:Key::lake-key"
+    assert {key.parent, bucket.parent, encryption.parent} == {store.urn}
+    assert (key.protect, key.retain_on_delete) == (True, True)
+    assert (bucket.protect, bucket.ignore_changes) == (False, ["tags"])
+    assert key.inputs == {"enableKeyRotation": True, "tags": {"Team": "a"}}
+    rule = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert rule["kmsMasterKeyId"] == key.outputs["arn"]
+    assert rule["kmsMasterKeyId"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+    assert encryption.inputs["bucket"] == bucket.outputs["bucket"]
+    assert set(encryption.dependencies) == {key.urn, bucket.urn}
+    assert run.outputs["zones"] == [f"eu-west-1{s}" for s in "abcdef"]
+    assert run.outputs["region"] == "eu-west-1"
+    assert run.outputs["size"] == 3
+    assert run.secret_outputs == ["token"]
+    assert run.masked_outputs["token"] == "[secret]"
+    assert run.config["demo:sizing"] == '{"nodes": 3}'
+    assert run.secret_config_keys == ["demo:apiToken"]
+
+
+def test_two_runs_give_the_same_plan(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    assert plan_json(run_program(project, "dev")) == plan_json(run_program(project, "dev"))
+
+
+def test_json_plan_round_trips_with_parents_and_inputs(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p")
+    plan_file = tmp_path / "plan.json"
+    assert main(["preview", "--dir", str(project), "--stack", "dev", "--json", str(plan_file)]) == 0
+    plan = load_plan(plan_file)
+    run = run_program(project, "dev")
+    steps = {step["urn"]: step for step in plan["steps"]}
+    assert len(steps) == len(run.resources) + 1
+    assert plan["changeSummary"] == {"create": len(run.resources) + 1}
+    for record in run.resources:
+        state = steps[record.urn]["newState"]
+        assert steps[record.urn]["op"] == "create"
+        assert state["type"] == record.type
+        assert state["parent"] == record.parent
+        assert state["inputs"] == record.masked_inputs
+        assert state["protect"] == record.protect
+        assert state["dependencies"] == record.dependencies
+    stack_state = steps[run.stack_urn]["newState"]
+    assert stack_state["outputs"]["token"] == "[secret]"
+    assert plan["config"]["demo:apiToken"] == "[secret]"
+    assert "offline-secret-value" not in plan_file.read_text()
+
+
+def test_preview_text_shows_tree_counts_outputs_and_summary(tmp_path: Path, capsys) -> None:
+    assert main(["preview", "-C", str(make_project(tmp_path / "p"))]) == 0
+    out = capsys.readouterr().out
+    assert " +  ├─ demo:storage:Store" in out or " +  └─ demo:storage:Store" in out
+    assert "│  ├─ aws:kms/key:Key" in out or "   ├─ aws:kms/key:Key" in out
+    assert "protect retain" in out
+    assert "       1  aws:s3/bucket:Bucket" in out
+    assert 'token : "[secret]"' in out
+    assert "Resources: + 5 to create (3 resources, 1 components, 1 stack; 1 protected)" in out
+
+
+def test_missing_project_file_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(["preview", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no Pulumi.yaml in" in err
+    assert "Traceback" not in err
+
+
+def test_missing_stack_file_lists_the_stacks_there(tmp_path: Path, capsys) -> None:
+    project = make_project(tmp_path / "p")
+    assert main(["preview", "--dir", str(project), "--stack", "prod"]) == 2
+    err = capsys.readouterr().err
+    assert "no stack file Pulumi.prod.yaml" in err
+    assert "(stacks here: dev)" in err
+
+
+def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "p", stack_yaml="config:\n  demo:storeName: [unclosed\n")
+    with pytest.raises(EngineError) as err:
+        run_program(project, "dev")
+    assert err.value.kind == "stack"
+    assert "Pulumi.dev.yaml: not valid YAML at line 3" in str(err.value)
+
+
+def test_program_error_names_the_users_line_without_traceback(tmp_path: Path, capsys) -> None:
+    program = "import pulumi\nvalue = {}\nprint(value['missing'])\n"
+    project = make_project(tmp_path / "p", program=program)
+    assert main(["preview", "--dir", str(project)]) == 1
+    err = capsys.readouterr().err
+    assert "the program failed: KeyError: 'missing'" in err
+    assert "at __main__.py:3: print(value['missing'])" in err
+    assert "Traceback" not in err
+
+
+def test_run_error_is_reported_as_config_error_and_nothing_is_registered(tmp_path: Path) -> None:
+    program = """
+    import pulumi
+    from components import InvalidConfigError, ConfigIssue
+    raise InvalidConfigError([ConfigIssue("demo:storeName", "x", "too short; use 3+ characters")])
+    """
+    with pytest.raises(EngineError) as err:
+        run_program(make_project(tmp_path / "p", program=program), "dev")
+    assert err.value.kind == "config"
+    assert "demo:storeName: too short; use 3+ characters (got 'x')" in str(err.value)
+    assert err.value.resources == []
+
+
+def test_unknown_invoke_fails_loudly_naming_the_token(tmp_path: Path) -> None:
+    program = """
+    import pulumi_aws as aws
+    aws.ec2.get_ami(most_recent=True, owners=["amazon"])
+    """
+    with pytest.raises(EngineError) as err:
+        run_program(make_project(tmp_path / "p", program=program), "dev")
+    assert "no mock for invoke 'aws:ec2/getAmi:getAmi'" in str(err.value)
+
+
+def test_stack_reference_outputs_from_flags(tmp_path: Path, capsys) -> None:
+    program = """
+    import pulumi
+    platform = pulumi.StackReference("acme/dataplatform/prod")
+    pulumi.export("vpc", platform.get_output("vpcId"))
+    """
+    project = make_project(tmp_path / "p", program=program)
+    outputs = tmp_path / "platform.json"
+    outputs.write_text(json.dumps({"vpcId": "vpc-123"}))
+    assert (
+        main(["preview", "--dir", str(project), "--stack-outputs", f"acme/dataplatform/prod={outputs}"]) == 0
+    )
+    assert 'vpc: "vpc-123"' in capsys.readouterr().out
+    assert main(["preview", "--dir", str(project)]) == 1
+    assert "StackReference 'acme/dataplatform/prod' has no mocked outputs" in capsys.readouterr().err
