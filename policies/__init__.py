@@ -1,0 +1,41 @@
+"""The dataplatform CrossGuard policy pack: policies in importable modules, one per domain.
+
+``ALL_POLICIES`` is what ``policies/__main__.py`` hands to ``PolicyPack`` and what the offline
+``dataplatform check`` evaluates. Never import ``policies.__main__``: building a PolicyPack
+starts a gRPC server and blocks.
+"""
+
+from __future__ import annotations
+
+from pulumi_policy import EnforcementLevel, Policy
+
+from policies import baseline, encryption, kubernetes, network, tagging
+from policies._common import EXEMPT_PREFIX, PACK_NAME, PACK_VERSION, REGISTRY, PolicyMeta
+
+ALL_POLICIES: list[Policy] = [
+    *encryption.POLICIES,
+    *tagging.POLICIES,
+    *baseline.POLICIES,
+    *network.POLICIES,
+    *kubernetes.POLICIES,
+]
+"""Every policy of the pack, in report order."""
+
+PACK_ENFORCEMENT_LEVEL = EnforcementLevel.ADVISORY
+"""The pack default; each policy sets its own default level (see ``REGISTRY``)."""
+
+PACK_DESCRIPTION = (
+    "Encryption, tagging and security baseline for AWS, EKS and Kubernetes workloads "
+    "(pulumi-aws v7 split S3 resources included)."
+)
+
+__all__ = [
+    "ALL_POLICIES",
+    "EXEMPT_PREFIX",
+    "PACK_DESCRIPTION",
+    "PACK_ENFORCEMENT_LEVEL",
+    "PACK_NAME",
+    "PACK_VERSION",
+    "REGISTRY",
+    "PolicyMeta",
+]

@@ -1,0 +1,318 @@
+"""Offline `dataplatform check`: programs run under the offline engine, evaluated through
+pulumi-policy's analyzer; text, JSON and SARIF reports; exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from dpengine.check import add_check_arguments, cli_check, evaluate, load_config, render
+from dpengine.engine import StackRun, run_function, run_program
+
+PACK = Path(__file__).resolve().parent.parent / "policies"
+TAGS = {
+    "Environment": "prod",
+    "Project": "dataplatform",
+    "Owner": "platform-team",
+    "CostCenter": "cc-1234",
+    "ManagedBy": "pulumi",
+}
+
+
+def bad_program() -> None:
+    """Unencrypted, untagged, public: each line breaks known policies."""
+    aws.s3.Bucket("raw")
+    aws.ec2.SecurityGroup(
+        "admin",
+        ingress=[
+            aws.ec2.SecurityGroupIngressArgs(
+                protocol="tcp", from_port=22, to_port=22, cidr_blocks=["0.0.0.0/0"]
+            )
+        ],
+        tags=TAGS,
+    )
+    aws.rds.Instance("db", instance_class="db.t3.micro", publicly_accessible=True, tags=TAGS)
+    aws.cloudwatch.LogGroup("logs", retention_in_days=7, tags=TAGS)
+
+
+def good_program() -> None:
+    """The same kinds of resources, compliant."""
+    key = aws.kms.Key("key", enable_key_rotation=True, tags=TAGS)
+    bucket = aws.s3.Bucket("raw", tags=TAGS)
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        "raw-sse",
+        bucket=bucket.bucket,
+        rules=[
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms", kms_master_key_id=key.arn
+                ),
+                bucket_key_enabled=True,
+            )
+        ],
+    )
+    aws.s3.BucketPublicAccessBlock(
+        "raw-pab",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+    )
+    aws.s3.BucketPolicy(
+        "raw-tls",
+        bucket=bucket.id,
+        policy=bucket.arn.apply(
+            lambda arn: json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [arn, f"{arn}/*"],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                }
+            )
+        ),
+    )
+    aws.cloudwatch.LogGroup("logs", retention_in_days=7, kms_key_id=key.arn, tags=TAGS)
+
+
+@pytest.fixture(scope="module")
+def bad_run() -> StackRun:
+    return run_function(bad_program, project="demo", stack="prod")
+
+
+def test_bad_program_fails_with_exactly_the_expected_violations(bad_run: StackRun) -> None:
+    report = evaluate(bad_run, load_config(PACK / "prod.json"))
+    assert sorted((v.policy, v.name, v.enforcement) for v in report.violations) == [
+        ("aws-required-tags", "raw", "mandatory"),
+        ("cloudwatch-log-group-kms", "logs", "mandatory"),
+        ("db-not-publicly-accessible", "db", "mandatory"),
+        ("no-public-admin-ingress", "admin", "mandatory"),
+        ("rds-storage-encrypted", "db", "mandatory"),
+        ("s3-bucket-public-access-block", "raw", "mandatory"),
+        ("s3-bucket-sse-kms", "raw", "mandatory"),
+        ("s3-bucket-tls-only", "raw", "mandatory"),
+    ]
+    assert report.exit_code == 1
+    tags = next(v for v in report.violations if v.policy == "aws-required-tags")
+    assert tags.urn == "urn:pulumi:prod::demo::aws:s3/bucket:Bucket::raw"
+    assert tags.type == "aws:s3/bucket:Bucket"
+    assert tags.severity == "medium"
+    assert tags.message == "'raw': missing tags: CostCenter, Environment, ManagedBy, Owner, Project"
+
+
+def test_dev_config_makes_most_of_them_advisory(bad_run: StackRun) -> None:
+    report = evaluate(bad_run, load_config(PACK / "dev.json"))
+    assert sorted(v.policy for v in report.mandatory) == [
+        "aws-required-tags",
+        "db-not-publicly-accessible",
+        "no-public-admin-ingress",
+        "s3-bucket-public-access-block",
+    ]
+    assert len(report.advisory) == 4
+
+
+def test_good_program_passes() -> None:
+    run = run_function(good_program, project="demo", stack="prod")
+    report = evaluate(run, load_config(PACK / "prod.json"))
+    assert report.violations == []
+    assert report.exit_code == 0
+
+
+def test_preview_run_with_unknown_outputs_passes() -> None:
+    run = run_function(good_program, project="demo", stack="prod", preview=True)
+    assert evaluate(run, load_config(PACK / "prod.json")).violations == []
+
+
+def test_text_report(bad_run: StackRun) -> None:
+    text = render(evaluate(bad_run, load_config(PACK / "prod.json"), config_source="policies/prod.json"))
+    assert text.startswith(
+        "Policy check of demo/prod: 4 resources, 25 policies (config policies/prod.json)\n"
+    )
+    assert "MANDATORY  no-public-admin-ingress  [critical]\n" in text
+    assert "      'admin' ingress[0] opens port(s) 22 to 0.0.0.0/0\n" in text
+    assert "  fix: Restrict the rule's source" in text
+    assert text.endswith("FAILED: 8 mandatory, 0 advisory violation(s), 0 exemption(s)\n")
+
+
+def test_json_report(bad_run: StackRun) -> None:
+    data = json.loads(render(evaluate(bad_run, load_config(PACK / "prod.json")), "json"))
+    assert data["summary"] == {
+        "passed": False,
+        "resources": 4,
+        "policies": 25,
+        "mandatory": 8,
+        "advisory": 0,
+        "exemptions": 0,
+        "skipped": 0,
+    }
+    assert set(data["violations"][0]) == {
+        "policy",
+        "severity",
+        "enforcement",
+        "urn",
+        "type",
+        "name",
+        "message",
+    }
+    assert data["violations"][0]["severity"] == "critical"  # most severe first
+    assert {p["name"] for p in data["policies"]} >= {"s3-bucket-sse-kms", "k8s-hpa-has-pdb"}
+
+
+def test_sarif_report_structure(bad_run: StackRun) -> None:
+    config = load_config(PACK / "prod.json")
+    config["no-public-admin-ingress"] = {"exemptions": [{"name": "admin", "reason": "break-glass bastion"}]}
+    sarif = json.loads(render(evaluate(bad_run, config), "sarif"))
+    assert sarif["version"] == "2.1.0"
+    assert sarif["$schema"].endswith("sarif-2.1.0.json")
+    (run,) = sarif["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert len(rules) == 25
+    rule_ids = [r["id"] for r in rules]
+    for rule in rules:
+        assert rule["shortDescription"]["text"] and rule["help"]["text"]
+        assert rule["properties"]["security-severity"] in {"9.5", "8.0", "5.5", "3.0"}
+    results = run["results"]
+    assert len(results) == 8
+    for result in results:
+        assert rule_ids[result["ruleIndex"]] == result["ruleId"]
+        assert result["level"] in {"error", "note"}
+        (location,) = result["locations"]
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "__main__.py"
+        assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:prod::demo::")
+        assert len(result["partialFingerprints"]["dataplatformPolicy/v1"]) == 32
+    (suppressed,) = [r for r in results if "suppressions" in r]
+    assert suppressed["ruleId"] == "no-public-admin-ingress"
+    assert suppressed["level"] == "note"
+    assert suppressed["suppressions"] == [{"kind": "external", "justification": "break-glass bastion"}]
+
+
+def test_sarif_validates_against_the_schema_subset(bad_run: StackRun) -> None:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = {  # the parts of SARIF 2.1.0 code scanning relies on
+        "type": "object",
+        "required": ["version", "runs"],
+        "properties": {
+            "version": {"const": "2.1.0"},
+            "runs": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["tool", "results"],
+                    "properties": {
+                        "tool": {
+                            "type": "object",
+                            "required": ["driver"],
+                            "properties": {
+                                "driver": {
+                                    "type": "object",
+                                    "required": ["name", "rules"],
+                                    "properties": {"rules": {"type": "array", "items": {"required": ["id"]}}},
+                                }
+                            },
+                        },
+                        "results": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["ruleId", "message", "locations", "level"],
+                                "properties": {
+                                    "level": {"enum": ["none", "note", "warning", "error"]},
+                                    "message": {"required": ["text"]},
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    }
+    jsonschema.validate(json.loads(render(evaluate(bad_run), "sarif")), schema)
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--stack", default="dev")
+    add_check_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_arguments_and_defaults() -> None:
+    args = parse([])
+    assert (args.policy_config, args.format, args.output) == (None, "text", None)
+    with pytest.raises(SystemExit):
+        parse(["--format", "xml"])
+
+
+def test_cli_check_exit_codes_and_output_file(
+    bad_run: StackRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "prod.sarif"
+    code = cli_check(bad_run, parse(["--format", "sarif", "--output", str(out)]))
+    assert code == 1  # policies/prod.json is found by stack name: all mandatory
+    assert json.loads(out.read_text())["runs"][0]["results"]
+    assert "policy check FAILED: 8 mandatory" in capsys.readouterr().err
+
+    advisory = tmp_path / "advisory.json"
+    advisory.write_text(json.dumps({"all": "advisory"}))
+    assert cli_check(bad_run, parse(["--policy-config", str(advisory)])) == 0
+    assert "PASSED: 0 mandatory, 8 advisory" in capsys.readouterr().out
+
+    good = run_function(good_program, project="demo", stack="prod")
+    assert cli_check(good, parse(["--format", "json"])) == 0
+    assert json.loads(capsys.readouterr().out)["summary"]["passed"] is True
+
+
+def test_cli_check_rejects_a_bad_config(bad_run: StackRun, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text("{ nope")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        cli_check(bad_run, parse(["--policy-config", str(broken)]))
+
+
+def test_checks_any_pulumi_python_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    (tmp_path / "Pulumi.staging.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        "tags = {'Environment': 'staging', 'Project': 'p',"
+        " 'Owner': 'o', 'CostCenter': 'c', 'ManagedBy': 'x'}\n"
+        "aws.ec2.LaunchTemplate('nodes', metadata_options={'http_tokens': 'optional'}, tags=tags)\n"
+    )
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "staging.json").write_text(json.dumps({"imdsv2-required": "advisory"}))
+    run = run_program(tmp_path, "staging")
+    assert cli_check(run, parse(["--format", "json"])) == 0  # the project's own policies/staging.json
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
+    assert [(v["policy"], v["enforcement"]) for v in data["violations"]] == [("imdsv2-required", "advisory")]
+    assert data["pack"]["config"].endswith("policies/staging.json")
+
+
+def test_stack_outputs_and_components_do_not_confuse_policies() -> None:
+    class Lake(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("dataplatform:storage:DataLakeBucket", name, None, None)
+            aws.kms.Key(
+                f"{name}-key", enable_key_rotation=True, tags=TAGS, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.register_outputs({})
+
+    def program() -> None:
+        Lake("lake")
+        pulumi.export("answer", 42)
+
+    report = evaluate(run_function(program))
+    assert report.violations == []
+    assert report.resource_count == 2

@@ -1,0 +1,744 @@
+"""EksCluster: pulumi-eks control plane plus native node groups, add-ons, IRSA, keys and logs, under mocks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pytest
+from pulumi.runtime.sync_await import _sync_await
+
+from components._validation import InvalidConfigError
+from components.eks import (
+    EksCluster,
+    EksClusterArgs,
+    EksClusterSettings,
+    NodeGroupSettings,
+    Taint,
+    disable_cluster_creator_admin,
+)
+from dpengine.engine import ResourceRecord
+from dpengine.testing import ComponentRun, assert_tagged, run_component
+
+CLUSTER = "eks:index:Cluster"
+KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ADDON = "aws:eks/addon:Addon"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+ACCOUNT = "123456789012"
+VPC = "vpc-0123456789abcdef0"
+SUBNETS = ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1", "subnet-0123456789abcdef2"]
+DEPLOYER = f"arn:aws:iam::{ACCOUNT}:role/platform-deployer"
+SRE = f"arn:aws:iam::{ACCOUNT}:role/sre/oncall"
+GIVEN_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
+
+# Default config: 3 keys, log group, cluster role (+ managed policy + encryption policy), the
+# pulumi-eks cluster, OIDC provider, 2 groups x (role + 3 policies + template + group),
+# 4 add-ons, EBS CSI IRSA role (+ managed policy + KMS policy), Kubernetes provider.
+DEFAULT_COUNTS = {
+    KEY: 3,
+    LOG_GROUP: 1,
+    ROLE: 1 + 2 + 1,
+    ATTACHMENT: 1 + 2 * 3 + 1,
+    ROLE_POLICY: 1 + 1,
+    CLUSTER: 1,
+    OIDC: 1,
+    TEMPLATE: 2,
+    NODE_GROUP: 2,
+    ADDON: 4,
+    K8S_PROVIDER: 1,
+}
+
+
+def make(tags: dict[str, str], name: str = "eks", **fields: Any) -> ComponentRun[EksCluster]:
+    wiring: dict[str, Any] = {"vpc_id": VPC, "private_subnet_ids": SUBNETS}
+    wiring.update({k: fields.pop(k) for k in list(fields) if k in EksClusterArgs.__dataclass_fields__})
+    stack = fields.pop("stack", "dev")
+    settings = fields.pop("settings", None) or EksClusterSettings(
+        **{"kubernetes_version": "1.32", "admin_principal_arns": [DEPLOYER], **fields}
+    )
+    return run_component(
+        lambda: EksCluster(name, EksClusterArgs(settings=settings, tags=tags, **wiring)), stack=stack
+    )
+
+
+def named(cr: ComponentRun[Any], token: str, name: str) -> ResourceRecord:
+    return cr.one(token, name)
+
+
+def statements(document: str) -> list[dict[str, Any]]:
+    return list(json.loads(document)["Statement"])
+
+
+def is_secret(output: pulumi.Output[Any]) -> bool:
+    return bool(_sync_await(output.is_secret()))
+
+
+@pytest.fixture(scope="module")
+def default_run() -> ComponentRun[EksCluster]:
+    from tests.conftest import TAGS
+
+    return make(dict(TAGS))
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def test_default_resources(default_run: ComponentRun[EksCluster], tags: dict[str, str]) -> None:
+    cr = default_run
+    assert cr.counts() == {**DEFAULT_COUNTS, ACCESS_ENTRY: 1, ACCESS_POLICY: 1}
+    assert cr.record.type == "dataplatform:compute:EksCluster"
+    assert all(r.parent == cr.record.urn for r in cr.children)
+    assert_tagged(cr.children, tags)
+    # pulumi-eks tags everything it makes with the same set.
+    assert cr.one(CLUSTER).inputs["tags"] == tags
+
+
+def test_control_plane_defaults(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    cluster = cr.one(CLUSTER)
+    assert cluster.remote is True
+    inputs = cluster.inputs
+    assert inputs["name"] == "eks-dev"
+    assert inputs["version"] == "1.32"
+    assert inputs["vpcId"] == VPC
+    assert inputs["privateSubnetIds"] == SUBNETS
+    assert "publicSubnetIds" not in inputs and "subnetIds" not in inputs
+    # Private endpoint only.
+    assert inputs["endpointPrivateAccess"] is True
+    assert inputs["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in inputs
+    # Access entries, no aws-auth ConfigMap.
+    assert inputs["authenticationMode"] == "API"
+    assert "accessEntries" not in inputs and "roleMappings" not in inputs
+    # Secrets envelope encryption with the created key.
+    secrets_key = named(cr, KEY, "eks-secrets-key")
+    assert inputs["encryptionConfigKeyArn"] == secrets_key.outputs["arn"]
+    assert inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    assert inputs["deletionProtection"] is True
+    # Everything pulumi-eks would make on its own is made natively instead (one owner each).
+    assert inputs["skipDefaultNodeGroup"] is True
+    assert inputs["createInstanceRole"] is False
+    assert inputs["createOidcProvider"] is False
+    assert inputs["bootstrapSelfManagedAddons"] is False
+    assert inputs["useDefaultVpcCni"] is True
+    assert "vpcCniOptions" not in inputs
+    assert inputs["kubeProxyAddonOptions"]["enabled"] is False
+    assert inputs["corednsAddonOptions"]["enabled"] is False
+    role = named(cr, ROLE, "eks-cluster-role")
+    assert inputs["serviceRole"] == role.urn
+    # Protected, and made after its log group and role policies.
+    assert (cluster.protect, cluster.retain_on_delete) == (True, True)
+    for dependency in ("eks-cluster-logs", "eks-cluster-role-policy", "eks-cluster-encryption"):
+        assert any(d.endswith(f"::{dependency}") for d in cluster.dependencies), dependency
+
+
+def test_cluster_role(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    role = named(cr, ROLE, "eks-cluster-role")
+    trust = statements(role.inputs["assumeRolePolicy"])
+    assert trust == [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        }
+    ]
+    attachment = named(cr, ATTACHMENT, "eks-cluster-role-policy")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"
+    encryption = named(cr, ROLE_POLICY, "eks-cluster-encryption")
+    [statement] = statements(encryption.inputs["policy"])
+    assert statement["Resource"] == named(cr, KEY, "eks-secrets-key").outputs["arn"]
+    assert statement["Action"] == ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"]
+
+
+def test_keys_rotate_and_are_protected(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    keys = {k.name: k for k in cr.of_type(KEY)}
+    assert sorted(keys) == ["eks-ebs-key", "eks-logs-key", "eks-secrets-key"]
+    for key in keys.values():
+        assert key.inputs["enableKeyRotation"] is True
+        assert key.inputs["deletionWindowInDays"] == 30
+        assert (key.protect, key.retain_on_delete) == (True, True)
+        root = statements(key.inputs["policy"])[0]
+        assert root["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
+    ebs = statements(keys["eks-ebs-key"].inputs["policy"])[1]
+    assert ebs["Principal"] == {"AWS": "*"}
+    assert ebs["Condition"] == {
+        "StringEquals": {"kms:CallerAccount": ACCOUNT, "kms:ViaService": "ec2.us-east-1.amazonaws.com"}
+    }
+    assert "kms:CreateGrant" in ebs["Action"]
+
+
+def test_control_plane_log_group(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    group = cr.one(LOG_GROUP)
+    assert group.name == "eks-cluster-logs"
+    assert group.inputs["name"] == "/aws/eks/eks-dev/cluster"
+    assert group.inputs["retentionInDays"] == 90
+    logs_key = named(cr, KEY, "eks-logs-key")
+    assert group.inputs["kmsKeyId"] == logs_key.outputs["arn"]
+    logs = statements(logs_key.inputs["policy"])[1]
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"] == {
+        "ArnEquals": {
+            "kms:EncryptionContext:aws:logs:arn": (
+                f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/eks/eks-dev/cluster"
+            )
+        }
+    }
+    assert cr.value(cr.component.log_group_name) == "/aws/eks/eks-dev/cluster"
+
+
+def test_outputs(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    c = cr.component
+    cluster = cr.one(CLUSTER)
+    issuer = cluster.outputs["oidcProviderUrl"]
+    assert issuer.startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+    assert cr.value(c.cluster_name) == "eks-dev"
+    assert cr.value(c.endpoint).endswith(".gr7.us-east-1.eks.amazonaws.com")
+    assert cr.value(c.endpoint) == cluster.outputs["kubeconfig"]["clusters"][0]["cluster"]["server"]
+    assert cr.value(c.oidc_provider_url) == issuer
+    assert cr.value(c.oidc_issuer) == issuer.removeprefix("https://")
+    oidc = cr.one(OIDC)
+    assert cr.value(c.oidc_provider_arn) == oidc.outputs["arn"]
+    assert cr.value(c.node_security_group_id) == cluster.outputs["nodeSecurityGroupId"]
+    assert cr.value(c.cluster_security_group_id) == cluster.outputs["clusterSecurityGroupId"]
+    roles = {name: cr.value(arn) for name, arn in c.node_role_arns.items()}
+    assert roles == {
+        "system": named(cr, ROLE, "eks-system-node-role").outputs["arn"],
+        "apps": named(cr, ROLE, "eks-apps-node-role").outputs["arn"],
+    }
+    assert cr.value(c.secrets_kms_key_arn) == named(cr, KEY, "eks-secrets-key").outputs["arn"]
+    assert cr.value(c.ebs_kms_key_arn) == named(cr, KEY, "eks-ebs-key").outputs["arn"]
+    # The kubeconfig is a secret, for the exports and for the provider.
+    assert is_secret(c.kubeconfig)
+    assert not is_secret(c.cluster_name) and not is_secret(c.endpoint)
+    kubeconfig = json.loads(cr.value(c.kubeconfig))
+    assert kubeconfig["users"][0]["user"]["exec"]["args"][4:6] == ["--cluster-name", "eks-dev"]
+    provider = cr.one(K8S_PROVIDER)
+    assert provider.masked_inputs["kubeconfig"] == "[secret]"
+    assert isinstance(c.provider, pulumi.ProviderResource)
+
+
+def test_oidc_provider(default_run: ComponentRun[EksCluster], tags: dict[str, str]) -> None:
+    cr = default_run
+    oidc = cr.one(OIDC)
+    assert oidc.inputs["url"] == cr.one(CLUSTER).outputs["oidcProviderUrl"]
+    assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    assert oidc.inputs["tags"] == tags
+
+
+# --------------------------------------------------------------------------- node groups
+
+
+def test_node_groups_and_launch_templates(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    node_sg = cr.one(CLUSTER).outputs["nodeSecurityGroupId"]
+    ebs_key = named(cr, KEY, "eks-ebs-key").outputs["arn"]
+    expected = {
+        "system": (["c5.2xlarge"], {"minSize": 3, "maxSize": 6, "desiredSize": 3}, {"workload": "system"}),
+        "apps": (
+            ["c5.4xlarge"],
+            {"minSize": 6, "maxSize": 50, "desiredSize": 6},
+            {"workload": "application"},
+        ),
+    }
+    for group, (types, scaling, labels) in expected.items():
+        template = named(cr, TEMPLATE, f"eks-{group}-nodes")
+        assert template.inputs["metadataOptions"] == {
+            "httpEndpoint": "enabled",
+            "httpTokens": "required",
+            "httpPutResponseHopLimit": 1,
+            "instanceMetadataTags": "disabled",
+        }
+        assert template.inputs["blockDeviceMappings"] == [
+            {
+                "deviceName": "/dev/xvda",
+                "ebs": {
+                    "volumeSize": 50,
+                    "volumeType": "gp3",
+                    "encrypted": "true",
+                    "kmsKeyId": ebs_key,
+                    "deleteOnTermination": "true",
+                },
+            }
+        ]
+        assert template.inputs["vpcSecurityGroupIds"] == [node_sg]
+        assert "iamInstanceProfile" not in template.inputs and "imageId" not in template.inputs
+        kinds = [spec["resourceType"] for spec in template.inputs["tagSpecifications"]]
+        assert kinds == ["instance", "volume", "network-interface"]
+        assert template.inputs["tagSpecifications"][0]["tags"]["Name"] == f"eks-dev-{group}"
+
+        node_group = named(cr, NODE_GROUP, f"eks-{group}-nodes")
+        inputs = node_group.inputs
+        assert node_group.ignore_changes == ["scalingConfig.desiredSize"]
+        assert inputs["clusterName"] == "eks-dev"
+        assert inputs["version"] == "1.32"
+        assert inputs["subnetIds"] == SUBNETS
+        assert inputs["instanceTypes"] == types
+        assert inputs["capacityType"] == "ON_DEMAND"
+        assert inputs["amiType"] == "AL2023_x86_64_STANDARD"
+        assert inputs["scalingConfig"] == scaling
+        assert inputs["labels"] == labels
+        assert inputs["updateConfig"] == {"maxUnavailablePercentage": 33}
+        assert inputs["launchTemplate"] == {"id": template.id, "version": "1"}
+        assert "diskSize" not in inputs and "remoteAccess" not in inputs
+        assert inputs["nodeRoleArn"] == named(cr, ROLE, f"eks-{group}-node-role").outputs["arn"]
+        assert (node_group.protect, node_group.retain_on_delete) == (False, False)
+
+        attached = sorted(
+            r.inputs["policyArn"] for r in cr.of_type(ATTACHMENT) if r.name.startswith(f"eks-{group}-node-")
+        )
+        assert attached == [
+            "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+            "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
+        ]
+        role = named(cr, ROLE, f"eks-{group}-node-role")
+        assert statements(role.inputs["assumeRolePolicy"]) == [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ]
+
+    system = named(cr, NODE_GROUP, "eks-system-nodes").inputs
+    assert system["taints"] == [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert "taints" not in named(cr, NODE_GROUP, "eks-apps-nodes").inputs
+
+
+def test_node_group_overrides(tags: dict[str, str]) -> None:
+    group = NodeGroupSettings(
+        name="etl",
+        instance_types=["m7g.2xlarge", "m6g.2xlarge"],
+        capacity_type="SPOT",
+        min_size=0,
+        max_size=10,
+        labels={"workload": "etl", "example.com/team": "data"},
+        taints=[
+            Taint(key="example.com/etl", effect="NO_EXECUTE"),
+            Taint(key="batch", value="yes", effect="PREFER_NO_SCHEDULE"),
+        ],
+        disk_size_gib=200,
+        ami_type="AL2023_ARM_64_STANDARD",
+        metadata_hop_limit=2,
+        max_unavailable_percentage=50,
+    )
+    cr = make(tags, node_groups=[group])
+    assert len(cr.of_type(NODE_GROUP)) == 1
+    inputs = named(cr, NODE_GROUP, "eks-etl-nodes").inputs
+    assert inputs["capacityType"] == "SPOT"
+    assert inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert inputs["instanceTypes"] == ["m7g.2xlarge", "m6g.2xlarge"]
+    # desired_size unset: the group starts at min_size.
+    assert inputs["scalingConfig"] == {"minSize": 0, "maxSize": 10, "desiredSize": 0}
+    assert inputs["labels"] == {"workload": "etl", "example.com/team": "data"}
+    assert inputs["taints"] == [
+        {"key": "example.com/etl", "effect": "NO_EXECUTE"},
+        {"key": "batch", "value": "yes", "effect": "PREFER_NO_SCHEDULE"},
+    ]
+    assert inputs["updateConfig"] == {"maxUnavailablePercentage": 50}
+    template = named(cr, TEMPLATE, "eks-etl-nodes").inputs
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 2
+    assert template["metadataOptions"]["httpTokens"] == "required"
+    assert template["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 200
+
+
+def test_spot_group(tags: dict[str, str]) -> None:
+    cr = make(tags, spot_node_group=True)
+    assert sorted(r.name for r in cr.of_type(NODE_GROUP)) == [
+        "eks-apps-nodes",
+        "eks-spot-nodes",
+        "eks-system-nodes",
+    ]
+    spot = named(cr, NODE_GROUP, "eks-spot-nodes")
+    assert spot.inputs["capacityType"] == "SPOT"
+    assert spot.inputs["instanceTypes"] == ["t3.large", "t3a.large"]
+    assert spot.inputs["scalingConfig"] == {"minSize": 0, "maxSize": 20, "desiredSize": 5}
+    assert spot.inputs["labels"] == {"workload": "batch"}
+    assert spot.inputs["taints"] == [{"key": "spot", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert spot.ignore_changes == ["scalingConfig.desiredSize"]
+    assert len(cr.of_type(TEMPLATE)) == 3
+    assert set(cr.component.node_role_arns) == {"system", "apps", "spot"}
+
+
+# --------------------------------------------------------------------------- add-ons
+
+
+def test_addons_and_ordering(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    addons = {r.inputs["addonName"]: r for r in cr.of_type(ADDON)}
+    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]
+    for addon in addons.values():
+        assert addon.inputs["clusterName"] == "eks-dev"
+        assert "addonVersion" not in addon.inputs  # AWS's default for 1.32
+        assert addon.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
+        assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
+    groups = {r.urn for r in cr.of_type(NODE_GROUP)}
+    # Nodes need the CNI and kube-proxy to become Ready; CoreDNS and the CSI controller need nodes.
+    for group in cr.of_type(NODE_GROUP):
+        assert {addons["vpc-cni"].urn, addons["kube-proxy"].urn} <= set(group.dependencies)
+    for name in ("coredns", "aws-ebs-csi-driver"):
+        assert groups <= set(addons[name].dependencies)
+    for name in ("vpc-cni", "kube-proxy"):
+        assert not groups & set(addons[name].dependencies)
+    ebs_role = named(cr, ROLE, "eks-ebs-csi-irsa")
+    assert addons["aws-ebs-csi-driver"].inputs["serviceAccountRoleArn"] == ebs_role.outputs["arn"]
+    assert "serviceAccountRoleArn" not in addons["coredns"].inputs
+    # The workloads' provider waits for nodes, DNS and the admin access entries.
+    provider = cr.one(K8S_PROVIDER)
+    access = cr.one(ACCESS_POLICY).urn
+    assert groups | {addons["coredns"].urn, access} <= set(provider.dependencies)
+
+
+def test_pinned_addon_versions(tags: dict[str, str]) -> None:
+    versions = {
+        "vpc_cni": "v1.19.2-eksbuild.1",
+        "kube_proxy": "v1.32.0-eksbuild.2",
+        "coredns": "v1.11.4-eksbuild.2",
+        "aws_ebs_csi_driver": "v1.38.1-eksbuild.1",
+    }
+    cr = make(tags, addon_versions=versions)
+    got = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in cr.of_type(ADDON)}
+    assert got == {
+        "vpc-cni": "v1.19.2-eksbuild.1",
+        "kube-proxy": "v1.32.0-eksbuild.2",
+        "coredns": "v1.11.4-eksbuild.2",
+        "aws-ebs-csi-driver": "v1.38.1-eksbuild.1",
+    }
+
+
+def test_ebs_csi_role(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    role = named(cr, ROLE, "eks-ebs-csi-irsa")
+    issuer = cr.one(CLUSTER).outputs["oidcIssuer"]
+    [trust] = statements(role.inputs["assumeRolePolicy"])
+    assert trust["Principal"] == {"Federated": cr.one(OIDC).outputs["arn"]}
+    assert trust["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert trust["Condition"] == {
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
+    }
+    managed = named(cr, ATTACHMENT, "eks-ebs-csi-irsa-0")
+    assert managed.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+    kms = statements(named(cr, ROLE_POLICY, "eks-ebs-csi-irsa").inputs["policy"])
+    ebs_key = named(cr, KEY, "eks-ebs-key").outputs["arn"]
+    assert {s["Resource"] for s in kms} == {ebs_key}
+    assert kms[0]["Action"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
+    assert kms[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+
+# --------------------------------------------------------------------------- IRSA helper
+
+
+def test_irsa_role_helper(tags: dict[str, str]) -> None:
+    policy = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket"}]}
+    )
+
+    def program() -> EksCluster:
+        cluster = EksCluster(
+            "eks",
+            EksClusterArgs(
+                settings=EksClusterSettings(kubernetes_version="1.32"),
+                tags=tags,
+                vpc_id=VPC,
+                private_subnet_ids=SUBNETS,
+            ),
+        )
+        cluster.irsa_role("ingest", "pipelines", "ingest-worker", policy_document=policy)
+        return cluster
+
+    cr = run_component(program)
+    role = named(cr, ROLE, "eks-ingest-irsa")
+    assert role.parent == cr.record.urn
+    assert role.inputs["tags"] == tags
+    issuer = cr.one(CLUSTER).outputs["oidcIssuer"]
+    [trust] = statements(role.inputs["assumeRolePolicy"])
+    assert trust["Condition"] == {
+        "StringEquals": {
+            f"{issuer}:sub": "system:serviceaccount:pipelines:ingest-worker",
+            f"{issuer}:aud": "sts.amazonaws.com",
+        }
+    }
+    assert trust["Principal"] == {"Federated": cr.one(OIDC).outputs["arn"]}
+    inline = named(cr, ROLE_POLICY, "eks-ingest-irsa")
+    assert inline.inputs["policy"] == policy
+    assert not [r for r in cr.of_type(ATTACHMENT) if r.name.startswith("eks-ingest-irsa")]
+
+
+def test_irsa_role_rejects_bad_names(tags: dict[str, str]) -> None:
+    def program() -> EksCluster:
+        cluster = EksCluster(
+            "eks",
+            EksClusterArgs(
+                settings=EksClusterSettings(kubernetes_version="1.32"),
+                tags=tags,
+                vpc_id=VPC,
+                private_subnet_ids=SUBNETS,
+            ),
+        )
+        cluster.irsa_role("ingest", "Pipelines_NS", "worker")
+        return cluster
+
+    with pytest.raises(InvalidConfigError) as err:
+        run_component(program)
+    assert "namespace: not a Kubernetes namespace name" in str(err.value)
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def test_admin_access_entries(tags: dict[str, str]) -> None:
+    cr = make(tags, admin_principal_arns=[DEPLOYER, SRE])
+    entries = {r.inputs["principalArn"]: r for r in cr.of_type(ACCESS_ENTRY)}
+    assert sorted(entries) == sorted([DEPLOYER, SRE])
+    for entry in entries.values():
+        assert entry.inputs["type"] == "STANDARD"
+        assert entry.inputs["clusterName"] == "eks-dev"
+        assert "kubernetesGroups" not in entry.inputs
+    associations = {r.inputs["principalArn"]: r for r in cr.of_type(ACCESS_POLICY)}
+    assert sorted(associations) == sorted([DEPLOYER, SRE])
+    for principal, association in associations.items():
+        assert association.inputs["policyArn"] == (
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        )
+        assert association.inputs["accessScope"] == {"type": "cluster"}
+        assert entries[principal].urn in association.dependencies
+    # Access entries never go through pulumi-eks (whose children policies cannot see).
+    assert "accessEntries" not in cr.one(CLUSTER).inputs
+
+
+def test_no_admins_warns(tags: dict[str, str]) -> None:
+    cr = make(tags, admin_principal_arns=[])
+    assert cr.counts() == DEFAULT_COUNTS
+    warnings = [m for level, m in cr.run.diagnostics if level == "warning"]
+    assert any("admin_principal_arns is empty" in m for m in warnings), cr.run.diagnostics
+
+
+def test_public_endpoint_with_cidrs(tags: dict[str, str]) -> None:
+    cr = make(tags, endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24", "198.51.100.7/32"])
+    inputs = cr.one(CLUSTER).inputs
+    assert inputs["endpointPublicAccess"] is True
+    assert inputs["endpointPrivateAccess"] is True
+    assert inputs["publicAccessCidrs"] == ["203.0.113.0/24", "198.51.100.7/32"]
+
+
+def test_secrets_key_passed_in(tags: dict[str, str]) -> None:
+    cr = make(tags, secrets_kms_key_arn=GIVEN_KEY)
+    assert sorted(k.name for k in cr.of_type(KEY)) == ["eks-ebs-key", "eks-logs-key"]
+    assert cr.one(CLUSTER).inputs["encryptionConfigKeyArn"] == GIVEN_KEY
+    [statement] = statements(named(cr, ROLE_POLICY, "eks-cluster-encryption").inputs["policy"])
+    assert statement["Resource"] == GIVEN_KEY
+    assert cr.value(cr.component.secrets_kms_key_arn) == GIVEN_KEY
+
+
+def test_logging_choices(tags: dict[str, str]) -> None:
+    cr = make(
+        tags,
+        log_types=["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        log_retention_days=365,
+    )
+    assert cr.one(CLUSTER).inputs["enabledClusterLogTypes"] == [
+        "api",
+        "audit",
+        "authenticator",
+        "controllerManager",
+        "scheduler",
+    ]
+    assert cr.one(LOG_GROUP).inputs["retentionInDays"] == 365
+
+    off = make(tags, log_types=[])
+    assert "enabledClusterLogTypes" not in off.one(CLUSTER).inputs
+    assert not off.of_type(LOG_GROUP)
+    assert sorted(k.name for k in off.of_type(KEY)) == ["eks-ebs-key", "eks-secrets-key"]
+    assert off.component.log_group_name is None
+
+
+def test_deletion_protection_off(tags: dict[str, str]) -> None:
+    cr = make(tags, deletion_protection=False)
+    cluster = cr.one(CLUSTER)
+    assert cluster.inputs["deletionProtection"] is False
+    assert (cluster.protect, cluster.retain_on_delete) == (False, False)
+    assert all(not k.protect and not k.retain_on_delete for k in cr.of_type(KEY))
+
+
+def test_explicit_cluster_name_and_stack(tags: dict[str, str]) -> None:
+    cr = make(tags, cluster_name="analytics-prod")
+    assert cr.one(CLUSTER).inputs["name"] == "analytics-prod"
+    assert cr.one(LOG_GROUP).inputs["name"] == "/aws/eks/analytics-prod/cluster"
+    assert cr.value(cr.component.cluster_name) == "analytics-prod"
+    derived = make(tags, name="platform", stack="prod")
+    assert derived.one(CLUSTER).inputs["name"] == "platform-prod"
+
+
+def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
+    settings = EksClusterSettings(kubernetes_version="1.32", admin_principal_arns=[DEPLOYER])
+    cr = run_component(
+        lambda: EksCluster(
+            "eks", EksClusterArgs(settings=settings, tags=tags, vpc_id=VPC, private_subnet_ids=SUBNETS)
+        ),
+        preview=True,
+    )
+    assert cr.counts() == {**DEFAULT_COUNTS, ACCESS_ENTRY: 1, ACCESS_POLICY: 1}
+
+
+# --------------------------------------------------------------------------- the creator-admin transform
+
+
+class _Args:
+    def __init__(self, type_: str, props: dict[str, Any]) -> None:
+        self.type_ = type_
+        self.props = props
+        self.opts = pulumi.ResourceOptions()
+        self.custom = True
+        self.name = "eks-cluster-eksCluster"
+
+
+def test_transform_turns_off_cluster_creator_admin() -> None:
+    props: dict[str, Any] = {
+        "name": "eks-dev",
+        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True},
+    }
+    result = disable_cluster_creator_admin(_Args("aws:eks/cluster:Cluster", props))  # type: ignore[arg-type]
+    assert result is not None
+    assert result.props["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    assert result.props["name"] == "eks-dev"
+    assert props["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True  # input untouched
+    for other in ("aws:ec2/securityGroup:SecurityGroup", "eks:index:Cluster", "aws:eks/addon:Addon"):
+        assert disable_cluster_creator_admin(_Args(other, dict(props))) is None  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- bad input
+
+
+def error_of(**fields: Any) -> str:
+    with pytest.raises(InvalidConfigError) as err:
+        EksClusterSettings(**{"kubernetes_version": "1.32", **fields})
+    return str(err.value)
+
+
+def group(**fields: Any) -> dict[str, Any]:
+    return {"name": "apps", "instance_types": ["m6i.xlarge"], **fields}
+
+
+def test_min_greater_than_max() -> None:
+    message = error_of(node_groups=[group(min_size=5, max_size=2)])
+    assert (
+        "node_groups[0].min_size: must not exceed max_size (2); lower min_size or raise max_size" in message
+    )
+    message = error_of(node_groups=[group(min_size=1, max_size=3, desired_size=4)])
+    assert "node_groups[0].desired_size: must be between min_size (1) and max_size (3)" in message
+
+
+def test_unknown_capacity_type() -> None:
+    message = error_of(node_groups=[group(capacity_type="spot")])
+    assert (
+        "node_groups[0].capacity_type: unknown capacity type; did you mean 'SPOT'? use ON_DEMAND or SPOT"
+        in message
+    )
+    message = error_of(node_groups=[group(capacity_type="RESERVED")])
+    assert "node_groups[0].capacity_type: unknown capacity type; use ON_DEMAND or SPOT" in message
+
+
+def test_misspelled_taint_effect() -> None:
+    message = error_of(node_groups=[group(taints=[{"key": "spot", "value": "true", "effect": "NoSchedule"}])])
+    assert "node_groups[0].taints[0].effect: unknown taint effect; did you mean 'NO_SCHEDULE'?" in message
+    message = error_of(node_groups=[group(taints=[{"key": "spot", "effect": "NO_SCHEDUAL"}])])
+    assert (
+        "node_groups[0].taints[0].effect: unknown taint effect; use one of NO_SCHEDULE, NO_EXECUTE, "
+        "PREFER_NO_SCHEDULE (the EKS API spelling)"
+    ) in message
+    message = error_of(node_groups=[group(taints=[{"key": "bad key!", "effect": "NO_SCHEDULE"}])])
+    assert "node_groups[0].taints[0].key: not a Kubernetes taint key" in message
+
+
+def test_public_endpoint_needs_cidrs() -> None:
+    message = error_of(endpoint_public_access=True)
+    assert "public_access_cidrs: is required when endpoint_public_access is true" in message
+    message = error_of(endpoint_public_access=True, public_access_cidrs=["0.0.0.0/0"])
+    assert "public_access_cidrs[0]: opens the API endpoint to the whole internet" in message
+    message = error_of(endpoint_public_access=True, public_access_cidrs=["10.0.0.1/8"])
+    assert "public_access_cidrs[0]: not an IPv4 CIDR" in message
+    message = error_of(public_access_cidrs=["203.0.113.0/24"])
+    assert "public_access_cidrs: only applies to a public endpoint" in message
+
+
+def test_kubernetes_version_is_pinned() -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        EksClusterSettings()  # type: ignore[call-arg]
+    assert "kubernetes_version: is required; set it" in str(err.value)
+    assert "pin a Kubernetes minor version such as '1.32'" in error_of(kubernetes_version="latest")
+    assert "pin a Kubernetes minor version" in error_of(kubernetes_version="1.32.1")
+    assert "is past EKS standard support; use 1.30 or later" in error_of(kubernetes_version="1.27")
+    assert "YAML reads an unquoted 1.30 as the number 1.3" in error_of(kubernetes_version=1.3)
+
+
+def test_other_setting_errors() -> None:
+    assert "log_retention_days: CloudWatch does not accept this retention; use e.g. 7" in error_of(
+        log_retention_days=10
+    )
+    assert "log_types[0]: Input should be" in error_of(log_types=["apiserver"])
+    assert "is an STS session ARN; use the IAM role ARN" in error_of(
+        admin_principal_arns=[f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/session"]
+    )
+    assert "node_groups[1].name: group names must be unique" in error_of(node_groups=[group(), group()])
+    assert "spot_node_group: node_groups already has a group named 'spot'" in error_of(
+        spot_node_group=True, node_groups=[group(name="spot")]
+    )
+    assert "node_groups[0].instance_types[0]: not an EC2 instance type" in error_of(
+        node_groups=[group(instance_types=["xlarge"])]
+    )
+    assert "node_groups: the cluster needs at least one node group" in error_of(node_groups=[])
+    assert "node_groups[0].instance_type: unknown key; did you mean 'instance_types'?" in error_of(
+        node_groups=[{"name": "apps", "instance_type": "m6i.xlarge", "instance_types": ["m6i.xlarge"]}]
+    )
+    assert "addon_versions.coredns: write an EKS add-on version like" in error_of(
+        addon_versions={"coredns": "latest"}
+    )
+
+
+def test_stack_config_path() -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        EksClusterSettings.parse(
+            {"kubernetes_version": "1.32", "node_groups": [group(min_size=4, max_size=2)]},
+            prefix="dataplatform:cluster",
+        )
+    assert "dataplatform:cluster.node_groups[0].min_size: must not exceed max_size (2)" in str(err.value)
+
+
+def test_bad_wiring_registers_nothing(tags: dict[str, str]) -> None:
+    settings = EksClusterSettings(kubernetes_version="1.32")
+    with pytest.raises(InvalidConfigError) as err:
+        run_component(
+            lambda: EksCluster(
+                "eks",
+                EksClusterArgs(
+                    settings=settings,
+                    tags={**tags, "Owner": ""},
+                    vpc_id="vpc-1",
+                    private_subnet_ids=["subnet-0123456789abcdef0"],
+                    secrets_kms_key_arn="alias/eks",
+                ),
+            )
+        )
+    message = str(err.value)
+    assert "args.private_subnet_ids: EKS needs subnets in at least two availability zones" in message
+    assert "args.vpc_id: not a VPC id" in message
+    assert "args.secrets_kms_key_arn: not a KMS key ARN" in message
+    assert "args.tags.Owner: required tag must not be empty" in message
+    assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]

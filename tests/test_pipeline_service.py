@@ -1,0 +1,921 @@
+"""PipelineService: a production Kubernetes workload with IRSA, HPA, PDB and NetworkPolicy, under mocks.
+
+Every rendered Kubernetes object is validated against the Kubernetes OpenAPI
+schema of the cluster's version (``kubernetes-validate``, strict: unknown
+fields fail), not by eye.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from decimal import Decimal
+from typing import Any
+
+import kubernetes_validate
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from components._validation import InvalidConfigError
+from components.pipeline_service import (
+    PipelineService,
+    PipelineServiceArgs,
+    PipelineServiceSettings,
+    parse_quantity,
+)
+from dpengine.engine import ResourceRecord
+from dpengine.testing import ComponentRun, assert_tagged, run_component
+
+K8S_VERSION = "1.32"
+"""A current EKS version; kubernetes-validate ships its schema."""
+NAMESPACE = "kubernetes:core/v1:Namespace"
+SA = "kubernetes:core/v1:ServiceAccount"
+SERVICE = "kubernetes:core/v1:Service"
+QUOTA = "kubernetes:core/v1:ResourceQuota"
+LIMITS = "kubernetes:core/v1:LimitRange"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "kubernetes:policy/v1:PodDisruptionBudget"
+NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/ingest:1.4.2"
+DIGEST = "sha256:" + "ab" * 32
+ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/" + ISSUER.removeprefix("https://")
+LAKE_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::lake/raw/*"},
+            {"Effect": "Allow", "Action": ["s3:PutObject"], "Resource": "arn:aws:s3:::lake/clean/*"},
+        ],
+    }
+)
+RECOMMENDED = {
+    "app.kubernetes.io/name": "ingest-api",
+    "app.kubernetes.io/instance": "ingest-api",
+    "app.kubernetes.io/component": "pipeline",
+    "app.kubernetes.io/part-of": "dataplatform",
+    "app.kubernetes.io/managed-by": "pulumi",
+}
+SELECTOR = {"app.kubernetes.io/name": "ingest-api", "app.kubernetes.io/instance": "ingest-api"}
+
+FULL: dict[str, Any] = {
+    "name": "ingest-api",
+    "image": f"{IMAGE}@{DIGEST}",
+    "namespace": "ingest",
+    "component": "ingest-api",
+    "labels": {"team": "data-eng"},
+    "command": ["/app/ingest"],
+    "args": ["--serve"],
+    "port": 8080,
+    "service_port": 80,
+    "env": {"LOG_LEVEL": "info", "LAKE_BUCKET": "lake"},
+    "secret_env": {"DB_PASSWORD": {"secret": "ingest-db", "key": "password"}},
+    "env_from_secrets": ["ingest-env"],
+    "resources": {
+        "requests": {"cpu": "500m", "memory": "1Gi", "ephemeral_storage": "1Gi"},
+        "limits": {"cpu": 2, "memory": "1Gi", "ephemeral_storage": "2Gi"},
+    },
+    "probes": {
+        "liveness": {"type": "tcp", "period_seconds": 20},
+        "readiness": {"type": "http", "path": "/readyz", "port": 8080, "success_threshold": 2},
+        "startup": {"type": "exec", "command": ["/app/healthcheck"], "failure_threshold": 30},
+    },
+    "autoscaling": {
+        "min_replicas": 3,
+        "max_replicas": 20,
+        "cpu_target_utilization": 60,
+        "memory_target_utilization": 80,
+        "pods_metrics": [{"name": "http_requests_per_second", "target_average_value": "1k"}],
+        "external_metrics": [
+            {
+                "name": "sqs_messages_visible",
+                "selector": {"queue": "ingest"},
+                "target_average_value": "30",
+            },
+            {"name": "kafka_lag", "target_value": "10000"},
+        ],
+        "behavior": {
+            "scale_down": {
+                "stabilization_window_seconds": 600,
+                "policies": [
+                    {"type": "Pods", "value": 2, "period_seconds": 120},
+                    {"type": "Percent", "value": 5, "period_seconds": 60},
+                ],
+                "select_policy": "Min",
+            }
+        },
+    },
+    "pdb": {"min_available": 2},
+    "network_policy": {
+        "allow_from": [
+            {"namespace": "ingress-nginx"},
+            {"namespace_labels": {"team": "data-eng"}, "pod_labels": {"app.kubernetes.io/name": "gateway"}},
+            {"pod_labels": {"app.kubernetes.io/name": "batch"}},
+            {"cidr": "10.0.0.0/16", "except_cidrs": ["10.0.5.0/24"]},
+        ],
+        "egress": [
+            {"ports": [443]},
+            {"peers": [{"cidr": "10.0.64.0/20"}], "ports": [5432]},
+        ],
+    },
+    "rolling_update": {"max_surge": 2, "max_unavailable": "10%"},
+    "security": {"run_as_user": 20000, "run_as_group": 20000, "fs_group": 20000, "tmp_size_limit": "512Mi"},
+    "topology_spread": {"zones": "DoNotSchedule", "nodes": "ScheduleAnyway", "max_skew": 2},
+    "node_selector": {"eks.amazonaws.com/capacityType": "SPOT"},
+    "tolerations": [
+        {"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"},
+        {
+            "key": "node.kubernetes.io/not-ready",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "toleration_seconds": 60,
+        },
+    ],
+    "priority_class_name": "pipeline-high",
+    "automount_service_account_token": True,
+    "termination_grace_period_seconds": 60,
+    "pre_stop_command": ["/app/drain"],
+    "image_pull_policy": "Always",
+    "resource_quota": {"hard": {"requests.cpu": "16", "limits.memory": "64Gi", "pods": 40}},
+    "limit_range": {"min": {"cpu": "100m"}, "max": {"memory": "4Gi"}},
+}
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def make(
+    settings: dict[str, Any] | PipelineServiceSettings,
+    tags: dict[str, str],
+    *,
+    policy: str | None = LAKE_POLICY,
+    with_provider: bool = True,
+    **args: Any,
+) -> ComponentRun[PipelineService]:
+    def factory() -> PipelineService:
+        provider = k8s.Provider("k8s", kubeconfig="{}") if with_provider else None
+        return PipelineService(
+            "ingest",
+            PipelineServiceArgs(
+                settings=settings
+                if isinstance(settings, PipelineServiceSettings)
+                else PipelineServiceSettings(**settings),
+                tags=tags,
+                provider=provider,
+                oidc_provider_arn=OIDC_ARN,
+                oidc_issuer_url=ISSUER,
+                iam_policy_json=policy,
+                kubernetes_version=K8S_VERSION,
+                **args,
+            ),
+        )
+
+    return run_component(factory)
+
+
+def kube_objects(cr: ComponentRun[Any]) -> list[ResourceRecord]:
+    return [r for r in cr.children if r.type.startswith("kubernetes:")]
+
+
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+def assert_valid_manifests(cr: ComponentRun[Any], version: str = K8S_VERSION) -> None:
+    """Every Kubernetes child validates against the cluster version's OpenAPI schema (strict: no
+    unknown fields), with valid names and label values (which the schema does not check)."""
+    objects = kube_objects(cr)
+    assert objects, "no Kubernetes objects rendered"
+    for record in objects:
+        manifest = copy.deepcopy(record.inputs)
+        group_version, kind = record.type.removeprefix("kubernetes:").rsplit(":", 1)
+        group, api = group_version.split("/")
+        manifest.setdefault("apiVersion", api if group == "core" else f"{group}/{api}")
+        manifest.setdefault("kind", kind)
+        assert manifest["kind"] == kind
+        try:
+            kubernetes_validate.validate(manifest, version, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            raise AssertionError(
+                f"{record.type} {record.name}: {error.message} at {list(error.path)}"
+            ) from None
+        metadata = manifest["metadata"]
+        assert _DNS_LABEL.match(metadata["name"]) and len(metadata["name"]) <= 63, metadata["name"]
+        for value in metadata.get("labels", {}).values():
+            assert _LABEL_VALUE.match(value) and len(value) <= 63, (record.name, value)
+
+
+def pod_spec(cr: ComponentRun[Any]) -> dict[str, Any]:
+    return cr.one(DEPLOYMENT).inputs["spec"]["template"]["spec"]
+
+
+def container(cr: ComponentRun[Any]) -> dict[str, Any]:
+    containers = pod_spec(cr)["containers"]
+    assert len(containers) == 1
+    return containers[0]
+
+
+def provider_urn(cr: ComponentRun[Any]) -> str:
+    return next(r.urn for r in cr.run.resources if r.type == "pulumi:providers:kubernetes")
+
+
+def errors_of(settings: dict[str, Any]) -> str:
+    with pytest.raises(InvalidConfigError) as err:
+        PipelineServiceSettings(**settings)
+    return str(err.value)
+
+
+BASE = {"name": "ingest-api", "image": IMAGE}
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def test_defaults_full_object_set(tags):
+    cr = make(BASE, tags)
+    assert cr.counts() == {
+        ROLE: 1,
+        ROLE_POLICY: 1,
+        NAMESPACE: 1,
+        SA: 1,
+        DEPLOYMENT: 1,
+        HPA: 1,
+        PDB: 1,
+        NETPOL: 1,
+    }
+    assert cr.record.type == "dataplatform:workload:PipelineService"
+    assert {r.name for r in cr.children} == {
+        "ingest-role",
+        "ingest-policy",
+        "ingest-namespace",
+        "ingest-service-account",
+        "ingest-deployment",
+        "ingest-hpa",
+        "ingest-pdb",
+        "ingest-network-policy",
+    }
+    assert all(r.parent == cr.record.urn for r in cr.children)
+    assert_valid_manifests(cr)
+    assert_tagged(cr.children, tags)
+    # Explicit names and namespace on every object; the namespace defaults to the service name.
+    assert cr.one(NAMESPACE).inputs["metadata"]["name"] == "ingest-api"
+    for record in kube_objects(cr):
+        if record.type != NAMESPACE:
+            assert record.inputs["metadata"]["name"] == "ingest-api"
+            assert record.inputs["metadata"]["namespace"] == "ingest-api"
+            assert record.id == "ingest-api/ingest-api"
+    component = cr.component
+    assert cr.value(component.namespace) == "ingest-api"
+    assert cr.value(component.service_account_name) == "ingest-api"
+    assert cr.value(component.deployment_name) == "ingest-api"
+    assert cr.value(component.hpa_name) == "ingest-api"
+    assert component.service_name is None
+    assert cr.value(component.role_arn) == cr.one(ROLE).outputs["arn"]
+    assert cr.value(component.role_arn).startswith("arn:aws:iam::123456789012:role/ingest-role-")
+
+
+def test_kubernetes_children_use_the_given_provider_and_aws_children_do_not(tags):
+    cr = make(BASE, tags)
+    urn = provider_urn(cr)
+    for record in kube_objects(cr):
+        assert record.provider is not None and record.provider.startswith(urn + "::"), record.name
+    for record in (cr.one(ROLE), cr.one(ROLE_POLICY)):
+        assert record.provider is None or "pulumi:providers:aws" in record.provider
+
+
+def test_default_worker_has_no_service_and_denies_all_ingress(tags):
+    cr = make(BASE, tags)
+    policy = cr.one(NETPOL).inputs["spec"]
+    assert policy["podSelector"] == {"matchLabels": SELECTOR}
+    assert policy["policyTypes"] == ["Ingress"]
+    assert policy.get("ingress", []) == []
+    assert "egress" not in policy
+    assert "ports" not in container(cr)
+    assert "readinessProbe" not in container(cr)
+
+
+def test_recommended_labels_and_selector(tags):
+    cr = make(BASE, tags)
+    for record in kube_objects(cr):
+        labels = record.inputs["metadata"]["labels"]
+        assert {k: labels[k] for k in RECOMMENDED} == RECOMMENDED, record.name
+    deployment = cr.one(DEPLOYMENT).inputs
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "1.4.2"
+    assert "app.kubernetes.io/version" not in cr.one(NAMESPACE).inputs["metadata"]["labels"]
+    assert deployment["spec"]["selector"] == {"matchLabels": SELECTOR}
+    template_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert SELECTOR.items() <= template_labels.items()
+    assert cr.one(PDB).inputs["spec"]["selector"] == {"matchLabels": SELECTOR}
+
+
+def test_namespace_enforces_restricted_pod_security(tags):
+    labels = make(BASE, tags).one(NAMESPACE).inputs["metadata"]["labels"]
+    assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+    assert labels["pod-security.kubernetes.io/enforce-version"] == "v1.32"
+    assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+    assert labels["pod-security.kubernetes.io/audit"] == "restricted"
+
+
+def test_namespaced_objects_wait_for_the_namespace(tags):
+    cr = make(BASE, tags)
+    namespace = cr.one(NAMESPACE).urn
+    for record in kube_objects(cr):
+        if record.type != NAMESPACE:
+            assert namespace in record.dependencies, record.name
+    deployment = cr.one(DEPLOYMENT)
+    assert cr.one(SA).urn in deployment.dependencies
+    assert cr.one(NETPOL).urn in deployment.dependencies
+
+
+# --------------------------------------------------------------------------- security
+
+
+def test_restricted_security_context(tags):
+    cr = make(BASE, tags)
+    spec = pod_spec(cr)
+    assert spec["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "fsGroup": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert container(cr)["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "runAsGroup": 10001,
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    # A read-only root filesystem still gets a bounded scratch directory.
+    assert spec["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+    assert container(cr)["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+    assert spec["automountServiceAccountToken"] is False
+    assert spec["enableServiceLinks"] is False
+    assert "hostNetwork" not in spec and "hostPID" not in spec
+
+
+def test_uid_zero_is_rejected():
+    message = errors_of({**BASE, "security": {"run_as_user": 0}})
+    assert "security.run_as_user" in message
+    assert "greater than or equal to 1" in message
+
+
+# --------------------------------------------------------------------------- IRSA
+
+
+def test_irsa_role_trusts_exactly_this_service_account(tags):
+    cr = make(BASE, tags)
+    role = cr.one(ROLE)
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    (statement,) = trust["Statement"]
+    issuer = ISSUER.removeprefix("https://")
+    assert statement == {
+        "Effect": "Allow",
+        "Principal": {"Federated": OIDC_ARN},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {
+            "StringEquals": {
+                f"{issuer}:sub": "system:serviceaccount:ingest-api:ingest-api",
+                f"{issuer}:aud": "sts.amazonaws.com",
+            }
+        },
+    }
+    assert role.inputs["tags"] == tags
+    role_policy = cr.one(ROLE_POLICY)
+    assert json.loads(role_policy.inputs["policy"]) == json.loads(LAKE_POLICY)
+    assert role_policy.inputs["role"] == role.id
+
+
+def test_service_account_carries_the_role_annotation(tags):
+    cr = make(BASE, tags)
+    account = cr.one(SA).inputs
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": cr.one(ROLE).outputs["arn"]}
+    assert account["automountServiceAccountToken"] is False
+    assert pod_spec(cr)["serviceAccountName"] == account["metadata"]["name"]
+    assert cr.one(ROLE).urn in cr.one(SA).dependencies
+
+
+def test_no_policy_means_no_role_and_no_annotation(tags):
+    cr = make(BASE, tags, policy=None)
+    assert ROLE not in cr.counts() and ROLE_POLICY not in cr.counts()
+    assert "annotations" not in cr.one(SA).inputs["metadata"]
+    assert cr.component.role_arn is None
+    assert_valid_manifests(cr)
+
+
+def test_trust_policy_follows_a_given_namespace(tags):
+    cr = make({**BASE, "namespace": "pipelines", "create_namespace": False}, tags)
+    trust = json.loads(cr.one(ROLE).inputs["assumeRolePolicy"])
+    conditions = trust["Statement"][0]["Condition"]["StringEquals"]
+    assert "system:serviceaccount:pipelines:ingest-api" in conditions.values()
+
+
+# --------------------------------------------------------------------------- HPA
+
+
+def test_hpa_defaults_and_behavior(tags):
+    cr = make(BASE, tags)
+    spec = cr.one(HPA).inputs["spec"]
+    assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "ingest-api"}
+    assert spec["minReplicas"] == 2
+    assert spec["maxReplicas"] == 10
+    assert spec["metrics"] == [
+        {
+            "type": "Resource",
+            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+        }
+    ]
+    assert spec["behavior"] == {
+        "scaleUp": {
+            "stabilizationWindowSeconds": 0,
+            "selectPolicy": "Max",
+            "policies": [
+                {"type": "Percent", "value": 100, "periodSeconds": 15},
+                {"type": "Pods", "value": 4, "periodSeconds": 15},
+            ],
+        },
+        "scaleDown": {
+            "stabilizationWindowSeconds": 300,
+            "selectPolicy": "Max",
+            "policies": [{"type": "Percent", "value": 10, "periodSeconds": 60}],
+        },
+    }
+
+
+def test_deployment_leaves_replicas_to_the_hpa(tags):
+    cr = make(BASE, tags)
+    assert "replicas" not in cr.one(DEPLOYMENT).inputs["spec"]
+    assert cr.one(DEPLOYMENT).ignore_changes == []
+
+
+def test_fixed_replicas_without_hpa(tags):
+    cr = make({**BASE, "replicas": 3, "autoscaling": {"enabled": False}}, tags)
+    assert HPA not in cr.counts()
+    assert cr.one(DEPLOYMENT).inputs["spec"]["replicas"] == 3
+    assert cr.component.hpa_name is None
+    assert cr.one(PDB).inputs["spec"]["maxUnavailable"] == 1
+    assert_valid_manifests(cr)
+
+
+def test_behavior_override_keeps_the_other_direction(tags):
+    cr = make(
+        {
+            **BASE,
+            "autoscaling": {
+                "behavior": {
+                    "scale_down": {
+                        "stabilization_window_seconds": 900,
+                        "policies": [{"type": "Pods", "value": 1, "period_seconds": 300}],
+                        "select_policy": "Disabled",
+                    }
+                }
+            },
+        },
+        tags,
+    )
+    behavior = cr.one(HPA).inputs["spec"]["behavior"]
+    assert behavior["scaleDown"] == {
+        "stabilizationWindowSeconds": 900,
+        "selectPolicy": "Disabled",
+        "policies": [{"type": "Pods", "value": 1, "periodSeconds": 300}],
+    }
+    assert behavior["scaleUp"]["policies"][1] == {"type": "Pods", "value": 4, "periodSeconds": 15}
+
+
+# --------------------------------------------------------------------------- every option
+
+
+def test_every_option(tags):
+    cr = make(FULL, tags)
+    assert cr.counts() == {
+        ROLE: 1,
+        ROLE_POLICY: 1,
+        NAMESPACE: 1,
+        QUOTA: 1,
+        LIMITS: 1,
+        SA: 1,
+        DEPLOYMENT: 1,
+        SERVICE: 1,
+        HPA: 1,
+        PDB: 1,
+        NETPOL: 1,
+    }
+    assert_valid_manifests(cr)
+    assert_tagged(cr.children, tags)
+    assert cr.value(cr.component.namespace) == "ingest"
+    assert cr.value(cr.component.service_name) == "ingest-api"
+
+    c = container(cr)
+    assert c["image"] == f"{IMAGE}@{DIGEST}"
+    assert c["imagePullPolicy"] == "Always"
+    assert c["command"] == ["/app/ingest"] and c["args"] == ["--serve"]
+    assert c["env"] == [
+        {"name": "LAKE_BUCKET", "value": "lake"},
+        {"name": "LOG_LEVEL", "value": "info"},
+        {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "ingest-db", "key": "password"}}},
+    ]
+    assert c["envFrom"] == [{"secretRef": {"name": "ingest-env"}}]
+    assert c["ports"] == [{"name": "http", "containerPort": 8080, "protocol": "TCP"}]
+    assert c["resources"] == {
+        "requests": {"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "1Gi"},
+        "limits": {"cpu": "2", "memory": "1Gi", "ephemeral-storage": "2Gi"},
+    }
+    assert c["livenessProbe"]["tcpSocket"] == {"port": "http"}
+    assert c["livenessProbe"]["periodSeconds"] == 20
+    assert c["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http", "scheme": "HTTP"}
+    assert c["readinessProbe"]["successThreshold"] == 2
+    assert c["startupProbe"]["exec"] == {"command": ["/app/healthcheck"]}
+    assert c["startupProbe"]["failureThreshold"] == 30
+    assert c["lifecycle"] == {"preStop": {"exec": {"command": ["/app/drain"]}}}
+    assert c["securityContext"]["runAsUser"] == 20000
+
+    spec = pod_spec(cr)
+    assert spec["terminationGracePeriodSeconds"] == 60
+    assert spec["automountServiceAccountToken"] is True
+    assert cr.one(SA).inputs["automountServiceAccountToken"] is True
+    assert spec["priorityClassName"] == "pipeline-high"
+    assert spec["nodeSelector"] == {"eks.amazonaws.com/capacityType": "SPOT"}
+    assert spec["tolerations"] == [
+        {"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"},
+        {
+            "key": "node.kubernetes.io/not-ready",
+            "operator": "Exists",
+            "effect": "NoExecute",
+            "tolerationSeconds": 60,
+        },
+    ]
+    assert [
+        (t["topologyKey"], t["whenUnsatisfiable"], t["maxSkew"]) for t in spec["topologySpreadConstraints"]
+    ] == [
+        ("topology.kubernetes.io/zone", "DoNotSchedule", 2),
+        ("kubernetes.io/hostname", "ScheduleAnyway", 2),
+    ]
+    assert spec["volumes"] == [{"name": "tmp", "emptyDir": {"sizeLimit": "512Mi"}}]
+
+    deployment = cr.one(DEPLOYMENT).inputs
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 2, "maxUnavailable": "10%"},
+    }
+    assert deployment["metadata"]["labels"]["team"] == "data-eng"
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/component"] == "ingest-api"
+    # Digest-pinned image with a tag: the tag is the version label.
+    assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == "1.4.2"
+
+    service = cr.one(SERVICE).inputs["spec"]
+    assert service == {
+        "type": "ClusterIP",
+        "selector": SELECTOR,
+        "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+    }
+    assert cr.one(SERVICE).outputs["spec"]["clusterIP"].startswith("172.20.")
+
+    hpa = cr.one(HPA).inputs["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (3, 20)
+    assert hpa["metrics"] == [
+        {
+            "type": "Resource",
+            "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60}},
+        },
+        {
+            "type": "Resource",
+            "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 80}},
+        },
+        {
+            "type": "Pods",
+            "pods": {
+                "metric": {"name": "http_requests_per_second"},
+                "target": {"type": "AverageValue", "averageValue": "1k"},
+            },
+        },
+        {
+            "type": "External",
+            "external": {
+                "metric": {"name": "sqs_messages_visible", "selector": {"matchLabels": {"queue": "ingest"}}},
+                "target": {"type": "AverageValue", "averageValue": "30"},
+            },
+        },
+        {
+            "type": "External",
+            "external": {"metric": {"name": "kafka_lag"}, "target": {"type": "Value", "value": "10000"}},
+        },
+    ]
+    assert hpa["behavior"]["scaleDown"] == {
+        "stabilizationWindowSeconds": 600,
+        "selectPolicy": "Min",
+        "policies": [
+            {"type": "Pods", "value": 2, "periodSeconds": 120},
+            {"type": "Percent", "value": 5, "periodSeconds": 60},
+        ],
+    }
+    assert hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
+
+    assert cr.one(PDB).inputs["spec"] == {
+        "selector": {"matchLabels": SELECTOR},
+        "minAvailable": 2,
+        "unhealthyPodEvictionPolicy": "AlwaysAllow",
+    }
+    assert cr.one(QUOTA).inputs["spec"] == {
+        "hard": {"requests.cpu": "16", "limits.memory": "64Gi", "pods": "40"}
+    }
+    assert cr.one(QUOTA).inputs["metadata"]["name"] == "ingest-api-quota"
+    assert cr.one(LIMITS).inputs["spec"] == {
+        "limits": [
+            {
+                "type": "Container",
+                "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                "default": {"cpu": "500m", "memory": "256Mi"},
+                "min": {"cpu": "100m"},
+                "max": {"memory": "4Gi"},
+            }
+        ]
+    }
+
+
+def test_network_policy_with_peers_and_egress(tags):
+    cr = make(FULL, tags)
+    spec = cr.one(NETPOL).inputs["spec"]
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == [
+        {
+            "from": [
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+                {
+                    "namespaceSelector": {"matchLabels": {"team": "data-eng"}},
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "gateway"}},
+                },
+                {"podSelector": {"matchLabels": {"app.kubernetes.io/name": "batch"}}},
+                {"ipBlock": {"cidr": "10.0.0.0/16", "except": ["10.0.5.0/24"]}},
+            ],
+            "ports": [{"port": 8080, "protocol": "TCP"}],
+        }
+    ]
+    assert spec["egress"] == [
+        {
+            "to": [
+                {
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }
+            ],
+            "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+        },
+        {"ports": [{"port": 443, "protocol": "TCP"}]},
+        {"to": [{"ipBlock": {"cidr": "10.0.64.0/20"}}], "ports": [{"port": 5432, "protocol": "TCP"}]},
+    ]
+
+
+def test_existing_namespace_is_not_created(tags):
+    cr = make({**BASE, "namespace": "pipelines", "create_namespace": False}, tags)
+    assert NAMESPACE not in cr.counts()
+    for record in kube_objects(cr):
+        assert record.inputs["metadata"]["namespace"] == "pipelines"
+    assert cr.value(cr.component.namespace) == "pipelines"
+    assert_valid_manifests(cr)
+
+
+def test_preStop_sleep_and_grace_period_by_default(tags):
+    cr = make(BASE, tags)
+    assert container(cr)["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert pod_spec(cr)["terminationGracePeriodSeconds"] == 30
+
+
+def test_manifests_also_validate_against_newer_schemas(tags):
+    cr = make(FULL, tags)
+    assert_valid_manifests(cr, "1.33")
+
+
+def test_schema_validation_can_fail(tags):
+    cr = make(BASE, tags)
+    manifest = copy.deepcopy(cr.one(DEPLOYMENT).inputs)
+    manifest["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsUsr"] = 1
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(manifest, K8S_VERSION, strict=True)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@pytest.mark.parametrize(
+    ("settings", "path", "fix"),
+    [
+        ({"autoscaling": {"min_replicas": 5, "max_replicas": 3}}, "autoscaling", "raise max_replicas"),
+        ({"autoscaling": {"cpu_target_utilization": 0}}, "autoscaling.cpu_target_utilization", "1 to 100"),
+        (
+            {"autoscaling": {"memory_target_utilization": 101}},
+            "autoscaling.memory_target_utilization",
+            "1 to 100",
+        ),
+        ({"autoscaling": {"cpu_target_utilization": None}}, "autoscaling", "set cpu_target_utilization"),
+        ({"pdb": {"min_available": 2}}, "pdb.min_available", "set it below 2"),
+        ({"pdb": {"min_available": "100%"}}, "pdb.min_available", "blocks every eviction"),
+        ({"pdb": {"min_available": "90%"}}, "pdb.min_available", "blocks every eviction"),
+        ({"pdb": {"max_unavailable": 0}}, "pdb", "set it to 1 or more"),
+        ({"pdb": {"max_unavailable": "0%"}}, "pdb", "set it to 1 or more"),
+        (
+            {"replicas": 1, "autoscaling": {"enabled": False}, "pdb": {"min_available": 1}},
+            "pdb.min_available",
+            "(replicas)",
+        ),
+        (
+            {"port": 8080, "probes": {"readiness": {"port": 9090}}},
+            "probes.readiness.port",
+            "is not exposed by the container",
+        ),
+        ({"probes": {"liveness": {"type": "http"}}}, "probes.liveness.type", "set port or use an exec probe"),
+        ({"port": 8080}, "probes.readiness", "set e.g. {type: http, path: /readyz}"),
+        (
+            {"resources": {"requests": {"cpu": "500x"}}},
+            "resources.requests.cpu",
+            "'500x' is not a Kubernetes quantity",
+        ),
+        ({"resources": {"limits": {"memory": "1GB"}}}, "resources.limits.memory", "'512Mi', '1Gi'"),
+        (
+            {"resources": {"requests": {"cpu": "2"}, "limits": {"cpu": "1500m"}}},
+            "resources.requests.cpu",
+            "raise limits.cpu to at least '2'",
+        ),
+        (
+            {"resources": {"requests": {"memory": "1Gi"}, "limits": {"memory": "1000Mi"}}},
+            "resources.requests.memory",
+            "the request exceeds the limit",
+        ),
+        ({"image": "ingest:latest"}, "image", "pin a version tag"),
+        ({"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/ingest"}, "image", "has no tag or digest"),
+        ({"image": "registry:5000/ingest"}, "image", "has no tag or digest"),
+        ({"image": "Ingest App:1"}, "image", "is not an image reference"),
+        ({"replicas": 3}, "replicas", "set autoscaling.min_replicas instead"),
+        ({"rolling_update": {"max_surge": 0, "max_unavailable": 0}}, "rolling_update", "set max_surge to 1"),
+        ({"name": "Ingest_API"}, "name", "e.g. 'ingest-api'"),
+        ({"pre_stop_sleep_seconds": 30}, "pre_stop_sleep_seconds", "termination_grace_period_seconds"),
+        ({"resource_quota": {"hard": {"pods": "5"}}}, "resource_quota.hard.pods", "raise the quota"),
+        (
+            {"create_namespace": False, "namespace": "shared", "limit_range": {}},
+            "limit_range",
+            "set create_namespace: true",
+        ),
+        (
+            {"network_policy": {"allow_from": [{"namespace": "gateway"}]}},
+            "network_policy.allow_from",
+            "set port",
+        ),
+        (
+            {"network_policy": {"allow_from": [{"cidr": "10.0.0.0/16", "namespace": "x"}]}},
+            "allow_from[0]",
+            "two peers",
+        ),
+        ({"node_selector": {"spot": "yes please"}}, "node_selector", "label value 'yes please'"),
+        ({"tolerations": [{"operator": "Exists", "value": "x"}]}, "tolerations[0]", "remove value"),
+        (
+            {
+                "autoscaling": {
+                    "external_metrics": [{"name": "q", "target_value": "1", "target_average_value": "2"}]
+                }
+            },
+            "autoscaling.external_metrics[0]",
+            "exactly one",
+        ),
+        (
+            {"autoscaling": {"behavior": {"scale_up": {"stabilization_window_seconds": 0, "policies": []}}}},
+            "autoscaling.behavior.scale_up.policies",
+            "at least 1 item",
+        ),
+        (
+            {"probes": {"startup": {"type": "exec", "command": ["x"], "success_threshold": 2}}},
+            "success_threshold",
+            "must be 1",
+        ),
+        ({"replicass": 2}, "replicass", "did you mean 'replicas'"),
+    ],
+)
+def test_settings_errors_name_the_key_and_the_fix(settings, path, fix):
+    message = errors_of({**BASE, **settings})
+    assert path in message
+    assert fix in message
+
+
+def test_hpa_needs_the_request_its_target_is_relative_to():
+    message = errors_of(
+        {**BASE, "resources": {"requests": {"memory": "512Mi"}, "limits": {"memory": "512Mi"}}}
+    )
+    assert "autoscaling.cpu_target_utilization" in message
+    assert "set resources.requests.cpu" in message
+
+
+def test_several_problems_are_reported_at_once():
+    message = errors_of({**BASE, "replicas": 3, "pdb": {"min_available": 5}, "port": 80})
+    assert "problem(s)" in message
+    for path in ("replicas", "pdb.min_available", "probes.readiness"):
+        assert f"- {path}" in message
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [
+        ({"iam_policy_json": "{not json"}, "args.iam_policy_json"),
+        ({"iam_policy_json": json.dumps({"Version": "2012-10-17"})}, "args.iam_policy_json"),
+        ({"oidc_issuer_url": "oidc.eks.us-east-1.amazonaws.com/id/X"}, "args.oidc_issuer_url"),
+        ({"oidc_provider_arn": "arn:aws:iam::123456789012:role/x"}, "args.oidc_provider_arn"),
+        ({"kubernetes_version": "1.28"}, "args.kubernetes_version"),
+        ({"kubernetes_version": "latest"}, "args.kubernetes_version"),
+        ({"tags": {"Project": "x"}}, "args.tags.Environment"),
+    ],
+)
+def test_argument_errors_raise_before_anything_is_registered(tags, args, path):
+    values: dict[str, Any] = {
+        "settings": PipelineServiceSettings(**BASE),
+        "tags": tags,
+        "oidc_provider_arn": OIDC_ARN,
+        "oidc_issuer_url": ISSUER,
+        "iam_policy_json": LAKE_POLICY,
+        **args,
+    }
+    with pytest.raises(InvalidConfigError) as err:
+        run_component(lambda: PipelineService("ingest", PipelineServiceArgs(**values)))
+    assert path in str(err.value)
+
+
+def test_settings_parse_as_a_stack_config_section():
+    settings = PipelineServiceSettings.parse({**BASE, "resources": {"limits": {"cpu": 2}}}, "services[0]")
+    assert settings.resources.limits.cpu == "2"
+    with pytest.raises(InvalidConfigError) as err:
+        PipelineServiceSettings.parse({**BASE, "autoscaling": {"max_replicas": 0}}, "services[0]")
+    assert "services[0].autoscaling.max_replicas" in str(err.value)
+
+
+def test_image_by_digest_only_has_no_version_label(tags):
+    cr = make({**BASE, "image": f"public.ecr.aws/acme/ingest@{DIGEST}"}, tags)
+    assert "app.kubernetes.io/version" not in cr.one(DEPLOYMENT).inputs["metadata"]["labels"]
+    assert container(cr)["image"] == f"public.ecr.aws/acme/ingest@{DIGEST}"
+
+
+# --------------------------------------------------------------------------- quantities
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("500m", Decimal("0.5")),
+        ("2", Decimal(2)),
+        ("0.5", Decimal("0.5")),
+        ("512Mi", Decimal(512 * 1024**2)),
+        ("1Gi", Decimal(1024**3)),
+        ("1e3", Decimal(1000)),
+        ("1E3", Decimal(1000)),
+        ("500M", Decimal(500 * 10**6)),
+        ("1k", Decimal(1000)),
+        ("1Ki", Decimal(1024)),
+        ("1E", Decimal(10**18)),
+        ("100n", Decimal("0.0000001")),
+    ],
+)
+def test_parse_quantity(text, value):
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["500x", "1GB", "", "m", "1.2.3", " 1Gi", "1 Gi", "Mi"])
+def test_parse_quantity_rejects(text):
+    with pytest.raises(ValueError, match="is not a Kubernetes quantity"):
+        parse_quantity(text)
+
+
+# --------------------------------------------------------------------------- mocks
+
+
+def test_mock_outputs_look_like_the_api_server(tags):
+    cr = make({**BASE, "port": 8080, "probes": {"readiness": {}}}, tags)
+    namespace = cr.one(NAMESPACE)
+    assert namespace.id == "ingest-api"
+    assert namespace.outputs["status"] == {"phase": "Active"}
+    assert "namespace" not in namespace.outputs["metadata"]
+    deployment = cr.one(DEPLOYMENT).outputs
+    assert re.fullmatch(
+        r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", deployment["metadata"]["uid"]
+    )
+    assert deployment["status"]["replicas"] == 1  # no spec.replicas: the API server's default
+    service = cr.one(SERVICE).outputs["spec"]
+    assert service["clusterIPs"] == [service["clusterIP"]]
+    assert cr.one(HPA).outputs["status"]["desiredReplicas"] == 2
+
+
+def test_mocks_auto_name_kubernetes_objects_without_a_name():
+    def factory() -> pulumi.ComponentResource:
+        parent = pulumi.ComponentResource("test:index:Holder", "holder")
+        k8s.core.v1.ConfigMap("settings", data={"a": "1"}, opts=pulumi.ResourceOptions(parent=parent))
+        return parent
+
+    cr = run_component(factory)
+    config_map = cr.one("kubernetes:core/v1:ConfigMap")
+    name = config_map.outputs["metadata"]["name"]
+    assert re.fullmatch(r"settings-[0-9a-f]{8}", name)
+    assert config_map.id == f"default/{name}"
