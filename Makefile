@@ -23,7 +23,7 @@ check: install                     ## offline policy check of a stack
 	$(BIN)/dataplatform check --stack $(STACK)
 
 test: install-test                 ## the whole suite
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 -q
 
 lint: install-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
