@@ -1,0 +1,71 @@
+"""The dataplatform stack: typed config in, the whole platform out. Dev and prod differ only by config."""
+
+import pulumi
+
+from components.datalake import DataLakeBucket, DataLakeBucketArgs
+from components.eks import EksCluster, EksClusterArgs
+from components.network import Network, NetworkArgs
+from components.pipeline_service import PipelineService, PipelineServiceArgs
+from components.stack_config import read_stack_config
+from components.warehouse import Warehouse, WarehouseArgs
+
+config = read_stack_config()
+tags = config.tags
+
+network = Network("network", NetworkArgs(settings=config.network, tags=tags))
+lake = DataLakeBucket("lake", DataLakeBucketArgs(settings=config.lake, tags=tags))
+cluster = EksCluster(
+    "eks",
+    EksClusterArgs(
+        settings=config.cluster,
+        tags=tags,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+    ),
+)
+# The warehouse waits on the network and the node security group only, not on the whole cluster.
+warehouse = Warehouse(
+    "warehouse",
+    WarehouseArgs(
+        settings=config.warehouse,
+        tags=tags,
+        vpc_id=network.vpc_id,
+        data_subnet_ids=network.data_subnet_ids,
+        allowed_security_group_ids=[cluster.node_security_group_id],
+        lake_read_policy_json=lake.read_policy(["gold"]) if config.warehouse.engine == "redshift" else None,
+    ),
+)
+
+for service in config.services:
+    access = service.lake_access
+    policy = lake.access_policy(read=access.read, write=access.write) if access.read or access.write else None
+    PipelineService(
+        service.name,
+        PipelineServiceArgs(
+            settings=service,
+            tags=tags,
+            provider=cluster.provider,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_provider_url,
+            iam_policy_json=policy,
+            kubernetes_version=config.cluster.kubernetes_version,
+        ),
+    )
+
+pulumi.export("vpcId", network.vpc_id)
+pulumi.export("publicSubnetIds", network.public_subnet_ids)
+pulumi.export("privateSubnetIds", network.private_subnet_ids)
+pulumi.export("dataSubnetIds", network.data_subnet_ids)
+pulumi.export("lakeBucketNames", lake.bucket_names)
+pulumi.export("lakeBucketArns", lake.bucket_arns)
+pulumi.export("lakeKmsKeyArn", lake.kms_key_arn)
+pulumi.export("clusterName", cluster.cluster_name)
+pulumi.export("clusterEndpoint", cluster.endpoint)
+pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+pulumi.export("oidcProviderUrl", cluster.oidc_provider_url)
+pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
+pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
+pulumi.export("warehouseEndpoint", warehouse.endpoint)
+pulumi.export("warehousePort", warehouse.port)
+pulumi.export("warehouseSecretArn", warehouse.master_secret_arn)
