@@ -1,0 +1,223 @@
+"""The real platform program (`__main__.py`) for both stacks, and its stack config errors."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from components.stack_config import stack_config_json_schema
+from dpengine.check import evaluate, load_config
+from dpengine.cli import main
+from dpengine.engine import EngineError, StackRun, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@cache
+def stack(name: str) -> StackRun:
+    return run_program(ROOT, name)
+
+
+def closure(run: StackRun, urn: str) -> set[str]:
+    """Every resource ``urn`` waits on, directly or through others."""
+    by_urn = {r.urn: r for r in run.resources}
+    seen: set[str] = set()
+    frontier = [urn]
+    while frontier:
+        for dep in by_urn[frontier.pop()].dependencies:
+            if dep in by_urn and dep not in seen:
+                seen.add(dep)
+                frontier.append(dep)
+    return seen
+
+
+def types_of(run: StackRun, urns: set[str]) -> set[str]:
+    return {r.type for r in run.resources if r.urn in urns}
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_stack_composes_every_component(name: str) -> None:
+    run = stack(name)
+    components = sorted(r.type for r in run.resources if r.type.startswith("dataplatform:"))
+    assert components == [
+        "dataplatform:compute:EksCluster",
+        "dataplatform:database:Warehouse",
+        "dataplatform:network:Network",
+        "dataplatform:storage:DataLakeBucket",
+        "dataplatform:workload:PipelineService",
+        "dataplatform:workload:PipelineService",
+        "dataplatform:workload:PipelineService",
+    ]
+    assert {r.name for r in run.by_type("dataplatform:workload:PipelineService")} == {
+        "ingest-api",
+        "stream-consumer",
+        "batch-worker",
+    }
+    assert set(run.outputs) >= {
+        "vpcId",
+        "privateSubnetIds",
+        "dataSubnetIds",
+        "lakeBucketNames",
+        "lakeBucketArns",
+        "lakeKmsKeyArn",
+        "clusterName",
+        "clusterEndpoint",
+        "oidcProviderArn",
+        "kubeconfig",
+        "warehouseEndpoint",
+        "warehouseSecretArn",
+    }
+    assert "kubeconfig" in run.secret_outputs
+    assert run.masked_outputs["kubeconfig"] == "[secret]"
+
+
+def test_dev_and_prod_differ_where_it_matters() -> None:
+    dev, prod = stack("dev"), stack("prod")
+    assert len(dev.by_type("aws:ec2/natGateway:NatGateway")) == 1
+    assert len(prod.by_type("aws:ec2/natGateway:NatGateway")) == 3
+    assert len(dev.by_type("aws:ec2/subnet:Subnet")) == 6
+    assert len(prod.by_type("aws:ec2/subnet:Subnet")) == 9
+    assert dev.one("aws:rds/instance:Instance").inputs["multiAz"] is False
+    assert prod.one("aws:rds/instance:Instance").inputs["multiAz"] is True
+    assert prod.one("aws:rds/instance:Instance").inputs["deletionProtection"] is True
+    assert prod.one("aws:rds/instance:Instance").inputs["backupRetentionPeriod"] == 14
+    assert [r.name for r in dev.resources if r.protect] == []
+    protected = {(r.type, r.name) for r in prod.resources if r.protect}
+    assert {
+        ("aws:s3/bucket:Bucket", "lake-lake"),
+        ("aws:kms/key:Key", "lake-key"),
+        ("aws:rds/instance:Instance", "warehouse-db"),
+        ("aws:kms/key:Key", "warehouse-key"),
+        ("eks:index:Cluster", "eks-cluster"),
+    } <= protected
+    assert all(r.retain_on_delete for r in prod.resources if r.protect)
+    assert prod.one("eks:index:Cluster").inputs["deletionProtection"] is True
+
+
+def test_graph_stays_wide() -> None:
+    run = stack("prod")
+    cluster = run.one("eks:index:Cluster")
+    rds = run.one("aws:rds/instance:Instance")
+    # The warehouse does not wait on the cluster or its node groups.
+    assert cluster.urn not in closure(run, rds.urn)
+    assert "aws:eks/nodeGroup:NodeGroup" not in types_of(run, closure(run, rds.urn))
+    for deployment in run.by_type("kubernetes:apps/v1:Deployment"):
+        waits_on = types_of(run, closure(run, deployment.urn))
+        # Services wait on what they use (cluster, IRSA role, namespace), not on the warehouse.
+        assert "aws:rds/instance:Instance" not in waits_on
+        assert "aws:rds/parameterGroup:ParameterGroup" not in waits_on
+        assert "kubernetes:core/v1:ServiceAccount" in waits_on
+
+
+def test_each_service_role_touches_only_its_layers() -> None:
+    run = stack("prod")
+    expected = {
+        "ingest-api": ({"s3:PutObject"}, {"bronze/"}),
+        "stream-consumer": ({"s3:GetObject", "s3:PutObject"}, {"bronze/", "silver/"}),
+        "batch-worker": ({"s3:GetObject", "s3:PutObject"}, {"silver/", "gold/"}),
+    }
+    for service, (actions, prefixes) in expected.items():
+        policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", f"{service}-policy").inputs["policy"])
+        object_resources = {
+            res
+            for st in policy["Statement"]
+            for res in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
+            if st["Effect"] == "Allow" and res.startswith("arn:aws:s3:::") and "/" in res
+        }
+        used_prefixes = {res.split(":::")[-1].split("/", 1)[1].removesuffix("*") for res in object_resources}
+        assert used_prefixes == prefixes, service
+        granted = {
+            a
+            for st in policy["Statement"]
+            for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+        }
+        assert actions <= granted
+        assert "s3:DeleteObject" not in granted
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_stack_has_no_mandatory_policy_violation(name: str) -> None:
+    report = evaluate(stack(name), load_config(ROOT / "policies" / f"{name}.json"))
+    assert report.mandatory == []
+    assert [(e.policy, e.name) for e in report.exemptions] == [("s3-bucket-sse-kms", "lake-logs-encryption")]
+
+
+def bad(overrides: dict[str, object], stack_name: str = "dev") -> EngineError:
+    config = {k: v if isinstance(v, str) else json.dumps(v) for k, v in overrides.items()}
+    with pytest.raises(EngineError) as err:
+        run_program(ROOT, stack_name, config_overrides=config)
+    assert err.value.kind == "config"
+    assert err.value.resources == [], "nothing may be registered before config is valid"
+    return err.value
+
+
+def test_unknown_key_suggests_the_closest() -> None:
+    err = bad({"dataplatform:netwrk": {"cidr": "10.0.0.0/16"}})
+    assert "dataplatform:netwrk: unknown key; did you mean 'network'?" in str(err)
+
+
+def test_unknown_nested_key_names_its_path() -> None:
+    err = bad({"dataplatform:network": {"cidr": "10.10.0.0/16", "nat_gateway": "single"}})
+    assert "dataplatform:network.nat_gateway: unknown key; did you mean 'nat_gateways'?" in str(err)
+
+
+def test_missing_required_tag_and_environment_mismatch() -> None:
+    err = bad(
+        {"dataplatform:tags": {"Environment": "prod", "Project": "p", "Owner": "o", "ManagedBy": "pulumi"}}
+    )
+    assert "tags.CostCenter: required tag is missing" in str(err)
+    err = bad(
+        {
+            "dataplatform:tags": {
+                "Environment": "prod",
+                "Project": "p",
+                "Owner": "o",
+                "CostCenter": "c",
+                "ManagedBy": "pulumi",
+            }
+        }
+    )
+    assert "dataplatform:tags.Environment: must equal environment ('dev')" in str(err)
+
+
+def test_prod_refuses_teardown_settings() -> None:
+    err = bad({"dataplatform:lake": {"deletion_protection": False}}, "prod")
+    assert "dataplatform:lake.deletion_protection: must be true in prod" in str(err)
+
+
+def test_cross_field_rules_in_components_are_reported_with_the_key_path() -> None:
+    services = [{"name": "x", "image": "repo/x:1.0", "autoscaling": {"min_replicas": 5, "max_replicas": 2}}]
+    err = bad({"dataplatform:services": services})
+    assert "dataplatform:services[0].autoscaling" in str(err)
+    err = bad(
+        {
+            "dataplatform:services": [
+                {"name": "x", "image": "repo/x:1.0", "lake_access": {"read": ["platinum"]}}
+            ]
+        }
+    )
+    assert "dataplatform:services[0].lake_access.read: unknown lake layer(s)" in str(err)
+
+
+def test_cli_reports_bad_config_without_traceback(tmp_path: Path, capsys) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (project / name).write_text((ROOT / name).read_text())
+    text = (ROOT / "Pulumi.dev.yaml").read_text().replace("nat_gateways: single", "nat_gatways: single")
+    (project / "Pulumi.dev.yaml").write_text(text)
+    assert main(["preview", "--dir", str(project)]) == 2
+    err = capsys.readouterr().err
+    assert "the stack configuration is invalid" in err
+    assert "dataplatform:network.nat_gatways: unknown key; did you mean 'nat_gateways'?" in err
+    assert "Traceback" not in err
+
+
+def test_committed_json_schema_is_current() -> None:
+    committed = json.loads((ROOT / "schema" / "stack-config.schema.json").read_text())
+    assert committed == json.loads(json.dumps(stack_config_json_schema())), "run `make schema`"
+    assert "region" not in committed["properties"]
+    assert committed["properties"]["network"]["$ref"].endswith("NetworkSettings")
