@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -152,6 +153,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(["preview", *(argv or [])])
     from dpengine.engine import EngineError
 
+    # A failed program leaves SDK tasks whose exceptions asyncio would log with a
+    # traceback when they are collected; the error has been reported already.
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
         code: int = args.handler(args)
     except EngineError as error:
