@@ -115,6 +115,15 @@ class StackConfig(SettingsModel):
                             f"unknown lake layer(s); the lake has {', '.join(sorted(layers))}",
                         )
                     )
+        if self.services and not self.cluster.admin_principal_arns:
+            issues.append(
+                ConfigIssue(
+                    "cluster.admin_principal_arns",
+                    [],
+                    "services are deployed through the cluster's API, which only listed admins can "
+                    "reach; add the ARN of the role that runs `pulumi up`",
+                )
+            )
         if self.environment == "prod":
             issues += _prod_issues(self)
         if issues:
@@ -134,6 +143,14 @@ def _prod_issues(config: StackConfig) -> list[ConfigIssue]:
                     "must be true in prod so `pulumi destroy` cannot lose data; remove the override",
                 )
             )
+    if not config.warehouse.production:
+        issues.append(
+            ConfigIssue(
+                "warehouse.production",
+                False,
+                "must be true in prod (enforces multi-AZ or multi-node and backup retention >= 7 days)",
+            )
+        )
     if config.network.az_count < 2:
         issues.append(
             ConfigIssue(

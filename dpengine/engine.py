@@ -202,6 +202,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.stack_outputs: dict[str, Any] = {}
         self.masked_stack_outputs: dict[str, Any] = {}
         self.secret_stack_outputs: list[str] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -249,6 +250,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 self.stack_outputs = _decode_struct(request.outputs, "unwrap")
                 self.masked_stack_outputs = _decode_struct(request.outputs, "mask")
                 self.secret_stack_outputs = sorted(k for k, v in raw.items() if wire.contains_secret(v))
+        else:
+            with self._lock:
+                self.component_outputs[request.urn] = _decode_struct(request.outputs, "unwrap")
         return super().RegisterResourceOutputs(request)
 
 
@@ -349,6 +353,9 @@ def run_function(
                 _sync_await(run_in_stack(program))
             except BaseException as error:  # noqa: BLE001 re-raised below with what was recorded
                 failure = error
+        for record in monitor.records:
+            if not record.custom and record.urn in monitor.component_outputs:
+                record.outputs = monitor.component_outputs[record.urn]
         run = StackRun(
             project=project,
             stack=stack,

@@ -188,6 +188,22 @@ def test_prod_refuses_teardown_settings() -> None:
     assert "dataplatform:lake.deletion_protection: must be true in prod" in str(err)
 
 
+def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> None:
+    err = bad({"dataplatform:warehouse": {"production": False, "postgres": {"multi_az": True}}}, "prod")
+    assert "dataplatform:warehouse.production: must be true in prod" in str(err)
+    err = bad({"dataplatform:cluster": {"kubernetes_version": "1.32"}})
+    assert (
+        "dataplatform:cluster.admin_principal_arns: services are deployed through the cluster's API"
+        in str(err)
+    )
+
+
+def test_component_outputs_are_recorded() -> None:
+    network = stack("prod").one("dataplatform:network:Network")
+    assert network.outputs["vpc_id"] == stack("prod").outputs["vpcId"]
+    assert len(network.outputs["private_subnet_ids"]) == 3
+
+
 def test_cross_field_rules_in_components_are_reported_with_the_key_path() -> None:
     services = [{"name": "x", "image": "repo/x:1.0", "autoscaling": {"min_replicas": 5, "max_replicas": 2}}]
     err = bad({"dataplatform:services": services})
