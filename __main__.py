@@ -50,6 +50,7 @@ for service in config.services:
             oidc_issuer_url=cluster.oidc_provider_url,
             iam_policy_json=policy,
             kubernetes_version=config.cluster.kubernetes_version,
+            workload_dependencies=cluster.workload_dependencies,
         ),
     )
 

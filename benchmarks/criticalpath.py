@@ -15,8 +15,10 @@ them the same way, stopping at custom and remote resources).
 A resource waits for (``kind`` of the edge):
 
 - ``data``: a resource in one of its property dependencies (it reads its outputs);
-- ``explicit``: a resource in ``dependencies`` but in no property dependency
-  (``depends_on``: ordering someone asked for, not forced by data);
+- ``required``: a ``depends_on`` the platform needs although no data flows, listed with
+  its reason in :data:`REQUIRED_ORDERINGS` (nodes after the CNI add-on, a Deployment's
+  rollout after the nodes it runs on, a namespaced object after its namespace...);
+- ``explicit``: any other ``depends_on`` (ordering someone asked for, with no known need);
 - ``provider``: its explicit provider (the SDK awaits the provider's id);
 - ``parent``: a custom (or remote) parent (the SDK awaits the parent's URN, which
   a real engine returns once the parent is created; component parents are free).
@@ -25,7 +27,9 @@ Weights are estimates of typical AWS creation times (see :data:`CREATION_SECONDS
 The estimate is the longest weighted path (resources with no path between them
 are created in parallel, as the Pulumi engine does). The same longest path over
 the forced edges only (everything but ``explicit``) is the floor no ordering can
-beat: when both are equal, nothing serializes that needn't.
+beat: when both are equal, nothing serializes that needn't. The data-only chain
+(``data``, ``provider`` and ``parent`` edges) is reported too, to show what the
+required orderings cost.
 """
 
 from __future__ import annotations
@@ -135,9 +139,101 @@ def creation_seconds(record: Record, table: Mapping[str, float] | None = None) -
 
 # --------------------------------------------------------------------------- graph
 
-EDGE_KINDS = ("data", "provider", "parent", "explicit")
-"""Why a resource waits for another; all but ``explicit`` are forced by the program's data."""
-FORCED_KINDS = frozenset({"data", "provider", "parent"})
+EDGE_KINDS = ("data", "provider", "parent", "required", "explicit")
+"""Why a resource waits for another; all but ``explicit`` are forced (by data, or by AWS/Kubernetes)."""
+FORCED_KINDS = frozenset({"data", "provider", "parent", "required"})
+DATA_KINDS = frozenset({"data", "provider", "parent"})
+
+REQUIRED_ORDERINGS: dict[tuple[str, str], str] = {
+    # (dependent, dependency) -> why the dependent cannot be created (or finish) before.
+    # A key is a type token, ``aws:eks/addon:Addon#<addonName>`` for an add-on, or
+    # ``kubernetes:*`` for any Kubernetes object.
+    ("aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon#vpc-cni"): (
+        "nodes turn Ready only with the CNI running (the cluster has no self-managed add-ons)"
+    ),
+    ("aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon#kube-proxy"): (
+        "nodes need kube-proxy for Service routing (the cluster has no self-managed add-ons)"
+    ),
+    ("aws:eks/nodeGroup:NodeGroup", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"): (
+        "EKS requires the node role's policies when it creates the group"
+    ),
+    ("aws:eks/addon:Addon#coredns", "aws:eks/nodeGroup:NodeGroup"): (
+        "CoreDNS is a Deployment: the add-on turns ACTIVE once its pods run on nodes"
+    ),
+    ("aws:eks/addon:Addon#aws-ebs-csi-driver", "aws:eks/nodeGroup:NodeGroup"): (
+        "the CSI controller is a Deployment: the add-on turns ACTIVE once its pods run on nodes"
+    ),
+    ("eks:index:Cluster", "aws:cloudwatch/logGroup:LogGroup"): (
+        "the encrypted log group must exist before EKS creates its own, unencrypted one"
+    ),
+    ("aws:eks/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup"): (
+        "the encrypted log group must exist before EKS creates its own, unencrypted one"
+    ),
+    ("eks:index:Cluster", "aws:iam/rolePolicy:RolePolicy"): (
+        "the cluster role needs its KMS permissions when secrets encryption is set up"
+    ),
+    ("eks:index:Cluster", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"): (
+        "EKS requires the cluster role's policies at creation"
+    ),
+    ("aws:rds/instance:Instance", "aws:cloudwatch/logGroup:LogGroup"): (
+        "the encrypted log groups must exist before RDS creates its own for exported logs"
+    ),
+    ("aws:ec2/flowLog:FlowLog", "aws:iam/rolePolicy:RolePolicy"): (
+        "the delivery role needs its permissions when the flow log is created"
+    ),
+    ("aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway"): (
+        "a public NAT gateway needs the VPC's internet gateway"
+    ),
+    (
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketVersioning:BucketVersioning",
+    ): "noncurrent-version rules need versioning on first",
+    ("aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"): (
+        "S3 aborts concurrent configuration changes of one bucket (OperationAborted)"
+    ),
+    ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketPolicy:BucketPolicy"): (
+        "log delivery needs the target bucket's policy to allow the logging service"
+    ),
+    ("kubernetes:*", "kubernetes:core/v1:Namespace"): "a namespaced object needs its namespace",
+    ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ServiceAccount"): (
+        "pods are not created until their service account exists"
+    ),
+    ("kubernetes:apps/v1:Deployment", "kubernetes:networking.k8s.io/v1:NetworkPolicy"): (
+        "pods never run before their default-deny NetworkPolicy (a security ordering)"
+    ),
+    ("kubernetes:apps/v1:Deployment", "aws:eks/nodeGroup:NodeGroup"): (
+        "the rollout Pulumi awaits needs nodes to schedule on"
+    ),
+    ("kubernetes:apps/v1:Deployment", "aws:eks/addon:Addon#coredns"): (
+        "the rollout Pulumi awaits needs cluster DNS for readiness"
+    ),
+    ("pulumi:providers:kubernetes", "aws:eks/accessEntry:AccessEntry"): (
+        "the deployer's access to the Kubernetes API"
+    ),
+    ("pulumi:providers:kubernetes", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"): (
+        "the deployer's access to the Kubernetes API"
+    ),
+}
+"""``depends_on`` edges that AWS or Kubernetes need: they count as forced, with their reason."""
+
+
+def _ordering_keys(record: Record) -> list[str]:
+    keys = [record.type]
+    if record.type == "aws:eks/addon:Addon" and isinstance((record.inputs or {}).get("addonName"), str):
+        keys.insert(0, f"{record.type}#{record.inputs['addonName']}")
+    if record.type.startswith("kubernetes:"):
+        keys.append("kubernetes:*")
+    return keys
+
+
+def required_reason(dependent: Record, dependency: Record) -> str | None:
+    """Why ``dependent`` must wait for ``dependency`` though no data flows; None if unknown."""
+    for first in _ordering_keys(dependent):
+        for second in _ordering_keys(dependency):
+            reason = REQUIRED_ORDERINGS.get((first, second))
+            if reason is not None:
+                return reason
+    return None
 
 
 def is_node(record: Record) -> bool:
@@ -227,7 +323,13 @@ def build_graph(records: Iterable[Record], table: Mapping[str, float] | None = N
         for dep in data_urns:
             add(dep, "data")
         for dep in record.dependencies:
-            add(dep, "data" if dep in data_urns else "explicit")
+            if dep in data_urns:
+                add(dep, "data")
+                continue
+            for node in expand(dep):
+                target = nodes.get(node)
+                required = target is not None and required_reason(record, target) is not None
+                add(node, "required" if required else "explicit")
         provider = provider_urn(record.provider)
         if provider:
             add(provider, "provider")
@@ -251,6 +353,8 @@ class Step:
     seconds: float
     edge: str | None = None
     """Kind of the edge from the previous step to this one (None for the first)."""
+    reason: str | None = None
+    """For a ``required`` edge: why (from :data:`REQUIRED_ORDERINGS`)."""
 
     def as_tuple(self) -> tuple[str, str, float]:
         return (self.type, self.name, self.seconds)
@@ -274,6 +378,15 @@ class Path:
             (self.steps[i - 1].name, step.name)
             for i, step in enumerate(self.steps)
             if step.edge == "explicit"
+        ]
+
+    @property
+    def required_edges(self) -> list[tuple[str, str, str]]:
+        """(from, to, reason) of the ``required`` depends_on edges along the chain."""
+        return [
+            (self.steps[i - 1].name, step.name, step.reason or "")
+            for i, step in enumerate(self.steps)
+            if step.edge == "required"
         ]
 
 
@@ -334,7 +447,8 @@ def longest_path(graph: Graph, kinds: Iterable[str] = EDGE_KINDS) -> Path:
     for i, urn in enumerate(chain):
         record = graph.nodes[urn]
         edge = graph.waits_for[urn][chain[i - 1]] if i else None
-        steps.append(Step(record.type, record.name, graph.weights[urn], edge))
+        reason = required_reason(record, graph.nodes[chain[i - 1]]) if edge == "required" else None
+        steps.append(Step(record.type, record.name, graph.weights[urn], edge, reason))
     return Path(seconds=finish[end], steps=steps)
 
 
@@ -345,7 +459,9 @@ class CriticalPath:
     estimate: Path
     """Longest chain over every edge: the estimated minimum deploy time."""
     forced: Path
-    """Longest chain over forced edges only (no depends_on): what no ordering can beat."""
+    """Longest chain over forced edges only (data, and depends_on AWS/Kubernetes need)."""
+    data_only: Path
+    """Longest chain over data edges only: what the required orderings add shows against it."""
     heaviest: Step | None
     """The slowest single resource."""
     nodes: int
@@ -354,12 +470,12 @@ class CriticalPath:
 
     @property
     def serialization_seconds(self) -> float:
-        """Seconds the explicit depends_on edges add on top of what the data forces."""
+        """Seconds the unexplained (``explicit``) depends_on edges add on top of the forced chain."""
         return self.estimate.seconds - self.forced.seconds
 
     @property
     def nothing_serialized(self) -> bool:
-        """True when the estimate equals the slowest chain the data forces."""
+        """True when the estimate equals the slowest forced chain."""
         return abs(self.serialization_seconds) < 1e-9
 
     def to_json(self) -> dict[str, Any]:
@@ -367,7 +483,9 @@ class CriticalPath:
             "estimate_seconds": self.estimate.seconds,
             "chain": [[*s.as_tuple(), s.edge] for s in self.estimate.steps],
             "explicit_edges_on_chain": [list(e) for e in self.estimate.explicit_edges],
+            "required_edges_on_chain": [list(e) for e in self.estimate.required_edges],
             "forced_seconds": self.forced.seconds,
+            "data_only_seconds": self.data_only.seconds,
             "forced_chain": [[*s.as_tuple(), s.edge] for s in self.forced.steps],
             "serialization_seconds": self.serialization_seconds,
             "nothing_serialized": self.nothing_serialized,
@@ -391,6 +509,7 @@ def critical_path(records: Iterable[Record], table: Mapping[str, float] | None =
     return CriticalPath(
         estimate=longest_path(graph),
         forced=longest_path(graph, FORCED_KINDS),
+        data_only=longest_path(graph, DATA_KINDS),
         heaviest=heaviest,
         nodes=len(graph.nodes),
         edges=edges,

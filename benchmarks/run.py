@@ -263,34 +263,48 @@ def run_stack(
         raise SkipError(f"stack {stack!r} cannot run offline ({error.kind}): {error}") from None
 
 
-def floor_program(records: Sequence[Any]) -> Callable[[], None]:
-    """A program registering one bare resource per record: same types, no inputs, no logic, flat.
+def floor_program(records: Sequence[Any], *, with_inputs: bool = False) -> Callable[[], None]:
+    """A program registering one bare resource per record: same types, no logic, flat.
 
     Custom (and remote) resources become ``CustomResource(type, name, {})``, components
     ``ComponentResource(type, name)``; StackReferences keep their ``name`` input, which
-    the mocks need to answer.
+    the mocks need to answer. With ``with_inputs``, each custom resource also gets the
+    recorded inputs (plain values) and its output names, as a generated resource class
+    declares them: what the SDK itself spends on serializing that stack's properties.
     """
     import pulumi
 
-    kinds = [(r.type, bool(r.custom or r.remote), r.inputs.get("name")) for r in records]
+    kinds = [
+        (
+            r.type,
+            bool(r.custom or r.remote),
+            r.inputs.get("name"),
+            {**r.inputs, **{k: None for k in r.outputs if k not in r.inputs}} if with_inputs else {},
+        )
+        for r in records
+    ]
 
     def program() -> None:
-        for index, (token, custom, ref_name) in enumerate(kinds):
+        for index, (token, custom, ref_name, props) in enumerate(kinds):
             name = f"floor-{index:05d}"
             if token == "pulumi:pulumi:StackReference":
                 pulumi.CustomResource(token, name, {"name": ref_name, "outputs": None})
             elif custom:
-                pulumi.CustomResource(token, name, {})
+                pulumi.CustomResource(token, name, dict(props))
             else:
                 pulumi.ComponentResource(token, name)
 
     return program
 
 
-def run_floor(records: Sequence[Any], project: str, stack: str, refs: dict[str, Any]) -> Any:
+def run_floor(
+    records: Sequence[Any], project: str, stack: str, refs: dict[str, Any], *, with_inputs: bool = False
+) -> Any:
     from dpengine.engine import run_function
 
-    return run_function(floor_program(records), project=project, stack=stack, stack_references=refs)
+    return run_function(
+        floor_program(records, with_inputs=with_inputs), project=project, stack=stack, stack_references=refs
+    )
 
 
 def load_evaluate() -> tuple[Callable[..., Any] | None, str | None]:
@@ -348,7 +362,15 @@ def bench_stack(project_dir: Path, stack: str, repetitions: int) -> dict[str, An
     def floor_once() -> Any:
         return run_floor(records, run.project, stack, refs)
 
-    fns: dict[str, Callable[[], Any]] = {"floor": floor_once, "preview": preview_once}
+    def inputs_floor_once() -> Any:
+        return run_floor(records, run.project, stack, refs, with_inputs=True)
+
+    inputs_floor_once()  # warm-up
+    fns: dict[str, Callable[[], Any]] = {
+        "floor": floor_once,
+        "inputs_floor": inputs_floor_once,
+        "preview": preview_once,
+    }
     evaluate, missing = load_evaluate()
     check_note: dict[str, Any] = {"error": missing}
     if evaluate is not None:
@@ -365,6 +387,8 @@ def bench_stack(project_dir: Path, stack: str, repetitions: int) -> dict[str, An
     result["preview"] = preview.to_json()
     result["floor"] = floor.to_json()
     result["preview_ratio"] = preview.median / floor.median
+    result["inputs_floor"] = timings["inputs_floor"].to_json()
+    result["preview_ratio_to_inputs_floor"] = preview.median / timings["inputs_floor"].median
     if "check" in timings:
         check = timings["check"]
         result["check"] = {
@@ -600,6 +624,11 @@ def render(results: dict[str, Any]) -> str:
             f" {_mib(mem['floor_peak_bytes']):>10} {_mib(mem['preview_peak_bytes']):>10}"
             f" {mem['preview_ratio']:>5.2f}x {mem_check:>10}"
         )
+        lines.append(
+            f"       floor with the same inputs (the SDK's property work alone): "
+            f"{data['inputs_floor']['median_s']:.3f}s; "
+            f"preview is {data['preview_ratio_to_inputs_floor']:.2f}x that"
+        )
         if "error" in check:
             lines.append(f"       check: {check['error']}")
         lines.append(f"       first run (lazy SDK submodule imports): {data['first_run_s']:.2f} s")
@@ -636,15 +665,18 @@ def render(results: dict[str, Any]) -> str:
         cp = data["critical_path"]
         lines.append(
             f"{stack}: estimated minimum deploy {format_duration(cp['estimate_seconds'])} "
-            f"over {cp['nodes']} resources; slowest chain the data forces: "
-            f"{format_duration(cp['forced_seconds'])}"
+            f"over {cp['nodes']} resources; slowest forced chain: "
+            f"{format_duration(cp['forced_seconds'])} "
+            f"(data alone: {format_duration(cp['data_only_seconds'])})"
         )
         for type_, name, seconds, edge in cp["chain"]:
             via = f" (after previous: {edge})" if edge else ""
             lines.append(f"    {seconds:>6.0f} s  {type_}  {name}{via}")
+        for a, b, reason in cp["required_edges_on_chain"]:
+            lines.append(f"    required: {a} -> {b}: {reason}")
         if cp["explicit_edges_on_chain"]:
             pairs = ", ".join(f"{a} -> {b}" for a, b in cp["explicit_edges_on_chain"])
-            lines.append(f"    depends_on edges on the chain: {pairs}")
+            lines.append(f"    depends_on edges on the chain with no known need: {pairs}")
 
     lines.append("")
     tests = results.get("tests") or {}

@@ -1111,12 +1111,20 @@ class EksCluster(pulumi.ComponentResource):
             "aws-ebs-csi-driver", settings, ebs_csi_role.arn, node_groups
         )
 
-        # ---- the Kubernetes provider for workloads: usable once nodes, DNS and access exist
+        # ---- the Kubernetes provider: usable once the deployer's API access exists. Only
+        # what runs pods waits for nodes and DNS (workload_dependencies), so namespaces,
+        # service accounts and policies are created while the node groups come up.
         self.provider = k8s.Provider(
             f"{name}-k8s",
             kubeconfig=self.kubeconfig,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*node_groups, addons["coredns"], *access]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*access]),
         )
+        self.workload_dependencies: list[pulumi.Resource] = [*node_groups, addons["coredns"]]
+        """What a workload's pods need before a rollout can finish: the node groups and CoreDNS.
+
+        Pass it to ``PipelineServiceArgs.workload_dependencies`` (or ``depends_on`` of any
+        Deployment): Pulumi awaits a Deployment's rollout, which cannot finish before.
+        """
 
         self.register_outputs(
             {

@@ -1019,6 +1019,9 @@ class PipelineServiceArgs:
     """The IRSA role's permissions (e.g. the lake's per-layer read/write policy); no role when None."""
     kubernetes_version: str = "1.32"
     """The cluster's Kubernetes minor version; sets the Pod Security Standard version."""
+    workload_dependencies: Sequence[pulumi.Resource] = ()
+    """What the pods need before the rollout can finish (``EksCluster.workload_dependencies``:
+    node groups and CoreDNS); only the Deployment waits for them."""
 
 
 _K8S_VERSION = re.compile(r"^v?1\.(\d+)$")
@@ -1032,6 +1035,15 @@ def _check_args(args: PipelineServiceArgs) -> dict[str, str]:
         issues.append(
             ConfigIssue("args.settings", type(args.settings).__name__, "must be PipelineServiceSettings")
         )
+    for index, dependency in enumerate(args.workload_dependencies):
+        if not isinstance(dependency, pulumi.Resource):
+            issues.append(
+                ConfigIssue(
+                    f"args.workload_dependencies[{index}]",
+                    type(dependency).__name__,
+                    "pass resources (e.g. EksCluster.workload_dependencies)",
+                )
+            )
     match = _K8S_VERSION.match(args.kubernetes_version) if isinstance(args.kubernetes_version, str) else None
     if not match:
         issues.append(
@@ -1150,7 +1162,13 @@ class PipelineService(pulumi.ComponentResource):
         account = self._service_account(namespace, role_arn, after_namespace)
         policy = self._network_policy(namespace, after_namespace) if settings.network_policy.enabled else None
         deployment = self._deployment(
-            namespace, [*after_namespace, account, *([policy] if policy is not None else [])]
+            namespace,
+            [
+                *after_namespace,
+                account,
+                *([policy] if policy is not None else []),
+                *args.workload_dependencies,
+            ],
         )
         service = self._service(namespace, after_namespace) if settings.port is not None else None
         hpa = self._hpa(namespace, after_namespace) if settings.autoscaling.enabled else None

@@ -10,6 +10,8 @@ and dependencies, plus the stack outputs.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import heapq
@@ -29,10 +31,12 @@ from typing import Any
 import pulumi
 import yaml
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from dpengine import wire
 from dpengine.mocks import PlatformMocks, UnknownInvokeError
@@ -227,8 +231,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             inputs=_decode_struct(request.object, "unwrap"),
             masked_inputs=_decode_struct(request.object, "mask"),
             outputs=_plain_state(state, "unwrap"),
-            dependencies=list(request.dependencies),
-            property_dependencies={k: list(v.urns) for k, v in request.propertyDependencies.items()},
+            # The SDK collects dependencies in sets of resources (hashed by identity): sorted,
+            # two runs of a program record the same lists.
+            dependencies=sorted(request.dependencies),
+            property_dependencies={k: sorted(v.urns) for k, v in request.propertyDependencies.items()},
             provider=request.provider or None,
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
@@ -291,7 +297,7 @@ def _program_environment(project_dir: Path | None) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
+def few_collections() -> Iterator[None]:
     """Fewer cyclic-GC passes while a program runs.
 
     A run allocates many long-lived objects (resources, Outputs, futures), so the
@@ -308,6 +314,128 @@ def _few_collections() -> Iterator[None]:
     finally:
         gc.set_threshold(*previous)
         gc.unfreeze()
+
+
+class _SuspendsError(Exception):
+    """An inline monitor call met an await it cannot finish without the event loop."""
+
+
+def _finish_now(awaitable: Any) -> Any:
+    """The value of a coroutine that completes without suspending; :class:`_SuspendsError` if it would."""
+    if not asyncio.iscoroutine(awaitable):
+        raise _SuspendsError
+    try:
+        awaitable.send(None)
+    except StopIteration as stop:
+        return stop.value
+    awaitable.close()
+    raise _SuspendsError
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs monitor RPCs at once in the calling thread, and on a worker thread only if it must.
+
+    The SDK sends every monitor RPC through the event loop's default executor, so a real
+    gRPC call does not block the loop. The mock monitor answers in microseconds, and the
+    thread hop around it (a handoff, a wakeup and a GIL switch per call) left the loop idle
+    for a fifth of a preview. A call whose mock answer awaits something still pending on
+    the loop (a resource reference's URN) is rerun on the worker thread, as the SDK would
+    have run it: the mock monitor has not stored anything by then, and the platform mocks
+    answer the same inputs with the same outputs.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="dpengine-rpc")
+        self.main_thread = threading.get_ident()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except _SuspendsError:
+            return super().submit(fn, *args, **kwargs)
+        except BaseException as error:  # noqa: BLE001 delivered to the awaiting coroutine, as a thread would
+            future.set_exception(error)
+        return future
+
+
+@contextlib.contextmanager
+def _inline_rpcs() -> Iterator[None]:
+    """Monitor RPCs run inline (see :class:`_InlineExecutor`).
+
+    Pulumi's mock monitor finishes its answers with ``_sync_await``, which on the program's
+    thread would re-enter the program's event loop: there, the answer must complete at once.
+    """
+    loop = _ensure_event_loop()
+    executor = _InlineExecutor()
+    original_sync_await = pulumi_mocks._sync_await
+
+    def sync_await(awaitable: Any) -> Any:
+        if threading.get_ident() == executor.main_thread:
+            return _finish_now(awaitable)
+        return original_sync_await(awaitable)
+
+    previous = getattr(loop, "_default_executor", None)
+    loop.set_default_executor(executor)
+    pulumi_mocks._sync_await = sync_await
+    try:
+        yield
+    finally:
+        pulumi_mocks._sync_await = original_sync_await
+        loop._default_executor = previous
+        executor.shutdown(wait=True)
+
+
+_SOURCE_URIS: dict[str, str | None] = {}
+
+
+def _source_position(filename: str, line: int | None) -> source_pb2.SourcePosition | None:
+    if not filename or line is None:
+        return None
+    if filename not in _SOURCE_URIS:
+        try:
+            _SOURCE_URIS[filename] = Path(filename).as_uri()
+        except ValueError:  # not an absolute path (e.g. "<frozen runpy>")
+            _SOURCE_URIS[filename] = None
+    uri = _SOURCE_URIS[filename]
+    return None if uri is None else source_pb2.SourcePosition(uri=uri, line=line)
+
+
+def fast_stack_trace() -> source_pb2.StackTrace:
+    """What ``pulumi.runtime.resource._get_stack_trace`` returns, without its per-call costs.
+
+    The SDK's version reads every frame's source line (``traceback.extract_stack``) and
+    builds a ``pathlib.Path`` per frame for each resource: a tenth of a preview, more the
+    deeper components nest. The frames (those below the concrete resource class's
+    ``__init__``, the third ``__init__`` up the stack) and their positions are the same;
+    tests/test_engine.py compares the two.
+    """
+    frame: Any = sys._getframe(1)
+    inits = 0
+    while frame is not None:
+        if frame.f_code.co_name == "__init__":
+            inits += 1
+            if inits == 3:
+                break
+        frame = frame.f_back
+    if frame is None:
+        return source_pb2.StackTrace()
+    frames = []
+    frame = frame.f_back
+    while frame is not None:
+        frames.append(source_pb2.StackFrame(pc=_source_position(frame.f_code.co_filename, frame.f_lineno)))
+        frame = frame.f_back
+    return source_pb2.StackTrace(frames=frames)
+
+
+@contextlib.contextmanager
+def _fast_stack_traces() -> Iterator[None]:
+    original = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = fast_stack_trace
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = original
 
 
 def run_function(
@@ -348,7 +476,7 @@ def run_function(
         pulumi_settings.SETTINGS.rpc_manager.clear()
         pulumi_settings.SETTINGS.outputs.clear()
         failure: BaseException | None = None
-        with _program_environment(project_dir), _few_collections():
+        with _program_environment(project_dir), few_collections(), _fast_stack_traces(), _inline_rpcs():
             try:
                 _sync_await(run_in_stack(program))
             except BaseException as error:  # noqa: BLE001 re-raised below with what was recorded
@@ -427,9 +555,13 @@ def load_project(project_dir: Path) -> ProjectFile:
     return ProjectFile(name=str(data["name"]), runtime="python", main=main, config_defaults=defaults)
 
 
+# libyaml's loader when PyYAML has it: the pure-Python one took a sixth of a dev preview.
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path, kind: str) -> Any:
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml.load(path.read_text(), Loader=_YAML_LOADER)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -246,6 +246,15 @@ class PolicyMeta:
     kind: str
     """``resource`` or ``stack``."""
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
+    applies: Callable[[str], bool] | None = None
+    """Which resource types a resource policy can say anything about (``None``: every type).
+
+    Lets an analyzer skip policies that cannot apply: ``dataplatform check`` hands each
+    resource only to these, so its cost grows with what applies, not with the pack's size.
+    """
+
+    def applies_to_type(self, resource_type: str) -> bool:
+        return self.applies is None or self.applies(resource_type)
 
 
 REGISTRY: dict[str, PolicyMeta] = {}
@@ -301,17 +310,43 @@ class ResourceContext:
         self._report(message)
 
 
-@dataclass
 class StackResource:
-    """A plain view of one resource of the stack."""
+    """A plain view of one resource of the stack.
 
-    type: str
-    urn: str
-    name: str
-    props: dict[str, Any]
-    parent: str | None
-    dependencies: list[str]
-    property_dependencies: dict[str, list[str]]
+    ``props`` is made plain on first use: a stack rule usually reads a few types only.
+    """
+
+    __slots__ = ("_props", "_raw", "dependencies", "name", "parent", "property_dependencies", "type", "urn")
+
+    def __init__(
+        self,
+        type: str,
+        urn: str,
+        name: str,
+        props: Any,
+        parent: str | None,
+        dependencies: list[str],
+        property_dependencies: dict[str, list[str]],
+    ) -> None:
+        self.type = type
+        self.urn = urn
+        self.name = name
+        self._raw = props
+        self._props: dict[str, Any] | None = None
+        self.parent = parent
+        self.dependencies = dependencies
+        self.property_dependencies = property_dependencies
+
+    @property
+    def props(self) -> dict[str, Any]:
+        if self._props is None:
+            converted = plain(self._raw)
+            self._props = converted if isinstance(converted, dict) else {}
+            self._raw = None
+        return self._props
+
+    def __repr__(self) -> str:
+        return f"StackResource({self.type!r}, {self.urn!r})"
 
 
 @dataclass
@@ -346,7 +381,11 @@ def resource_policy(
     defaults = _defaults(config)
 
     def build(rule: ResourceRule) -> Policy:
+        applies: Callable[[str], bool] | None = getattr(rule, "applies", None)
+
         def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+            if applies is not None and not applies(args.resource_type):
+                return
             props = plain(args.props)
             cfg = {**defaults, **plain(dict(args.get_config() or {}))}
             exempt = exemption_for(name, args.urn, args.name, props, cfg)
@@ -379,7 +418,7 @@ def resource_policy(
             tags=[domain],
         )
         meta = PolicyMeta(
-            name, domain, description, severity, remediation, enforcement, "resource", config or {}
+            name, domain, description, severity, remediation, enforcement, "resource", config or {}, applies
         )
         return _register(meta, policy)
 
@@ -407,7 +446,7 @@ def stack_policy(
                     type=r.resource_type,
                     urn=r.urn,
                     name=r.name,
-                    props=plain(r.props),
+                    props=r.props,
                     parent=r.parent.urn if r.parent is not None else None,
                     dependencies=[d.urn for d in r.dependencies],
                     property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
@@ -446,15 +485,25 @@ def stack_policy(
 
 
 def applies_to(*types: str) -> Callable[[ResourceRule], ResourceRule]:
-    """Run the rule only for resources of ``types``."""
+    """Run the rule only for resources of ``types`` (and tell analyzers so)."""
+    wanted = frozenset(types)
+    return applies_when(wanted.__contains__)
+
+
+def applies_when(predicate: Callable[[str], bool]) -> Callable[[ResourceRule], ResourceRule]:
+    """Run the rule only for resource types that ``predicate`` accepts (and tell analyzers so).
+
+    The predicate must depend on the type token alone: analyzers may call it once per type.
+    """
 
     def wrap(rule: ResourceRule) -> ResourceRule:
         def checked(ctx: ResourceContext) -> None:
-            if ctx.type in types:
+            if predicate(ctx.type):
                 rule(ctx)
 
         checked.__name__ = rule.__name__
         checked.__doc__ = rule.__doc__
+        checked.applies = predicate  # type: ignore[attr-defined]
         return checked
 
     return wrap

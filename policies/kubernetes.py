@@ -12,6 +12,7 @@ from policies._common import (
     ResourceContext,
     StackContext,
     StackResource,
+    applies_to,
     as_list,
     get,
     resource_policy,
@@ -93,6 +94,7 @@ def _workload_rule(ctx: ResourceContext) -> Any:
         }
     },
 )
+@applies_to(*POD_SPEC_PATHS)
 def k8s_resource_limits(ctx: ResourceContext) -> None:
     spec = _workload_rule(ctx)
     if spec is None:
@@ -116,9 +118,8 @@ def k8s_resource_limits(ctx: ResourceContext) -> None:
     remediation="Add readinessProbe and livenessProbe (httpGet, tcpSocket, grpc, exec) to each container of "
     "Deployments, StatefulSets and DaemonSets.",
 )
+@applies_to(*LONG_RUNNING)
 def k8s_probes(ctx: ResourceContext) -> None:
-    if ctx.type not in LONG_RUNNING:
-        return
     spec = _workload_rule(ctx)
     if spec is None:
         return
@@ -145,6 +146,7 @@ def _security(container: dict[str, Any], spec: dict[str, Any], key: str) -> Any:
     "images with a USER.",
     enforcement=EnforcementLevel.MANDATORY,
 )
+@applies_to(*POD_SPEC_PATHS)
 def k8s_run_as_non_root(ctx: ResourceContext) -> None:
     spec = _workload_rule(ctx)
     if spec is None:
@@ -168,6 +170,7 @@ def k8s_run_as_non_root(ctx: ResourceContext) -> None:
     remediation="Set securityContext.readOnlyRootFilesystem=true on each container; mount an emptyDir for "
     "scratch space (/tmp).",
 )
+@applies_to(*POD_SPEC_PATHS)
 def k8s_read_only_root_filesystem(ctx: ResourceContext) -> None:
     spec = _workload_rule(ctx)
     if spec is None:
@@ -187,6 +190,7 @@ def k8s_read_only_root_filesystem(ctx: ResourceContext) -> None:
     "capabilities.",
     enforcement=EnforcementLevel.MANDATORY,
 )
+@applies_to(*POD_SPEC_PATHS)
 def k8s_no_privilege_escalation(ctx: ResourceContext) -> None:
     spec = _workload_rule(ctx)
     if spec is None:
@@ -222,6 +226,7 @@ def image_problem(image: Any) -> str | None:
     remediation="Use an immutable tag (e.g. 1.4.2) or a digest (@sha256:...) for every container image.",
     enforcement=EnforcementLevel.MANDATORY,
 )
+@applies_to(*POD_SPEC_PATHS)
 def k8s_no_latest_image(ctx: ResourceContext) -> None:
     spec = _workload_rule(ctx)
     if spec is None:
@@ -253,8 +258,9 @@ def k8s_no_latest_image(ctx: ResourceContext) -> None:
         },
     },
 )
+@applies_to(SERVICE)
 def k8s_no_loadbalancer_service(ctx: ResourceContext) -> None:
-    if ctx.type != SERVICE or get(ctx.props, "spec", "type") != "LoadBalancer":
+    if get(ctx.props, "spec", "type") != "LoadBalancer":
         return
     namespace = get(ctx.props, "metadata", "namespace") or "default"
     name = get(ctx.props, "metadata", "name")
@@ -277,9 +283,8 @@ def k8s_no_loadbalancer_service(ctx: ResourceContext) -> None:
     remediation="Set spec.minReplicas (default 1) no greater than spec.maxReplicas.",
     enforcement=EnforcementLevel.MANDATORY,
 )
+@applies_to(*HPA_TYPES)
 def k8s_hpa_min_le_max(ctx: ResourceContext) -> None:
-    if ctx.type not in HPA_TYPES:
-        return
     low = get(ctx.props, "spec", "minReplicas", default=1)
     high = get(ctx.props, "spec", "maxReplicas")
     if UNKNOWN in (low, high) or not isinstance(high, (int, float)) or not isinstance(low, (int, float)):

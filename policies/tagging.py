@@ -12,7 +12,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, Severity
 
 from dpengine.taggable import is_taggable
-from policies._common import UNKNOWN, ResourceContext, parse_json_object, resource_policy
+from policies._common import UNKNOWN, ResourceContext, applies_when, parse_json_object, resource_policy
 
 DOMAIN = "tagging"
 
@@ -54,9 +54,8 @@ def provider_default_tags(provider_props: dict[str, Any]) -> dict[str, Any] | An
         }
     },
 )
+@applies_when(lambda resource_type: resource_type.startswith("aws:") and is_taggable(resource_type))
 def aws_required_tags(ctx: ResourceContext) -> None:
-    if not ctx.type.startswith("aws:") or not is_taggable(ctx.type):
-        return
     own = ctx.props.get("tags")
     defaults = provider_default_tags(ctx.provider_props)
     if own is UNKNOWN or defaults is UNKNOWN:

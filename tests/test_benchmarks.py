@@ -18,6 +18,7 @@ from benchmarks.criticalpath import (
     format_duration,
     longest_path,
     provider_urn,
+    required_reason,
 )
 from dpengine.engine import ResourceRecord
 
@@ -128,7 +129,7 @@ def test_linear_chain_is_the_sum_and_independent_resources_run_in_parallel() -> 
     assert result.forced.seconds == 140.0
     assert result.nothing_serialized is True
     assert result.nodes == 4
-    assert result.edges == {"data": 2, "provider": 0, "parent": 0, "explicit": 0}
+    assert result.edges == {"data": 2, "provider": 0, "parent": 0, "required": 0, "explicit": 0}
     assert result.heaviest is not None and result.heaviest.as_tuple() == (NAT, "nat", 120.0)
 
 
@@ -230,10 +231,30 @@ def test_kubernetes_resources_wait_for_the_cluster_through_their_provider() -> N
     result = critical_path([eks, provider, namespace, deployment])
     assert result.estimate.seconds == 600 + 0 + 5 + 60
     assert names(result.estimate.chain) == ["eks", "k8s", "ns", "app"]
-    assert [s.edge for s in result.estimate.steps] == [None, "data", "provider", "explicit"]
-    # Without the depends_on, the deployment still waits for the provider: 600 + 0 + 60.
-    assert result.forced.seconds == 660.0
-    assert result.serialization_seconds == 5.0
+    # A namespaced object's depends_on on its namespace is a need, not a choice.
+    assert [s.edge for s in result.estimate.steps] == [None, "data", "provider", "required"]
+    assert result.estimate.required_edges == [("ns", "app", "a namespaced object needs its namespace")]
+    assert result.forced.seconds == 665.0
+    assert result.serialization_seconds == 0.0
+    # Data alone would let the deployment start with the namespace: 600 + 0 + 60.
+    assert result.data_only.seconds == 660.0
+    assert result.to_json()["required_edges_on_chain"] == [
+        ["ns", "app", "a namespaced object needs its namespace"]
+    ]
+
+
+def test_required_orderings_match_add_ons_by_name_and_nothing_else() -> None:
+    cni = rec("cni", "aws:eks/addon:Addon", inputs={"addonName": "vpc-cni"})
+    dns = rec("dns", "aws:eks/addon:Addon", inputs={"addonName": "coredns"})
+    nodes = rec("nodes", NODES, explicit=[cni.urn])
+    after_nodes = rec("dns2", "aws:eks/addon:Addon", inputs={"addonName": "coredns"}, explicit=[nodes.urn])
+    key_after_nodes = rec("key", KEY, explicit=[nodes.urn])  # no known need
+    graph = build_graph([cni, dns, nodes, after_nodes, key_after_nodes])
+    assert graph.waits_for[nodes.urn] == {cni.urn: "required"}
+    assert graph.waits_for[after_nodes.urn] == {nodes.urn: "required"}
+    assert graph.waits_for[key_after_nodes.urn] == {nodes.urn: "explicit"}
+    assert required_reason(nodes, dns) is None  # nodes do not wait for CoreDNS
+    assert "CNI" in (required_reason(nodes, cni) or "")
 
 
 def test_provider_reference_parsing() -> None:
@@ -248,7 +269,7 @@ def test_dependencies_outside_the_run_are_ignored() -> None:
     vpc = rec("vpc", VPC, explicit=[stack], parent=stack)
     result = critical_path([vpc])
     assert result.estimate.seconds == 10.0
-    assert result.edges == {"data": 0, "provider": 0, "parent": 0, "explicit": 0}
+    assert result.edges == {"data": 0, "provider": 0, "parent": 0, "required": 0, "explicit": 0}
 
 
 def test_ties_are_broken_by_urn_so_the_chain_is_stable() -> None:
@@ -307,3 +328,36 @@ def test_least_squares_and_service_copies() -> None:
     assert named[1]["env"] == {"A": "1"}  # deep copies
     shared = make_services({"name": "x", "image": "i:1", "namespace": "data", "create_namespace": False}, 2)
     assert [s["namespace"] for s in shared] == ["data", "data"]  # an existing namespace is kept
+
+
+def test_floors_register_the_same_types_flat_with_or_without_the_inputs() -> None:
+    import pulumi
+    import pulumi_aws as aws
+
+    from benchmarks.run import floor_program
+    from dpengine.engine import run_function
+
+    class Pair(pulumi.ComponentResource):
+        def __init__(self, name: str) -> None:
+            super().__init__("demo:index:Pair", name)
+            key = aws.kms.Key(
+                f"{name}-key", enable_key_rotation=True, opts=pulumi.ResourceOptions(parent=self)
+            )
+            aws.s3.Bucket(f"{name}-bucket", tags={"k": key.arn}, opts=pulumi.ResourceOptions(parent=self))
+            self.register_outputs({})
+
+    recorded = run_function(lambda: Pair("p"), project="demo", stack="dev").resources
+    bare = run_function(floor_program(recorded), project="demo", stack="dev").resources
+    full = run_function(floor_program(recorded, with_inputs=True), project="demo", stack="dev").resources
+
+    for floor in (bare, full):
+        assert sorted(r.type for r in floor) == sorted(r.type for r in recorded)
+        # Flat: every resource directly under the stack (no component logic, no nesting).
+        assert all(r.parent == "urn:pulumi:dev::demo::pulumi:pulumi:Stack::demo-dev" for r in floor)
+    assert all(r.inputs == {} for r in bare)
+    key_inputs = next(r.inputs for r in full if r.type == "aws:kms/key:Key")
+    assert key_inputs["enableKeyRotation"] is True
+    bucket = next(r for r in full if r.type == "aws:s3/bucket:Bucket")
+    assert bucket.inputs["tags"] == next(
+        r.inputs["tags"] for r in recorded if r.type == "aws:s3/bucket:Bucket"
+    )

@@ -394,10 +394,16 @@ def test_addons_and_ordering(default_run: ComponentRun[EksCluster]) -> None:
     ebs_role = named(cr, ROLE, "eks-ebs-csi-irsa")
     assert addons["aws-ebs-csi-driver"].inputs["serviceAccountRoleArn"] == ebs_role.outputs["arn"]
     assert "serviceAccountRoleArn" not in addons["coredns"].inputs
-    # The workloads' provider waits for nodes, DNS and the admin access entries.
+    # The provider waits for the admin access only: API objects need no nodes. What runs pods
+    # waits for the nodes and DNS through workload_dependencies.
     provider = cr.one(K8S_PROVIDER)
     access = cr.one(ACCESS_POLICY).urn
-    assert groups | {addons["coredns"].urn, access} <= set(provider.dependencies)
+    cluster = cr.one("eks:index:Cluster").urn  # the kubeconfig: data
+    assert set(provider.dependencies) == {access, cluster}
+    workload = sorted(type(r).__name__ for r in cr.component.workload_dependencies)
+    assert workload == ["Addon"] + ["NodeGroup"] * len(groups)
+    coredns = cr.component.workload_dependencies[-1]
+    assert coredns._name == "eks-coredns"  # type: ignore[attr-defined]
 
 
 def test_pinned_addon_versions(tags: dict[str, str]) -> None:

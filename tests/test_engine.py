@@ -205,3 +205,100 @@ def test_stack_reference_outputs_from_flags(tmp_path: Path, capsys) -> None:
     assert 'vpc: "vpc-123"' in capsys.readouterr().out
     assert main(["preview", "--dir", str(project)]) == 1
     assert "StackReference 'acme/dataplatform/prod' has no mocked outputs" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- engine speed-ups
+# The engine replaces two SDK mechanisms during a run (stack-trace capture, and the thread
+# hop around each mock monitor call): these tests hold them to the SDK's results.
+
+
+def test_fast_stack_trace_matches_the_sdk() -> None:
+    from pulumi.runtime import resource as pulumi_resource
+
+    from dpengine.engine import fast_stack_trace
+
+    sdk_stack_trace = pulumi_resource._get_stack_trace
+    assert sdk_stack_trace is not fast_stack_trace  # only swapped in while a program runs
+
+    captured: dict[str, object] = {}
+
+    class Base:
+        def __init__(self) -> None:
+            captured["sdk"] = sdk_stack_trace()
+            captured["fast"] = fast_stack_trace()
+
+    class Middle(Base):
+        def __init__(self) -> None:
+            super().__init__()
+
+    class Concrete(Middle):
+        def __init__(self) -> None:
+            super().__init__()
+
+    def user_code() -> None:
+        Concrete()
+
+    user_code()
+    assert captured["fast"] == captured["sdk"]
+    frames = captured["fast"].frames  # type: ignore[attr-defined]
+    assert frames[0].pc.uri == Path(__file__).resolve().as_uri()
+    assert frames[0].pc.line == user_code.__code__.co_firstlineno + 1
+
+    # Fewer than three __init__ frames: the SDK gives an empty trace, and so does the engine.
+    Base()
+    assert captured["fast"] == captured["sdk"]
+    assert len(captured["fast"].frames) == 0  # type: ignore[attr-defined]
+
+
+def _comparable(run) -> list[tuple]:
+    return [
+        (r.urn, r.inputs, r.outputs, r.dependencies, r.property_dependencies, r.provider, r.protect, r.id)
+        for r in run.resources
+    ]
+
+
+def test_inline_monitor_calls_record_what_threaded_calls_record(monkeypatch) -> None:
+    import contextlib
+
+    from dpengine import engine
+
+    repo = Path(__file__).resolve().parents[1]
+    inline = run_program(repo, "dev")
+    monkeypatch.setattr(engine, "_inline_rpcs", contextlib.nullcontext)
+    threaded = run_program(repo, "dev")
+    assert len(inline.resources) == len(threaded.resources) > 100
+    assert _comparable(inline) == _comparable(threaded)
+    assert inline.outputs == threaded.outputs
+
+
+def test_a_mock_answer_that_awaits_the_loop_falls_back_to_a_thread(monkeypatch) -> None:
+    import pulumi
+    import pulumi_aws as aws
+
+    from dpengine import engine
+
+    suspended: list[bool] = []
+    finish_now = engine._finish_now
+
+    def counting(awaitable):
+        try:
+            return finish_now(awaitable)
+        except engine._SuspendsError:
+            suspended.append(True)
+            raise
+
+    monkeypatch.setattr(engine, "_finish_now", counting)
+
+    def program() -> None:
+        first = aws.iam.Role("first", assume_role_policy="{}")
+        # The mock echoes inputs as outputs; the monitor rehydrates the reference into a new
+        # Role whose URN is still pending on the program's loop.
+        second = pulumi.CustomResource("test:index:Thing", "second", {"peer": first})
+        pulumi.export("second", second.urn)
+
+    run = engine.run_function(program, project="demo", stack="dev")
+    assert suspended, "the reference should have needed the worker thread"
+    first, second = run.resources
+    assert (first.type, second.type) == ("aws:iam/role:Role", "test:index:Thing")
+    assert second.inputs["peer"] == first.urn
+    assert run.outputs["second"] == second.urn

@@ -15,6 +15,7 @@ from typing import Any
 
 import kubernetes_validate
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import pytest
 
@@ -331,6 +332,29 @@ def test_namespaced_objects_wait_for_the_namespace(tags):
     deployment = cr.one(DEPLOYMENT)
     assert cr.one(SA).urn in deployment.dependencies
     assert cr.one(NETPOL).urn in deployment.dependencies
+
+
+def test_only_the_deployment_waits_for_the_workload_dependencies(tags):
+    def factory() -> PipelineService:
+        nodes = aws.iam.Role("nodes", assume_role_policy="{}")  # stands in for a node group
+        return PipelineService(
+            "ingest",
+            PipelineServiceArgs(
+                settings=PipelineServiceSettings(**BASE),
+                tags=tags,
+                provider=k8s.Provider("k8s", kubeconfig="{}"),
+                oidc_provider_arn=OIDC_ARN,
+                oidc_issuer_url=ISSUER,
+                iam_policy_json=LAKE_POLICY,
+                kubernetes_version=K8S_VERSION,
+                workload_dependencies=[nodes],
+            ),
+        )
+
+    cr = run_component(factory)
+    nodes = cr.run.one("aws:iam/role:Role", "nodes").urn
+    waiting = sorted(r.name for r in cr.children if nodes in r.dependencies)
+    assert waiting == ["ingest-deployment"]
 
 
 # --------------------------------------------------------------------------- security
@@ -829,6 +853,7 @@ def test_several_problems_are_reported_at_once():
         ({"kubernetes_version": "1.28"}, "args.kubernetes_version"),
         ({"kubernetes_version": "latest"}, "args.kubernetes_version"),
         ({"tags": {"Project": "x"}}, "args.tags.Environment"),
+        ({"workload_dependencies": ["eks-apps-nodes"]}, "args.workload_dependencies[0]"),
     ],
 )
 def test_argument_errors_raise_before_anything_is_registered(tags, args, path):
