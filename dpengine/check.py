@@ -431,7 +431,6 @@ def evaluate(
     from policies._common import collect_exemptions
 
     resolved = resolve_config(config)
-    servicer = make_servicer(project=run.project, stack=run.stack, resolved_config=resolved)
     # pulumi-policy re-decodes a resource's properties for every policy it runs, so each
     # resource goes to a servicer holding only the policies that can apply to its type: the
     # same verdicts (a policy skips other types anyway) for a fraction of the decoding.
@@ -486,10 +485,29 @@ def evaluate(
             narrowed = servicer_for(record.type)
             if narrowed is not None:
                 collect(narrowed.Analyze(analyze_request(record, by_urn), None), record.urn)
-        stack_request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[stack_resource(r, by_urn) for r in run.resources]
-        )
-        collect(servicer.AnalyzeStack(stack_request, None), run.stack_urn)
+        # Stack policies likewise: each group of policies that read the same types gets only
+        # those resources (a policy that declares nothing gets them all).
+        groups: dict[frozenset[str] | None, list[Any]] = {}
+        for policy in ALL_POLICIES:
+            meta = REGISTRY[policy.name]
+            if meta.kind == "stack":
+                reads = (
+                    None
+                    if meta.applies is None
+                    else frozenset(r.type for r in run.resources if meta.applies_to_type(r.type))
+                )
+                groups.setdefault(reads, []).append(policy)
+        converted: dict[str, Any] = {}
+        for reads, stack_policies in groups.items():
+            chosen = [r for r in run.resources if reads is None or r.type in reads]
+            for record in chosen:
+                if record.urn not in converted:
+                    converted[record.urn] = stack_resource(record, by_urn)
+            stack_servicer = make_servicer(
+                project=run.project, stack=run.stack, policies=stack_policies, resolved_config=resolved
+            )
+            stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[converted[r.urn] for r in chosen])
+            collect(stack_servicer.AnalyzeStack(stack_request, None), run.stack_urn)
 
     exemptions = []
     for item in applied:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import copy
 import gc
 import heapq
 import json
@@ -386,19 +387,22 @@ def _inline_rpcs() -> Iterator[None]:
         executor.shutdown(wait=True)
 
 
-_SOURCE_URIS: dict[str, str | None] = {}
+_STACK_FRAMES: dict[tuple[str, int | None], source_pb2.StackFrame] = {}
 
 
-def _source_position(filename: str, line: int | None) -> source_pb2.SourcePosition | None:
-    if not filename or line is None:
-        return None
-    if filename not in _SOURCE_URIS:
-        try:
-            _SOURCE_URIS[filename] = Path(filename).as_uri()
-        except ValueError:  # not an absolute path (e.g. "<frozen runpy>")
-            _SOURCE_URIS[filename] = None
-    uri = _SOURCE_URIS[filename]
-    return None if uri is None else source_pb2.SourcePosition(uri=uri, line=line)
+def _stack_frame(filename: str, line: int | None) -> source_pb2.StackFrame:
+    """The SDK's frame message for a source position; the same positions recur for every resource."""
+    key = (filename, line)
+    cached = _STACK_FRAMES.get(key)
+    if cached is None:
+        position = None
+        if filename and line is not None:
+            try:
+                position = source_pb2.SourcePosition(uri=Path(filename).as_uri(), line=line)
+            except ValueError:  # not an absolute path (e.g. "<frozen runpy>"): no position
+                position = None
+        cached = _STACK_FRAMES[key] = source_pb2.StackFrame(pc=position)
+    return cached
 
 
 def fast_stack_trace() -> source_pb2.StackTrace:
@@ -423,7 +427,7 @@ def fast_stack_trace() -> source_pb2.StackTrace:
     frames = []
     frame = frame.f_back
     while frame is not None:
-        frames.append(source_pb2.StackFrame(pc=_source_position(frame.f_code.co_filename, frame.f_lineno)))
+        frames.append(_stack_frame(frame.f_code.co_filename, frame.f_lineno))
         frame = frame.f_back
     return source_pb2.StackTrace(frames=frames)
 
@@ -559,9 +563,17 @@ def load_project(project_dir: Path) -> ProjectFile:
 _YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+_YAML_CACHE: dict[tuple[str, int, int], Any] = {}
+
+
 def _read_yaml(path: Path, kind: str) -> Any:
+    """The parsed file; an unchanged file (same size and mtime) is parsed once per process."""
     try:
-        return yaml.load(path.read_text(), Loader=_YAML_LOADER)
+        stat = path.stat()
+        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        if key not in _YAML_CACHE:
+            _YAML_CACHE[key] = yaml.load(path.read_text(), Loader=_YAML_LOADER)
+        return copy.deepcopy(_YAML_CACHE[key])
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -247,7 +247,8 @@ class PolicyMeta:
     """``resource`` or ``stack``."""
     config: dict[str, dict[str, Any]] = field(default_factory=dict)
     applies: Callable[[str], bool] | None = None
-    """Which resource types a resource policy can say anything about (``None``: every type).
+    """Which resource types a policy can say anything about (``None``: every type): for a
+    resource policy, those it checks; for a stack policy, those it reads.
 
     Lets an analyzer skip policies that cannot apply: ``dataplatform check`` hands each
     resource only to these, so its cost grows with what applies, not with the pack's size.
@@ -355,11 +356,18 @@ class StackContext:
     resources: list[StackResource]
     config: dict[str, Any]
     _report: Callable[[str, str | None], None]
+    reads: frozenset[str] | None = None
+    """The types the policy declared it reads (``stack_policy(reads=...)``); None: any."""
 
     def report(self, message: str, urn: str | None = None) -> None:
         self._report(message, urn)
 
     def of_type(self, *types: str) -> list[StackResource]:
+        undeclared = set(types) - self.reads if self.reads is not None else set()
+        if undeclared:
+            # An analyzer may hand this policy only the types it declared: reading others
+            # would silently see nothing.
+            raise ValueError(f"policy {self.policy!r} reads {sorted(undeclared)} but does not declare them")
         return [r for r in self.resources if r.type in types]
 
 
@@ -434,9 +442,15 @@ def stack_policy(
     remediation: str,
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: dict[str, dict[str, Any]] | None = None,
+    reads: Sequence[str] | None = None,
 ) -> Callable[[StackRule], Policy]:
-    """Build and register a ``StackValidationPolicy`` from a rule function."""
+    """Build and register a ``StackValidationPolicy`` from a rule function.
+
+    ``reads``: the resource types the rule looks at (``ctx.of_type``), so an analyzer can
+    hand it only those; None means every resource.
+    """
     defaults = _defaults(config)
+    declared = frozenset(reads) if reads is not None else None
 
     def build(rule: StackRule) -> Policy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -464,7 +478,7 @@ def stack_policy(
                         return
                 report_violation(message, urn)
 
-            rule(StackContext(name, resources, cfg, report))
+            rule(StackContext(name, resources, cfg, report, declared))
 
         policy = StackValidationPolicy(
             name=name,
@@ -477,7 +491,15 @@ def stack_policy(
             tags=[domain],
         )
         meta = PolicyMeta(
-            name, domain, description, severity, remediation, enforcement, "stack", config or {}
+            name,
+            domain,
+            description,
+            severity,
+            remediation,
+            enforcement,
+            "stack",
+            config or {},
+            declared.__contains__ if declared is not None else None,
         )
         return _register(meta, policy)
 

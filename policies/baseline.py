@@ -36,6 +36,7 @@ PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restri
     remediation="Add an aws.s3.BucketPublicAccessBlock for the bucket with block_public_acls, "
     "block_public_policy, ignore_public_acls and restrict_public_buckets all True.",
     enforcement=EnforcementLevel.MANDATORY,
+    reads=(PUBLIC_ACCESS_BLOCK, *BUCKET_TYPES),
 )
 def s3_bucket_public_access_block(ctx: StackContext) -> None:
     blocks = ctx.of_type(PUBLIC_ACCESS_BLOCK)
@@ -87,6 +88,7 @@ def denies_insecure_transport(document: Any) -> bool | None:
     remediation="Attach an aws.s3.BucketPolicy with a statement Effect=Deny, Principal='*', Action='s3:*', "
     "Resource=[bucket ARN, bucket ARN/*], Condition {'Bool': {'aws:SecureTransport': 'false'}}.",
     enforcement=EnforcementLevel.MANDATORY,
+    reads=(BUCKET_POLICY, *BUCKET_TYPES),
 )
 def s3_bucket_tls_only(ctx: StackContext) -> None:
     policies = ctx.of_type(BUCKET_POLICY)

@@ -70,6 +70,7 @@ def attached_to_bucket(
             "description": "Require an explicit (customer-managed) KMS key, not the aws/s3 managed key.",
         }
     },
+    reads=(*SSE_TYPES, *BUCKET_TYPES),
 )
 def s3_bucket_sse_kms(ctx: StackContext) -> None:
     configs = ctx.of_type(*SSE_TYPES)

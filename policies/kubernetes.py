@@ -332,6 +332,7 @@ def _selects(pdb: StackResource, labels: Any) -> bool | None:
     severity=Severity.MEDIUM,
     remediation="Add a policy/v1 PodDisruptionBudget in the Deployment's namespace, its selector.matchLabels "
     "matching the pod template labels (e.g. maxUnavailable: 1).",
+    reads=(DEPLOYMENT, PDB, *HPA_TYPES),
 )
 def k8s_hpa_has_pdb(ctx: StackContext) -> None:
     deployments = ctx.of_type(DEPLOYMENT)

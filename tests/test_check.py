@@ -316,3 +316,79 @@ def test_stack_outputs_and_components_do_not_confuse_policies() -> None:
     report = evaluate(run_function(program))
     assert report.violations == []
     assert report.resource_count == 2
+
+
+# --------------------------------------------------------------------------- narrowed evaluation
+# evaluate() hands each resource only to the policies that apply to its type, and each stack
+# policy only the types it reads: it must find exactly what the whole pack finds on everything.
+
+
+def k8s_program() -> None:
+    import pulumi_kubernetes as k8s
+
+    labels = {"app": "web"}
+    k8s.apps.v1.Deployment(
+        "web",
+        spec={
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "web", "image": "nginx:latest"}]},
+            },
+        },
+    )
+    k8s.autoscaling.v2.HorizontalPodAutoscaler(
+        "web",
+        spec={
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+            "minReplicas": 5,
+            "maxReplicas": 2,
+        },
+    )
+    k8s.core.v1.Service("web", spec={"type": "LoadBalancer", "selector": labels, "ports": [{"port": 80}]})
+
+
+def _whole_pack_verdicts(run: StackRun, config: dict[str, Any]) -> set[tuple[str, str]]:
+    from pulumi.runtime.proto import analyzer_pb2
+
+    from dpengine.check import analyze_request, make_servicer, stack_resource
+    from policies._common import collect_exemptions
+
+    servicer = make_servicer(config, project=run.project, stack=run.stack)
+    by_urn = {r.urn: r for r in run.resources}
+    found: set[tuple[str, str]] = set()
+    with collect_exemptions() as exempted:
+        for record in run.resources:
+            for diagnostic in servicer.Analyze(analyze_request(record, by_urn), None).diagnostics:
+                found.add((diagnostic.policyName, diagnostic.urn or record.urn))
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[stack_resource(r, by_urn) for r in run.resources]
+        )
+        for diagnostic in servicer.AnalyzeStack(request, None).diagnostics:
+            found.add((diagnostic.policyName, diagnostic.urn or run.stack_urn))
+    return found | {(f"exempt:{e.policy}", e.urn) for e in exempted}
+
+
+@pytest.mark.parametrize("program", ["bad", "k8s", "prod-stack"])
+def test_narrowed_evaluation_finds_what_the_whole_pack_finds(program: str) -> None:
+    config = load_config(PACK / "prod.json")
+    if program == "prod-stack":
+        run = run_program(PACK.parent, "prod")
+    else:
+        run = run_function(bad_program if program == "bad" else k8s_program, project="demo", stack="prod")
+    report = evaluate(run, config)
+    found = {(v.policy, v.urn) for v in report.violations}
+    found |= {(s.policy, s.urn) for s in report.skipped}
+    found |= {(f"exempt:{e.policy}", e.urn) for e in report.exemptions}
+    expected = _whole_pack_verdicts(run, config)
+    assert found == expected
+    assert found  # each case finds something (violations, or the prod stack's exemption)
+
+
+def test_a_stack_policy_cannot_read_types_it_did_not_declare() -> None:
+    from policies._common import StackContext
+
+    ctx = StackContext("demo", [], {}, lambda message, urn: None, frozenset({"aws:s3/bucket:Bucket"}))
+    assert ctx.of_type("aws:s3/bucket:Bucket") == []
+    with pytest.raises(ValueError, match="does not declare"):
+        ctx.of_type("aws:s3/bucketPolicy:BucketPolicy")
