@@ -293,8 +293,23 @@ def _program_environment(project_dir: Path | None) -> Iterator[None]:
                 if module_name.split(".")[0] in before_tops:
                     continue
                 module_file = getattr(sys.modules[module_name], "__file__", None) or ""
-                if module_file and os.path.abspath(module_file).startswith(root + os.sep):
+                if module_file and is_project_module(module_file, root):
                     del sys.modules[module_name]
+
+
+def is_project_module(module_file: str, root: str) -> bool:
+    """A module of the project's own code (forgotten after a run), not an installed package.
+
+    A project virtualenv usually lives inside the project (``venv/``, ``.venv/``): its
+    packages must stay imported, or the next import of pulumi_aws registers it twice.
+    """
+    path = os.path.abspath(module_file)
+    if not path.startswith(root + os.sep):
+        return False
+    if any(part in ("site-packages", "dist-packages") for part in Path(path).parts):
+        return False
+    prefixes = {os.path.abspath(p) + os.sep for p in (sys.prefix, sys.exec_prefix, sys.base_prefix)}
+    return not any(path.startswith(prefix) for prefix in prefixes)
 
 
 @contextlib.contextmanager

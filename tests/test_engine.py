@@ -302,3 +302,29 @@ def test_a_mock_answer_that_awaits_the_loop_falls_back_to_a_thread(monkeypatch) 
     assert (first.type, second.type) == ("aws:iam/role:Role", "test:index:Thing")
     assert second.inputs["peer"] == first.urn
     assert run.outputs["second"] == second.urn
+
+
+def test_packages_of_a_virtualenv_inside_the_project_stay_imported(tmp_path: Path) -> None:
+    """Only the project's own modules are forgotten after a run, not those of its venv."""
+    import sys
+
+    site = tmp_path / ".venv" / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "dp_fake_installed.py").write_text("VALUE = 1\n")
+    (tmp_path / "dp_fake_helpers.py").write_text("VALUE = 2\n")
+    program = f"""
+    import sys
+    sys.path.insert(0, {str(site)!r})
+    import dp_fake_installed, dp_fake_helpers
+    import pulumi
+    pulumi.export("sum", dp_fake_installed.VALUE + dp_fake_helpers.VALUE)
+    """
+    make_project(tmp_path, program=program)
+    try:
+        run = run_program(tmp_path, "dev")
+        assert run.outputs["sum"] == 3
+        assert "dp_fake_installed" in sys.modules  # installed: kept, as pulumi_aws must be
+        assert "dp_fake_helpers" not in sys.modules  # the project's own: fresh next run
+    finally:
+        sys.modules.pop("dp_fake_installed", None)
+        sys.modules.pop("dp_fake_helpers", None)

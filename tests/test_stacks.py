@@ -22,12 +22,14 @@ def stack(name: str) -> StackRun:
 
 
 def closure(run: StackRun, urn: str) -> set[str]:
-    """Every resource ``urn`` waits on, directly or through others."""
+    """Every resource ``urn`` waits on, directly or through others (its provider included)."""
     by_urn = {r.urn: r for r in run.resources}
     seen: set[str] = set()
     frontier = [urn]
     while frontier:
-        for dep in by_urn[frontier.pop()].dependencies:
+        record = by_urn[frontier.pop()]
+        provider = record.provider.rpartition("::")[0] if record.provider else None
+        for dep in [*record.dependencies, *([provider] if provider else [])]:
             if dep in by_urn and dep not in seen:
                 seen.add(dep)
                 frontier.append(dep)
@@ -110,6 +112,18 @@ def test_graph_stays_wide() -> None:
         assert "aws:rds/instance:Instance" not in waits_on
         assert "aws:rds/parameterGroup:ParameterGroup" not in waits_on
         assert "kubernetes:core/v1:ServiceAccount" in waits_on
+        # The awaited rollout needs nodes and DNS...
+        assert "aws:eks/nodeGroup:NodeGroup" in waits_on
+        assert "aws:eks/addon:Addon" in waits_on
+    # ...but API objects are created while the node groups come up.
+    for token in (
+        "kubernetes:core/v1:Namespace",
+        "kubernetes:core/v1:ServiceAccount",
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+    ):
+        for record in run.by_type(token):
+            assert "aws:eks/nodeGroup:NodeGroup" not in types_of(run, closure(run, record.urn)), record.name
 
 
 def test_each_service_role_touches_only_its_layers() -> None:
@@ -237,3 +251,18 @@ def test_committed_json_schema_is_current() -> None:
     assert committed == json.loads(json.dumps(stack_config_json_schema())), "run `make schema`"
     assert "region" not in committed["properties"]
     assert committed["properties"]["network"]["$ref"].endswith("NetworkSettings")
+
+
+def test_cli_check_in_a_fresh_interpreter_passes() -> None:
+    """The PR job as users run it: one process, nothing imported beforehand (unlike this suite)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    script = "import sys; from dpengine.cli import main; sys.exit(main(['check', '--stack', 'prod']))"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASSED: 0 mandatory, 0 advisory violation(s), 1 exemption(s)" in done.stdout, done.stdout
+    assert "Traceback" not in done.stderr
