@@ -28,7 +28,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from components._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
-from components.iam import policy_json, service_trust_policy
+from components.iam import kms_account_admin_statement, policy_json, service_trust_policy
 from components.tags import merge_tags, validate_tags
 
 __all__ = [
@@ -925,17 +925,7 @@ def _replication_policy(
 def _key_policy(account: str, partition: str) -> str:
     """Account administration through IAM: who may use the key is decided by IAM policies
     (the access policies this component hands out), not by the key policy."""
-    return policy_json(
-        [
-            {
-                "Sid": "AccountAdministersThroughIam",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            }
-        ]
-    )
+    return policy_json([kms_account_admin_statement(account, partition, "AccountAdministersThroughIam")])
 
 
 def _lifecycle_rule(layer: LayerSettings, prefix: str) -> aws.s3.BucketLifecycleConfigurationRuleArgs:

@@ -41,7 +41,7 @@ import pulumi_kubernetes as k8s
 from pydantic import Field, field_validator, model_validator
 
 from components._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
-from components.iam import irsa_trust_policy, policy_json
+from components.iam import irsa_trust_policy, kms_account_admin_statement, kms_logs_statement, policy_json
 from components.tags import merge_tags, validate_tags
 
 __all__ = [
@@ -658,13 +658,7 @@ def _check_args(name: str, args: EksClusterArgs) -> tuple[dict[str, str], str]:
 
 
 def _root_statement(account: str, partition: str) -> dict[str, Any]:
-    return {
-        "Sid": "AccountAdministration",
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-        "Action": "kms:*",
-        "Resource": "*",
-    }
+    return kms_account_admin_statement(account, partition, "AccountAdministration")
 
 
 def secrets_key_policy(account: str, partition: str) -> str:
@@ -677,20 +671,9 @@ def logs_key_policy(account: str, partition: str, region: str, dns_suffix: str, 
     return policy_json(
         [
             _root_statement(account, partition),
-            {
-                "Sid": "CloudWatchLogsForTheClusterLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-                "Action": [
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            },
+            kms_logs_statement(
+                "CloudWatchLogsForTheClusterLogGroup", f"logs.{region}.{dns_suffix}", log_group_arn
+            ),
         ]
     )
 

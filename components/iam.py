@@ -14,6 +14,36 @@ def policy_json(statements: Sequence[Mapping[str, Any]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, sort_keys=True)
 
 
+KMS_USE_ACTIONS = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+"""What CloudWatch Logs needs on a key that encrypts a log group."""
+
+
+def kms_account_admin_statement(account: str, partition: str, sid: str) -> dict[str, Any]:
+    """Key-policy statement: the account administers the key, and IAM policies decide who uses it."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+def kms_logs_statement(
+    sid: str, logs_service: str, log_group_arn: str, *, match: str = "ArnEquals"
+) -> dict[str, Any]:
+    """Key-policy statement: CloudWatch Logs (``logs.<region>.<dns suffix>``) may use the key for
+    the log group(s) ``log_group_arn`` names (``match``: ``ArnEquals``, or ``ArnLike`` for a pattern)."""
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": logs_service},
+        "Action": list(KMS_USE_ACTIONS),
+        "Resource": "*",
+        "Condition": {match: {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+    }
+
+
 def service_trust_policy(*services: str) -> str:
     """A role trust policy for AWS service principals (e.g. ``ec2.amazonaws.com``)."""
     return policy_json(

@@ -40,7 +40,7 @@ import pulumi_aws as aws
 from pydantic import field_validator, model_validator
 
 from components._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
-from components.iam import policy_json
+from components.iam import kms_account_admin_statement, kms_logs_statement, policy_json
 from components.tags import merge_tags, validate_tags
 
 __all__ = [
@@ -396,27 +396,10 @@ def flow_logs_key_policy(
     for ``log_group_arn`` only (encryption-context condition)."""
     return policy_json(
         [
-            {
-                "Sid": "AccountAdministers",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
-            {
-                "Sid": "CloudWatchLogsUseForFlowLogGroup",
-                "Effect": "Allow",
-                "Principal": {"Service": f"logs.{region}.{dns_suffix}"},
-                "Action": [
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                "Resource": "*",
-                "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
-            },
+            kms_account_admin_statement(account, partition, "AccountAdministers"),
+            kms_logs_statement(
+                "CloudWatchLogsUseForFlowLogGroup", f"logs.{region}.{dns_suffix}", log_group_arn
+            ),
         ]
     )
 

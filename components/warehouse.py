@@ -16,7 +16,6 @@ values explicitly.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ import pulumi_aws as aws
 from pydantic import Field, field_validator, model_validator
 
 from components._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
-from components.iam import service_trust_policy
+from components.iam import kms_account_admin_statement, kms_logs_statement, policy_json, service_trust_policy
 from components.tags import validate_tags
 
 __all__ = [
@@ -534,40 +533,16 @@ def _checked_subnets(subnets: pulumi.Input[Sequence[str]], engine: str) -> pulum
 
 def _key_policy(account: str, partition: str, region: str, log_group_prefix: str) -> str:
     """Account administration through IAM, plus CloudWatch Logs for this warehouse's log groups."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministersThroughIam",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsForWarehouseLogGroups",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_prefix}*"
-                            )
-                        }
-                    },
-                },
-            ],
-        },
-        sort_keys=True,
+    return policy_json(
+        [
+            kms_account_admin_statement(account, partition, "AccountAdministersThroughIam"),
+            kms_logs_statement(
+                "CloudWatchLogsForWarehouseLogGroups",
+                f"logs.{region}.amazonaws.com",
+                f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_prefix}*",
+                match="ArnLike",
+            ),
+        ]
     )
 
 
