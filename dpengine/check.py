@@ -109,7 +109,9 @@ class CheckReport:
     skipped: list[Skipped] = field(default_factory=list)
     config_source: str | None = None
     entry_point: str = "__main__.py"
-    """The program file results point at in SARIF (relative path)."""
+    """The program file results point at in SARIF when a resource's own line is not known."""
+    sources: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """URN -> (relative path, line) where the program declared the resource: SARIF locations."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -557,7 +559,19 @@ def evaluate(
         skipped=skipped,
         config_source=config_source,
         entry_point=_entry_point(run),
+        sources=_sources(run),
     )
+
+
+def _relative(path: Path) -> str:
+    try:
+        return Path(os.path.relpath(path.resolve(), Path.cwd())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return path.name
+
+
+def _sources(run: StackRun) -> dict[str, tuple[str, int]]:
+    return {r.urn: (_relative(Path(r.source[0])), r.source[1]) for r in run.resources if r.source}
 
 
 def _entry_point(run: StackRun) -> str:
@@ -570,10 +584,7 @@ def _entry_point(run: StackRun) -> str:
         main = load_project(run.project_dir).main
     except Exception:  # noqa: BLE001 the run already succeeded; a default path will do
         pass
-    try:
-        return Path(os.path.relpath(main.resolve(), Path.cwd())).as_posix()
-    except ValueError:  # another drive (Windows)
-        return main.name
+    return _relative(main)
 
 
 # --------------------------------------------------------------------------- renderers
@@ -652,10 +663,13 @@ def _sarif(report: CheckReport) -> dict[str, Any]:
     ]
 
     def location(urn: str, type_: str, name: str) -> dict[str, Any]:
+        # The line that declared the resource (a component's child: the component's line),
+        # or the program's entry point when that is not known.
+        path, line = report.sources.get(urn, (report.entry_point, 1))
         return {
             "physicalLocation": {
-                "artifactLocation": {"uri": report.entry_point, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": 1},
+                "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+                "region": {"startLine": line},
             },
             "logicalLocations": [
                 {"name": name, "fullyQualifiedName": urn, "kind": "resource", "decoratedName": type_}

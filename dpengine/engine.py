@@ -23,6 +23,8 @@ import runpy
 import sys
 import threading
 import traceback
+import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -87,6 +89,9 @@ class ResourceRecord:
     additional_secret_outputs: list[str]
     remote: bool
     id: str | None = None
+    source: tuple[str, int] | None = None
+    """Where the program declared the resource: (absolute file path, line) of the innermost
+    frame in the project's own code (for a component's child, the component's line)."""
 
     @property
     def is_component(self) -> bool:
@@ -201,8 +206,10 @@ def _plain_state(value: Any, secrets: str) -> Any:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """A mock monitor that keeps every registration request, in order."""
 
-    def __init__(self, mocks: PlatformMocks) -> None:
+    def __init__(self, mocks: PlatformMocks, project_dir: Path | None = None) -> None:
         super().__init__(mocks)
+        self.project_root = str(project_dir.resolve()) if project_dir is not None else None
+        self._file_of_uri: dict[str, str | None] = {}
         self.records: list[ResourceRecord] = []
         self.stack_outputs: dict[str, Any] = {}
         self.masked_stack_outputs: dict[str, Any] = {}
@@ -245,10 +252,30 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             additional_secret_outputs=list(request.additionalSecretOutputs),
             remote=bool(request.remote),
             id=response.id or None,
+            source=self._source(request),
         )
         with self._lock:
             self.records.append(record)
         return response
+
+    def _project_file(self, uri: str) -> str | None:
+        """The path of a ``file://`` URI if it is the project's own code (not an installed package)."""
+        if uri not in self._file_of_uri:
+            path = None
+            if uri.startswith("file://"):
+                candidate = urllib.request.url2pathname(urllib.parse.urlparse(uri).path)
+                if self.project_root is None or is_project_module(candidate, self.project_root):
+                    path = candidate
+            self._file_of_uri[uri] = path
+        return self._file_of_uri[uri]
+
+    def _source(self, request: Any) -> tuple[str, int] | None:
+        for frame in request.stackTrace.frames:  # innermost first
+            if frame.HasField("pc"):
+                path = self._project_file(frame.pc.uri)
+                if path is not None:
+                    return path, int(frame.pc.line)
+        return None
 
     def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802
         if f"::{STACK_TYPE}::" in request.urn:
@@ -479,7 +506,7 @@ def run_function(
     config_values = {k: _config_string(v) for k, v in (config or {}).items()}
     region = str(config_values.get("aws:region", region))
     mocks = PlatformMocks(region=region, stack_references=stack_references)
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, project_dir)
     handler = _DiagnosticsHandler()
     logger = logging.getLogger(f"dpengine.program.{id(monitor)}")
     logger.propagate = False

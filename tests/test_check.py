@@ -16,6 +16,7 @@ from dpengine.check import add_check_arguments, cli_check, evaluate, load_config
 from dpengine.engine import StackRun, run_function, run_program
 
 PACK = Path(__file__).resolve().parent.parent / "policies"
+SOURCE_LINES = Path(__file__).read_text().splitlines()
 TAGS = {
     "Environment": "prod",
     "Project": "dataplatform",
@@ -190,7 +191,11 @@ def test_sarif_report_structure(bad_run: StackRun) -> None:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in {"error", "note"}
         (location,) = result["locations"]
-        assert location["physicalLocation"]["artifactLocation"]["uri"] == "__main__.py"
+        # Each result points at the line that declared its resource (here, in bad_program).
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == "tests/test_check.py"
+        line = location["physicalLocation"]["region"]["startLine"]
+        name = location["logicalLocations"][0]["name"]
+        assert any(f'"{name}"' in text for text in SOURCE_LINES[line - 1 : line + 1])  # the call's first line
         assert location["logicalLocations"][0]["fullyQualifiedName"].startswith("urn:pulumi:prod::demo::")
         assert len(result["partialFingerprints"]["dataplatformPolicy/v1"]) == 32
     (suppressed,) = [r for r in results if "suppressions" in r]
@@ -392,3 +397,25 @@ def test_a_stack_policy_cannot_read_types_it_did_not_declare() -> None:
     assert ctx.of_type("aws:s3/bucket:Bucket") == []
     with pytest.raises(ValueError, match="does not declare"):
         ctx.of_type("aws:s3/bucketPolicy:BucketPolicy")
+
+
+def test_results_in_components_point_at_the_component_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = PACK.parent
+    monkeypatch.chdir(repo)
+    run = run_program(repo, "prod")
+    sse = run.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "lake-logs-encryption",
+    )
+    assert sse.source is not None
+    path, line = sse.source
+    assert Path(path) == repo / "components" / "datalake.py"
+    assert "BucketServerSideEncryptionConfiguration(" in Path(path).read_text().splitlines()[line - 1]
+    sarif = json.loads(render(evaluate(run, load_config(PACK / "prod.json")), "sarif"))
+    (exempted,) = sarif["runs"][0]["results"]  # the one exemption, as a suppressed result
+    physical = exempted["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "components/datalake.py"
+    assert physical["region"]["startLine"] == line
+    # Resources the program declares itself point into __main__.py.
+    cluster = run.one("dataplatform:compute:EksCluster")
+    assert cluster.source is not None and Path(cluster.source[0]).name == "__main__.py"
