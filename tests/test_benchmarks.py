@@ -330,6 +330,36 @@ def test_least_squares_and_service_copies() -> None:
     assert [s["namespace"] for s in shared] == ["data", "data"]  # an existing namespace is kept
 
 
+def test_linearity_is_judged_on_what_each_step_adds() -> None:
+    from benchmarks.run import goals, least_squares, marginal_ms_per_resource, r_squared
+
+    # A fixed part of 100 cheap resources (1 ms each) plus services of 10 heavy resources
+    # (3 ms each): exactly linear, though ms/resource over the whole stack rises with N.
+    rows = [
+        {"services": n, "resources": 100 + 10 * n, "seconds": (100 * 1.0 + 10 * n * 3.0) / 1000}
+        for n in (10, 50, 100, 200)
+    ]
+    whole = [1000 * r["seconds"] / r["resources"] for r in rows]
+    assert whole[-1] / whole[0] > 1.3
+    assert marginal_ms_per_resource(rows) == pytest.approx([3.0, 3.0, 3.0])
+    xs, ys = [r["resources"] for r in rows], [r["seconds"] for r in rows]
+    assert r_squared(xs, ys, *least_squares(xs, ys)) == pytest.approx(1.0)
+    (goal,) = goals({"stacks": {}, "scaling": {"rows": rows, "marginal_ratio": 1.0, "r_squared": 1.0}})
+    assert goal["met"] is True and "100->200 vs 10->50" in goal["goal"]
+
+    # Quadratic growth: each step adds dearer resources, and the goal says so.
+    grown = [{**r, "seconds": r["resources"] ** 2 / 1e6} for r in rows]
+    marginal = marginal_ms_per_resource(grown)
+    assert marginal[-1] / marginal[0] > 1.3
+    (goal,) = goals(
+        {
+            "stacks": {},
+            "scaling": {"rows": grown, "marginal_ratio": marginal[-1] / marginal[0], "r_squared": 0.9},
+        }
+    )
+    assert goal["met"] is False
+
+
 def test_floors_register_the_same_types_flat_with_or_without_the_inputs() -> None:
     import pulumi
     import pulumi_aws as aws
