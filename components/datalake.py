@@ -1062,34 +1062,18 @@ class DataLakeBucket(pulumi.ComponentResource):
             tags=tags,
             opts=self._protected,
         )
-        versioning = aws.s3.BucketVersioning(
-            f"{base}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{base}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="aws:kms",
-                        kms_master_key_id=self.kms_key_arn,
-                    ),
-                    # One data key per bucket instead of a KMS call per object: cost and throttling.
-                    bucket_key_enabled=True,
-                    blocked_encryption_types=["SSE-C"],
-                )
-            ],
-            opts=self._child,
-        )
-        public_block = self._public_access_block(base, bucket)
-        aws.s3.BucketOwnershipControls(
-            f"{base}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._child,
+        versioning, public_block = self._baseline(
+            base,
+            bucket,
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="aws:kms",
+                    kms_master_key_id=self.kms_key_arn,
+                ),
+                # One data key per bucket instead of a KMS call per object: cost and throttling.
+                bucket_key_enabled=True,
+                blocked_encryption_types=["SSE-C"],
+            ),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{base}-lifecycle",
@@ -1145,6 +1129,32 @@ class DataLakeBucket(pulumi.ComponentResource):
         )
         return _Slot(key=key, layers=layers, bucket=bucket, versioning=versioning)
 
+    def _baseline(
+        self,
+        base: str,
+        bucket: aws.s3.Bucket,
+        encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+    ) -> tuple[aws.s3.BucketVersioning, aws.s3.BucketPublicAccessBlock]:
+        """What every bucket here gets: versioning, default encryption, all four public access
+        blocks and ACLs disabled (BucketOwnerEnforced)."""
+        versioning = aws.s3.BucketVersioning(
+            f"{base}-versioning",
+            bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=self._child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{base}-encryption", bucket=bucket.id, rules=[encryption], opts=self._child
+        )
+        public_block = self._public_access_block(base, bucket)
+        aws.s3.BucketOwnershipControls(
+            f"{base}-ownership",
+            bucket=bucket.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=self._child,
+        )
+        return versioning, public_block
+
     def _public_access_block(self, base: str, bucket: aws.s3.Bucket) -> aws.s3.BucketPublicAccessBlock:
         return aws.s3.BucketPublicAccessBlock(
             f"{base}-public-access-block",
@@ -1192,34 +1202,18 @@ class DataLakeBucket(pulumi.ComponentResource):
             tags=self._tags,
             opts=self._protected,
         )
-        versioning = aws.s3.BucketVersioning(
-            f"{base}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{base}-encryption",
-            bucket=bucket.id,
-            rules=[
-                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                    # S3 server access logging cannot deliver to a bucket whose default encryption
-                    # is SSE-KMS (the logging service has no grant on customer keys); SSE-S3 is the
-                    # encryption AWS supports for log target buckets.
-                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                        sse_algorithm="AES256"
-                    ),
-                    blocked_encryption_types=["SSE-C"],
-                )
-            ],
-            opts=self._child,
-        )
-        public_block = self._public_access_block(base, bucket)
-        aws.s3.BucketOwnershipControls(
-            f"{base}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._child,
+        versioning, public_block = self._baseline(
+            base,
+            bucket,
+            aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                # S3 server access logging cannot deliver to a bucket whose default encryption
+                # is SSE-KMS (the logging service has no grant on customer keys); SSE-S3 is the
+                # encryption AWS supports for log target buckets.
+                apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                    sse_algorithm="AES256"
+                ),
+                blocked_encryption_types=["SSE-C"],
+            ),
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{base}-lifecycle",
