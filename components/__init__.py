@@ -1,48 +1,39 @@
 """dataplatform components: secure-by-default building blocks for AWS data platforms.
 
-Import what you need; submodules load lazily so that importing one component
-does not pull in every provider SDK.
+Every public name is imported explicitly, so type checkers see the real classes
+(``from components import DataLakeBucket`` is as typed as the submodule path).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
-from components._validation import ConfigIssue, InvalidConfigError, SettingsModel
-from components.tags import REQUIRED_TAG_KEYS, merge_tags, validate_tags
-
-_LAZY = {
-    "Network": "components.network",
-    "NetworkArgs": "components.network",
-    "NetworkSettings": "components.network",
-    "DataLakeBucket": "components.datalake",
-    "DataLakeBucketArgs": "components.datalake",
-    "DataLakeSettings": "components.datalake",
-    "EksCluster": "components.eks",
-    "EksClusterArgs": "components.eks",
-    "EksClusterSettings": "components.eks",
-    "Warehouse": "components.warehouse",
-    "WarehouseArgs": "components.warehouse",
-    "WarehouseSettings": "components.warehouse",
-    "PipelineService": "components.pipeline_service",
-    "PipelineServiceArgs": "components.pipeline_service",
-    "PipelineServiceSettings": "components.pipeline_service",
-}
+from ._validation import ConfigIssue, InvalidConfigError, SettingsModel
+from .datalake import DataLakeBucket, DataLakeBucketArgs, DataLakeSettings
+from .eks import EksCluster, EksClusterArgs, EksClusterSettings
+from .network import Network, NetworkArgs, NetworkSettings
+from .pipeline_service import PipelineService, PipelineServiceArgs, PipelineServiceSettings
+from .tags import REQUIRED_TAG_KEYS, merge_tags, validate_tags
+from .warehouse import Warehouse, WarehouseArgs, WarehouseSettings
 
 __all__ = [
     "REQUIRED_TAG_KEYS",
     "ConfigIssue",
+    "DataLakeBucket",
+    "DataLakeBucketArgs",
+    "DataLakeSettings",
+    "EksCluster",
+    "EksClusterArgs",
+    "EksClusterSettings",
     "InvalidConfigError",
+    "Network",
+    "NetworkArgs",
+    "NetworkSettings",
+    "PipelineService",
+    "PipelineServiceArgs",
+    "PipelineServiceSettings",
     "SettingsModel",
+    "Warehouse",
+    "WarehouseArgs",
+    "WarehouseSettings",
     "merge_tags",
     "validate_tags",
-    *_LAZY,
 ]
-
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'components' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)

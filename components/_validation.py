@@ -190,9 +190,3 @@ class SettingsModel(BaseModel):
             return cls.model_validate(data)
         except ValidationError as error:
             raise InvalidConfigError(format_validation_error(error, cls, prefix)) from None
-
-
-def require(condition: bool, message: str) -> None:
-    """Raise a ``ValueError`` (reported with the field path by pydantic) unless ``condition``."""
-    if not condition:
-        raise ValueError(message)

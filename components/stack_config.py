@@ -16,19 +16,19 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from components._validation import (
+from ._validation import (
     ConfigIssue,
     CrossFieldError,
     InvalidConfigError,
     SettingsModel,
     format_validation_error,
 )
-from components.datalake import DataLakeSettings
-from components.eks import EksClusterSettings
-from components.network import NetworkSettings
-from components.pipeline_service import PipelineServiceSettings
-from components.tags import REQUIRED_TAG_KEYS, tag_issues
-from components.warehouse import WarehouseSettings
+from .datalake import DataLakeSettings
+from .eks import EksClusterSettings
+from .network import NetworkSettings
+from .pipeline_service import PipelineServiceSettings
+from .tags import REQUIRED_TAG_KEYS, tag_issues
+from .warehouse import WarehouseSettings
 
 NAMESPACE = "dataplatform"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from components._validation import ConfigIssue, InvalidConfigError
+from ._validation import ConfigIssue, InvalidConfigError
 
 REQUIRED_TAG_KEYS: tuple[str, ...] = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
 """Tag keys every stack must set; policies check the same keys."""
