@@ -16,7 +16,6 @@ from components.eks import (
     EksClusterSettings,
     NodeGroupSettings,
     Taint,
-    disable_cluster_creator_admin,
 )
 from dpengine.engine import ResourceRecord
 from dpengine.testing import ComponentRun, assert_tagged, run_component
@@ -205,9 +204,8 @@ def test_outputs(default_run: ComponentRun[EksCluster]) -> None:
     c = cr.component
     cluster = cr.one(CLUSTER)
     issuer = cluster.outputs["oidcProviderUrl"]
-    assert issuer.startswith("https://oidc.eks.us-east-1.amazonaws.com/id/")
+    # The name and the endpoint are read from pulumi-eks's kubeconfig (so they resolve with the cluster).
     assert cr.value(c.cluster_name) == "eks-dev"
-    assert cr.value(c.endpoint).endswith(".gr7.us-east-1.eks.amazonaws.com")
     assert cr.value(c.endpoint) == cluster.outputs["kubeconfig"]["clusters"][0]["cluster"]["server"]
     assert cr.value(c.oidc_provider_url) == issuer
     assert cr.value(c.oidc_issuer) == issuer.removeprefix("https://")
@@ -225,8 +223,7 @@ def test_outputs(default_run: ComponentRun[EksCluster]) -> None:
     # The kubeconfig is a secret, for the exports and for the provider.
     assert is_secret(c.kubeconfig)
     assert not is_secret(c.cluster_name) and not is_secret(c.endpoint)
-    kubeconfig = json.loads(cr.value(c.kubeconfig))
-    assert kubeconfig["users"][0]["user"]["exec"]["args"][4:6] == ["--cluster-name", "eks-dev"]
+    assert json.loads(cr.value(c.kubeconfig)) == cluster.outputs["kubeconfig"]
     provider = cr.one(K8S_PROVIDER)
     assert provider.masked_inputs["kubeconfig"] == "[secret]"
     assert isinstance(c.provider, pulumi.ProviderResource)
@@ -479,8 +476,9 @@ def test_irsa_role_helper(tags: dict[str, str]) -> None:
         }
     }
     assert trust["Principal"] == {"Federated": cr.one(OIDC).outputs["arn"]}
+    # The inline policy goes on this role, and nothing else is attached to it.
     inline = named(cr, ROLE_POLICY, "eks-ingest-irsa")
-    assert inline.inputs["policy"] == policy
+    assert inline.inputs["role"] == role.id
     assert not [r for r in cr.of_type(ATTACHMENT) if r.name.startswith("eks-ingest-irsa")]
 
 
@@ -495,12 +493,20 @@ def test_irsa_role_rejects_bad_names(tags: dict[str, str]) -> None:
                 private_subnet_ids=SUBNETS,
             ),
         )
-        cluster.irsa_role("ingest", "Pipelines_NS", "worker")
+        cluster.irsa_role("Ingest", "Pipelines_NS", "worker..sa")
         return cluster
 
     with pytest.raises(InvalidConfigError) as err:
         run_component(program)
-    assert "namespace: not a Kubernetes namespace name" in str(err.value)
+    assert [issue.path for issue in err.value.issues] == ["name", "namespace", "service_account"]
+    assert err.value.issues[1].message.startswith("not a Kubernetes namespace name: must be a DNS label")
+    assert err.value.issues[2].message.startswith(
+        "not a Kubernetes service account name: must be a DNS subdomain"
+    )
+    # The cluster exists, the role was refused before any of its children was registered.
+    names = [r.name for r in err.value.recorded_run.resources]  # type: ignore[attr-defined]
+    assert "eks-cluster" in names
+    assert not [n for n in names if "irsa" in n and not n.startswith("eks-ebs-csi-irsa")]
 
 
 # --------------------------------------------------------------------------- overrides
@@ -539,6 +545,16 @@ def test_public_endpoint_with_cidrs(tags: dict[str, str]) -> None:
     assert inputs["endpointPublicAccess"] is True
     assert inputs["endpointPrivateAccess"] is True
     assert inputs["publicAccessCidrs"] == ["203.0.113.0/24", "198.51.100.7/32"]
+
+
+def test_public_subnets_stay_out_of_the_cluster(tags: dict[str, str]) -> None:
+    public = ["subnet-0fedcba9876543210", "subnet-0fedcba9876543211"]
+    cr = make(tags, public_subnet_ids=public)
+    inputs = cr.one(CLUSTER).inputs
+    assert "publicSubnetIds" not in inputs and "subnetIds" not in inputs
+    assert not {s for g in cr.of_type(NODE_GROUP) for s in g.inputs["subnetIds"]} & set(public)
+    assert cr.value(cr.component.public_subnet_ids) == public
+    assert make(tags).component.public_subnet_ids is None
 
 
 def test_secrets_key_passed_in(tags: dict[str, str]) -> None:
@@ -600,42 +616,16 @@ def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
     assert cr.counts() == {**DEFAULT_COUNTS, ACCESS_ENTRY: 1, ACCESS_POLICY: 1}
 
 
-# --------------------------------------------------------------------------- the creator-admin transform
-
-
-class _Args:
-    def __init__(self, type_: str, props: dict[str, Any]) -> None:
-        self.type_ = type_
-        self.props = props
-        self.opts = pulumi.ResourceOptions()
-        self.custom = True
-        self.name = "eks-cluster-eksCluster"
-
-
-def test_transform_turns_off_cluster_creator_admin() -> None:
-    props: dict[str, Any] = {
-        "name": "eks-dev",
-        "accessConfig": {"authenticationMode": "API", "bootstrapClusterCreatorAdminPermissions": True},
-    }
-    result = disable_cluster_creator_admin(_Args("aws:eks/cluster:Cluster", props))  # type: ignore[arg-type]
-    assert result is not None
-    assert result.props["accessConfig"] == {
-        "authenticationMode": "API",
-        "bootstrapClusterCreatorAdminPermissions": False,
-    }
-    assert result.props["name"] == "eks-dev"
-    assert props["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] is True  # input untouched
-    for other in ("aws:ec2/securityGroup:SecurityGroup", "eks:index:Cluster", "aws:eks/addon:Addon"):
-        assert disable_cluster_creator_admin(_Args(other, dict(props))) is None  # type: ignore[arg-type]
-
-
 # --------------------------------------------------------------------------- bad input
 
 
-def error_of(**fields: Any) -> str:
+def issues_of(**fields: Any) -> dict[str, str]:
+    """Every problem of settings with ``fields``, by exact key path (a path reported twice fails)."""
     with pytest.raises(InvalidConfigError) as err:
         EksClusterSettings(**{"kubernetes_version": "1.32", **fields})
-    return str(err.value)
+    found = {issue.path: issue.message for issue in err.value.issues}
+    assert len(found) == len(err.value.issues), err.value.issues
+    return found
 
 
 def group(**fields: Any) -> dict[str, Any]:
@@ -643,79 +633,171 @@ def group(**fields: Any) -> dict[str, Any]:
 
 
 def test_min_greater_than_max() -> None:
-    message = error_of(node_groups=[group(min_size=5, max_size=2)])
-    assert (
-        "node_groups[0].min_size: must not exceed max_size (2); lower min_size or raise max_size" in message
-    )
-    message = error_of(node_groups=[group(min_size=1, max_size=3, desired_size=4)])
-    assert "node_groups[0].desired_size: must be between min_size (1) and max_size (3)" in message
+    assert issues_of(node_groups=[group(min_size=5, max_size=2)]) == {
+        "node_groups[0].min_size": "must not exceed max_size (2); lower min_size or raise max_size"
+    }
+    assert issues_of(node_groups=[group(min_size=1, max_size=3, desired_size=4)]) == {
+        "node_groups[0].desired_size": "must be between min_size (1) and max_size (3)"
+    }
 
 
 def test_unknown_capacity_type() -> None:
-    message = error_of(node_groups=[group(capacity_type="spot")])
-    assert (
-        "node_groups[0].capacity_type: unknown capacity type; did you mean 'SPOT'? use ON_DEMAND or SPOT"
-        in message
-    )
-    message = error_of(node_groups=[group(capacity_type="RESERVED")])
-    assert "node_groups[0].capacity_type: unknown capacity type; use ON_DEMAND or SPOT" in message
+    assert issues_of(node_groups=[group(capacity_type="spot")]) == {
+        "node_groups[0].capacity_type": "unknown capacity type; did you mean 'SPOT'? use ON_DEMAND or SPOT"
+    }
+    assert issues_of(node_groups=[group(capacity_type="RESERVED")]) == {
+        "node_groups[0].capacity_type": "unknown capacity type; use ON_DEMAND or SPOT"
+    }
 
 
 def test_misspelled_taint_effect() -> None:
-    message = error_of(node_groups=[group(taints=[{"key": "spot", "value": "true", "effect": "NoSchedule"}])])
-    assert "node_groups[0].taints[0].effect: unknown taint effect; did you mean 'NO_SCHEDULE'?" in message
-    message = error_of(node_groups=[group(taints=[{"key": "spot", "effect": "NO_SCHEDUAL"}])])
-    assert (
-        "node_groups[0].taints[0].effect: unknown taint effect; use one of NO_SCHEDULE, NO_EXECUTE, "
-        "PREFER_NO_SCHEDULE (the EKS API spelling)"
-    ) in message
-    message = error_of(node_groups=[group(taints=[{"key": "bad key!", "effect": "NO_SCHEDULE"}])])
-    assert "node_groups[0].taints[0].key: not a Kubernetes taint key" in message
+    found = issues_of(node_groups=[group(taints=[{"key": "spot", "value": "true", "effect": "NoSchedule"}])])
+    assert found == {
+        "node_groups[0].taints[0].effect": (
+            "unknown taint effect; did you mean 'NO_SCHEDULE'? use one of NO_SCHEDULE, NO_EXECUTE, "
+            "PREFER_NO_SCHEDULE (the EKS API spelling)"
+        )
+    }
+    found = issues_of(node_groups=[group(taints=[{"key": "spot", "effect": "NO_SCHEDUAL"}])])
+    assert found == {
+        "node_groups[0].taints[0].effect": (
+            "unknown taint effect; use one of NO_SCHEDULE, NO_EXECUTE, PREFER_NO_SCHEDULE "
+            "(the EKS API spelling)"
+        )
+    }
+
+
+def test_taint_keys_and_values_follow_kubernetes() -> None:
+    found = issues_of(
+        node_groups=[
+            group(
+                taints=[
+                    {"key": "bad key!", "effect": "NO_SCHEDULE"},
+                    {"key": "a..b/x", "effect": "NO_SCHEDULE"},
+                    {"key": "ok", "value": "-no", "effect": "NO_SCHEDULE"},
+                ]
+            )
+        ]
+    )
+    assert sorted(found) == [
+        "node_groups[0].taints[0].key",
+        "node_groups[0].taints[1].key",
+        "node_groups[0].taints[2].value",
+    ]
+    assert found["node_groups[0].taints[0].key"].startswith(
+        "not a Kubernetes taint key: label key 'bad key!'"
+    )
+    # The shared rule: a prefix is a DNS subdomain, so 'a..b/x' is refused (the old EKS copy let it pass).
+    assert found["node_groups[0].taints[1].key"].startswith(
+        "not a Kubernetes taint key: label key prefix 'a..b' must be a DNS subdomain"
+    )
+    assert found["node_groups[0].taints[2].value"].startswith(
+        "not a Kubernetes taint value: label value '-no'"
+    )
+    assert issues_of(node_groups=[group(taints=[{"key": "spot", "effect": "NO_SCHEDULE"}] * 2)]) == {
+        "node_groups[0].taints[1]": (
+            "a taint with this key and effect NO_SCHEDULE is already listed; remove one"
+        )
+    }
+
+
+def test_node_labels_follow_kubernetes() -> None:
+    found = issues_of(node_groups=[group(labels={"a..b/x": "ok", "team": "data team"})])
+    assert sorted(found) == ["node_groups[0].labels.a..b/x", "node_groups[0].labels.team"]
+    assert found["node_groups[0].labels.a..b/x"].startswith("not a Kubernetes label key: label key prefix")
+    assert found["node_groups[0].labels.team"].startswith(
+        "not a Kubernetes label value: label value 'data team'"
+    )
+    # YAML booleans and numbers are not strings: pydantic refuses them before the label rules run.
+    assert list(issues_of(node_groups=[group(labels={"spot": True})])) == ["node_groups[0].labels.spot"]
 
 
 def test_public_endpoint_needs_cidrs() -> None:
-    message = error_of(endpoint_public_access=True)
-    assert "public_access_cidrs: is required when endpoint_public_access is true" in message
-    message = error_of(endpoint_public_access=True, public_access_cidrs=["0.0.0.0/0"])
-    assert "public_access_cidrs[0]: opens the API endpoint to the whole internet" in message
-    message = error_of(endpoint_public_access=True, public_access_cidrs=["10.0.0.1/8"])
-    assert "public_access_cidrs[0]: not an IPv4 CIDR" in message
-    message = error_of(public_access_cidrs=["203.0.113.0/24"])
-    assert "public_access_cidrs: only applies to a public endpoint" in message
+    assert issues_of(endpoint_public_access=True) == {
+        "public_access_cidrs": (
+            "is required when endpoint_public_access is true; list the office/VPN CIDRs that may "
+            "reach the API (never 0.0.0.0/0), or keep the endpoint private"
+        )
+    }
+    assert issues_of(endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24", "0.0.0.0/0"]) == {
+        "public_access_cidrs[1]": "opens the API endpoint to the whole internet; list your office/VPN ranges"
+    }
+    assert issues_of(endpoint_public_access=True, public_access_cidrs=["10.0.0.1/8"]) == {
+        "public_access_cidrs[0]": "not an IPv4 CIDR; write e.g. '203.0.113.0/24'"
+    }
+    assert issues_of(public_access_cidrs=["203.0.113.0/24"]) == {
+        "public_access_cidrs": (
+            "only applies to a public endpoint; remove it or set endpoint_public_access: true"
+        )
+    }
 
 
 def test_kubernetes_version_is_pinned() -> None:
     with pytest.raises(InvalidConfigError) as err:
         EksClusterSettings()  # type: ignore[call-arg]
-    assert "kubernetes_version: is required; set it" in str(err.value)
-    assert "pin a Kubernetes minor version such as '1.32'" in error_of(kubernetes_version="latest")
-    assert "pin a Kubernetes minor version" in error_of(kubernetes_version="1.32.1")
-    assert "is past EKS standard support; use 1.30 or later" in error_of(kubernetes_version="1.27")
-    assert "YAML reads an unquoted 1.30 as the number 1.3" in error_of(kubernetes_version=1.3)
+    assert [(i.path, i.message) for i in err.value.issues] == [("kubernetes_version", "is required; set it")]
+    pin = "pin a Kubernetes minor version such as '1.32' (no 'latest', no 'v' prefix, no patch)"
+    assert issues_of(kubernetes_version="latest") == {"kubernetes_version": pin}
+    assert issues_of(kubernetes_version="1.32.1") == {"kubernetes_version": pin}
+    assert issues_of(kubernetes_version="1.29") == {
+        "kubernetes_version": "is past EKS standard support; use 1.30 or later"
+    }
+    assert EksClusterSettings(kubernetes_version="1.30").kubernetes_version == "1.30"
+    assert issues_of(kubernetes_version=1.3) == {
+        "kubernetes_version": 'quote the version (e.g. "1.3"): YAML reads an unquoted 1.30 as the number 1.3'
+    }
+
+
+def test_log_retention_uses_cloudwatch_periods() -> None:
+    # The shared retention rule (components._shared) and its message.
+    assert issues_of(log_retention_days=10) == {
+        "log_retention_days": (
+            "CloudWatch Logs does not offer 10 days; use one of its periods (nearest: 7, 14)"
+        )
+    }
+    assert issues_of(log_retention_days=0) == {
+        "log_retention_days": "CloudWatch Logs does not offer 0 days; use one of its periods (nearest: 1)"
+    }
 
 
 def test_other_setting_errors() -> None:
-    assert "log_retention_days: CloudWatch does not accept this retention; use e.g. 7" in error_of(
-        log_retention_days=10
-    )
-    assert "log_types[0]: Input should be" in error_of(log_types=["apiserver"])
-    assert "is an STS session ARN; use the IAM role ARN" in error_of(
-        admin_principal_arns=[f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/session"]
-    )
-    assert "node_groups[1].name: group names must be unique" in error_of(node_groups=[group(), group()])
-    assert "spot_node_group: node_groups already has a group named 'spot'" in error_of(
-        spot_node_group=True, node_groups=[group(name="spot")]
-    )
-    assert "node_groups[0].instance_types[0]: not an EC2 instance type" in error_of(
-        node_groups=[group(instance_types=["xlarge"])]
-    )
-    assert "node_groups: the cluster needs at least one node group" in error_of(node_groups=[])
-    assert "node_groups[0].instance_type: unknown key; did you mean 'instance_types'?" in error_of(
+    [(path, message)] = issues_of(log_types=["apiserver"]).items()
+    assert path == "log_types[0]" and message.startswith("Input should be 'api', 'audit'")
+    assert issues_of(log_types=["api", "audit", "api"]) == {"log_types[2]": "listed twice; remove one"}
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/deployer/session"
+    assert issues_of(admin_principal_arns=[DEPLOYER, session, "deployer", DEPLOYER]) == {
+        "admin_principal_arns[1]": (
+            "is an STS session ARN; use the IAM role ARN (arn:aws:iam::<account>:role/<name>)"
+        ),
+        "admin_principal_arns[2]": "not an IAM role or user ARN; write arn:aws:iam::<account>:role/<name>",
+        "admin_principal_arns[3]": "listed twice; remove one",
+    }
+    assert issues_of(node_groups=[group(), group()]) == {
+        "node_groups[1].name": "group names must be unique; rename one"
+    }
+    assert issues_of(spot_node_group=True, node_groups=[group(name="spot")]) == {
+        "spot_node_group": (
+            "node_groups already has a group named 'spot'; drop spot_node_group or rename the group"
+        )
+    }
+    assert issues_of(node_groups=[group(instance_types=["xlarge", "m6i.large", "m6i.large"])]) == {
+        "node_groups[0].instance_types[0]": "not an EC2 instance type; write e.g. 'm6i.xlarge'",
+        "node_groups[0].instance_types[2]": "listed twice; remove the duplicate",
+    }
+    assert issues_of(node_groups=[]) == {
+        "node_groups": "the cluster needs at least one node group to run CoreDNS and workloads; add one"
+    }
+    assert issues_of(
         node_groups=[{"name": "apps", "instance_type": "m6i.xlarge", "instance_types": ["m6i.xlarge"]}]
-    )
-    assert "addon_versions.coredns: write an EKS add-on version like" in error_of(
-        addon_versions={"coredns": "latest"}
-    )
+    ) == {"node_groups[0].instance_type": "unknown key; did you mean 'instance_types'?"}
+    assert list(issues_of(node_groups=[group(name="Apps_1")])) == ["node_groups[0].name"]
+    assert list(issues_of(cluster_name="-bad")) == ["cluster_name"]
+    assert issues_of(addon_versions={"coredns": "latest"}) == {
+        "addon_versions.coredns": (
+            "write an EKS add-on version like 'v1.19.2-eksbuild.1' "
+            "(see `aws eks describe-addon-versions`), or leave it unset for AWS's default"
+        )
+    }
 
 
 def test_stack_config_path() -> None:
@@ -724,7 +806,7 @@ def test_stack_config_path() -> None:
             {"kubernetes_version": "1.32", "node_groups": [group(min_size=4, max_size=2)]},
             prefix="dataplatform:cluster",
         )
-    assert "dataplatform:cluster.node_groups[0].min_size: must not exceed max_size (2)" in str(err.value)
+    assert [issue.path for issue in err.value.issues] == ["dataplatform:cluster.node_groups[0].min_size"]
 
 
 def test_bad_wiring_registers_nothing(tags: dict[str, str]) -> None:
@@ -737,14 +819,43 @@ def test_bad_wiring_registers_nothing(tags: dict[str, str]) -> None:
                     settings=settings,
                     tags={**tags, "Owner": ""},
                     vpc_id="vpc-1",
-                    private_subnet_ids=["subnet-0123456789abcdef0"],
+                    private_subnet_ids=["subnet-0123456789abcdef0", "subnet-1"],
                     secrets_kms_key_arn="alias/eks",
                 ),
             )
         )
-    message = str(err.value)
-    assert "args.private_subnet_ids: EKS needs subnets in at least two availability zones" in message
-    assert "args.vpc_id: not a VPC id" in message
-    assert "args.secrets_kms_key_arn: not a KMS key ARN" in message
-    assert "args.tags.Owner: required tag must not be empty" in message
+    found = {issue.path: issue.message for issue in err.value.issues}
+    assert found == {
+        "args.vpc_id": "not a VPC id; pass e.g. network.vpc_id",
+        "args.private_subnet_ids": "not subnet ids (subnet-...)",
+        "args.secrets_kms_key_arn": (
+            "must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not a key id or alias; "
+            "omit it to create a key"
+        ),
+        "args.tags.Owner": "required tag must not be empty",
+    }
+    # Validation runs before super().__init__: not even the component is registered.
     assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]
+
+
+def test_one_subnet_and_alias_arns_are_refused(tags: dict[str, str]) -> None:
+    alias = f"arn:aws:kms:us-east-1:{ACCOUNT}:alias/eks-secrets"
+    with pytest.raises(InvalidConfigError) as err:
+        make(tags, private_subnet_ids=SUBNETS[:1], secrets_kms_key_arn=alias)
+    assert [issue.path for issue in err.value.issues] == [
+        "args.private_subnet_ids",
+        "args.secrets_kms_key_arn",
+    ]
+    assert err.value.issues[0].message == (
+        "EKS needs subnets in at least two availability zones; pass two or more"
+    )
+    # The shared KMS rule names keys by key ARN: an alias ARN (accepted by the old EKS copy) is refused.
+    assert "not a key id or alias" in err.value.issues[1].message
+    assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]
+
+
+def test_derived_cluster_name_must_be_valid(tags: dict[str, str]) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        make(tags, name="eks.platform")
+    assert [issue.path for issue in err.value.issues] == ["settings.cluster_name"]
+    assert err.value.issues[0].value == "eks.platform-dev"

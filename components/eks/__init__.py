@@ -1,0 +1,110 @@
+"""The EKS cluster: a private, encrypted, audited control plane with managed node groups for data workloads.
+
+The control plane is a pulumi-eks ``Cluster`` (a multi-language component: under a preview or
+mocks it is one ``eks:index:Cluster`` resource whose children nobody else can see or change).
+Everything policies and users must see stays outside it, as native pulumi-aws resources:
+
+- KMS keys (rotation on) for Kubernetes secrets (or a key passed in), for the control-plane log
+  group, and for the nodes' EBS volumes;
+- the control-plane log group ``/aws/eks/<cluster>/cluster``, made *before* the cluster so its
+  retention and KMS key apply from the first log line;
+- the cluster's IAM service role, the IAM OIDC provider (IRSA), admin access entries;
+- one managed node group per configured group, each with its own IAM role and a launch template
+  (IMDSv2 required, hop limit 1 or 2, encrypted gp3 root volume); the desired size belongs to the
+  autoscaler, so changes to it are ignored after creation;
+- the managed add-ons vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver (with its IRSA role).
+
+Defaults are at least as strict as terraform-aws-eks: private endpoint only (a public endpoint
+needs explicit CIDRs, never ``0.0.0.0/0``), authentication mode ``API`` (access entries) with **no
+implicit cluster-creator admin**, api/audit/authenticator logs with a retention, secrets
+envelope encryption, and deletion protection (Pulumi ``protect`` plus EKS's own).
+
+The deploying principal gets no access to the Kubernetes API unless it is listed in
+``admin_principal_arns``: the Kubernetes provider this component exposes (for the pipeline
+services) authenticates as whoever runs ``pulumi up``, through ``aws eks get-token``.
+
+The package: :mod:`.settings` (the settings models and their constants), :mod:`.args` (the wiring,
+checked before anything is registered), :mod:`.documents` (key and IAM policies, launch-template
+options, access entries: plain functions), :mod:`.transforms` (for the hidden ``aws.eks.Cluster``)
+and :mod:`.component` (``EksCluster``: registration only). Every public name is importable from here.
+"""
+
+from __future__ import annotations
+
+from .._shared import KMS_DELETION_WINDOW_DAYS as KMS_DELETION_WINDOW_DAYS
+from .._shared import LOG_RETENTION_DAYS as LOG_RETENTION_DAYS
+from .args import EksClusterArgs as EksClusterArgs
+from .component import EksCluster as EksCluster
+from .documents import ADMIN_ACCESS_POLICY as ADMIN_ACCESS_POLICY
+from .documents import CLUSTER_POLICY as CLUSTER_POLICY
+from .documents import EBS_CSI_NAMESPACE as EBS_CSI_NAMESPACE
+from .documents import EBS_CSI_POLICY as EBS_CSI_POLICY
+from .documents import EBS_CSI_SERVICE_ACCOUNT as EBS_CSI_SERVICE_ACCOUNT
+from .documents import NODE_POLICIES as NODE_POLICIES
+from .documents import ROOT_DEVICE_NAME as ROOT_DEVICE_NAME
+from .documents import STS_AUDIENCE as STS_AUDIENCE
+from .documents import cluster_encryption_policy as cluster_encryption_policy
+from .documents import cluster_role_trust_policy as cluster_role_trust_policy
+from .documents import ebs_csi_kms_policy as ebs_csi_kms_policy
+from .documents import ebs_key_policy as ebs_key_policy
+from .documents import logs_key_policy as logs_key_policy
+from .documents import node_trust_policy as node_trust_policy
+from .documents import secrets_key_policy as secrets_key_policy
+from .settings import ADDONS_AFTER_NODES as ADDONS_AFTER_NODES
+from .settings import ADDONS_BEFORE_NODES as ADDONS_BEFORE_NODES
+from .settings import CAPACITY_TYPES as CAPACITY_TYPES
+from .settings import DEFAULT_LOG_TYPES as DEFAULT_LOG_TYPES
+from .settings import MAX_INSTANCE_TYPES as MAX_INSTANCE_TYPES
+from .settings import MIN_KUBERNETES_MINOR as MIN_KUBERNETES_MINOR
+from .settings import TAINT_EFFECTS as TAINT_EFFECTS
+from .settings import AddonVersions as AddonVersions
+from .settings import AmiType as AmiType
+from .settings import CapacityType as CapacityType
+from .settings import EksClusterSettings as EksClusterSettings
+from .settings import LogType as LogType
+from .settings import NodeGroupSettings as NodeGroupSettings
+from .settings import Taint as Taint
+from .settings import TaintEffect as TaintEffect
+from .settings import default_node_groups as default_node_groups
+from .settings import default_spot_node_group as default_spot_node_group
+from .transforms import disable_cluster_creator_admin as disable_cluster_creator_admin
+
+__all__ = [
+    "ADDONS_AFTER_NODES",
+    "ADDONS_BEFORE_NODES",
+    "ADMIN_ACCESS_POLICY",
+    "CAPACITY_TYPES",
+    "CLUSTER_POLICY",
+    "DEFAULT_LOG_TYPES",
+    "EBS_CSI_NAMESPACE",
+    "EBS_CSI_POLICY",
+    "EBS_CSI_SERVICE_ACCOUNT",
+    "KMS_DELETION_WINDOW_DAYS",
+    "LOG_RETENTION_DAYS",
+    "MAX_INSTANCE_TYPES",
+    "MIN_KUBERNETES_MINOR",
+    "NODE_POLICIES",
+    "ROOT_DEVICE_NAME",
+    "STS_AUDIENCE",
+    "TAINT_EFFECTS",
+    "AddonVersions",
+    "AmiType",
+    "CapacityType",
+    "EksCluster",
+    "EksClusterArgs",
+    "EksClusterSettings",
+    "LogType",
+    "NodeGroupSettings",
+    "Taint",
+    "TaintEffect",
+    "cluster_encryption_policy",
+    "cluster_role_trust_policy",
+    "default_node_groups",
+    "default_spot_node_group",
+    "disable_cluster_creator_admin",
+    "ebs_csi_kms_policy",
+    "ebs_key_policy",
+    "logs_key_policy",
+    "node_trust_policy",
+    "secrets_key_policy",
+]
