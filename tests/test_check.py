@@ -409,12 +409,12 @@ def test_results_in_components_point_at_the_component_line(monkeypatch: pytest.M
     )
     assert sse.source is not None
     path, line = sse.source
-    assert Path(path) == repo / "components" / "datalake.py"
+    assert Path(path) == repo / "components" / "datalake" / "component.py"
     assert "BucketServerSideEncryptionConfiguration(" in Path(path).read_text().splitlines()[line - 1]
     sarif = json.loads(render(evaluate(run, load_config(PACK / "prod.json")), "sarif"))
     (exempted,) = sarif["runs"][0]["results"]  # the one exemption, as a suppressed result
     physical = exempted["locations"][0]["physicalLocation"]
-    assert physical["artifactLocation"]["uri"] == "components/datalake.py"
+    assert physical["artifactLocation"]["uri"] == "components/datalake/component.py"
     assert physical["region"]["startLine"] == line
     # Resources the program declares itself point into __main__.py.
     cluster = run.one("dataplatform:compute:EksCluster")

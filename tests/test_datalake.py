@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,9 +15,11 @@ from components.datalake import (
     DataLakeSettings,
     LayerSettings,
     Transition,
-    access_policy_document,
+    lake_bucket_policy_statements,
+    log_bucket_policy_statements,
     transition_issues,
 )
+from components.iam import policy_json
 from dpengine.engine import ResourceRecord
 from dpengine.testing import ComponentRun, assert_tagged, run_component
 
@@ -37,19 +39,26 @@ ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 ACCOUNT = "123456789012"
-GIVEN_KEY = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 DEST_KEY = "arn:aws:kms:eu-west-1:123456789012:key/99999999-8888-7777-6666-555555555555"
 DEST_BUCKET = "arn:aws:s3:::lake-dr-eu-west-1"
 
 PER_BUCKET = {BUCKET: 1, VERSIONING: 1, SSE: 1, PAB: 1, OWNERSHIP: 1, LIFECYCLE: 1, POLICY: 1}
 
 
+def build_lake(tags: dict[str, str], name: str = "lake", **fields: Any) -> Callable[[], DataLakeBucket]:
+    """A factory of a lake, ``fields`` split into settings and wiring (the settings built inside it,
+    so that a settings error is raised inside the run too)."""
+
+    def build() -> DataLakeBucket:
+        wiring = {k: fields[k] for k in fields if k in DataLakeBucketArgs.__dataclass_fields__}
+        settings = DataLakeSettings(**{k: v for k, v in fields.items() if k not in wiring})
+        return DataLakeBucket(name, DataLakeBucketArgs(settings=settings, tags=tags, **wiring))
+
+    return build
+
+
 def make(tags: dict[str, str], name: str = "lake", **fields: Any) -> ComponentRun[DataLakeBucket]:
-    wiring = {k: fields.pop(k) for k in list(fields) if k in DataLakeBucketArgs.__dataclass_fields__}
-    settings = fields.pop("settings", None) or DataLakeSettings(**fields)
-    return run_component(
-        lambda: DataLakeBucket(name, DataLakeBucketArgs(settings=settings, tags=tags, **wiring))
-    )
+    return run_component(build_lake(tags, name, **fields))
 
 
 def counts(*parts: dict[str, int]) -> dict[str, int]:
@@ -75,61 +84,20 @@ def statements(record: ResourceRecord) -> dict[str, dict[str, Any]]:
 
 
 def issues_of(error: InvalidConfigError) -> dict[str, str]:
+    """Issue path -> message; every path once (so a dict loses nothing)."""
+    paths = [issue.path for issue in error.issues]
+    assert len(paths) == len(set(paths)), paths
     return {issue.path: issue.message for issue in error.issues}
 
 
-# --------------------------------------------------------------------------- a tiny policy evaluator
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, str]) -> bool:
-    present = key in context
-    value = context.get(key)
-    wanted = [str(v) for v in _as_list(expected)]
-    if operator == "Null":
-        return (not present) == (wanted[0] == "true")
-    if operator.endswith("IfExists"):
-        if not present:
-            return True
-        operator = operator.removesuffix("IfExists")
-    if operator.startswith("StringNot") or operator.startswith("ArnNot"):
-        # IAM: a negated operator is true when the key is absent.
-        return not present or value not in wanted
-    if not present:
-        return False
-    if operator in ("StringEquals", "Bool"):
-        return value in wanted
-    if operator in ("StringLike", "ArnLike"):
-        return any(fnmatch.fnmatchcase(str(value), w) for w in wanted)
-    if operator == "NumericLessThan":
-        return float(str(value)) < float(wanted[0])
-    raise AssertionError(f"evaluator does not know {operator}")
-
-
-def matches(statement: dict[str, Any], action: str, resource: str, context: dict[str, str]) -> bool:
-    if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(statement["Action"])):
-        return False
-    if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"])):
-        return False
-    for operator, pairs in statement.get("Condition", {}).items():
-        for key, expected in pairs.items():
-            if not _condition_holds(operator, key, expected, context):
-                return False
-    return True
-
-
-def denied(policy: dict[str, dict[str, Any]], action: str, resource: str, **context: str) -> list[str]:
-    """Sids of the Deny statements that match the request (the secure-transport keys default to TLS 1.2)."""
-    request = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2"}
-    request.update({k.replace("__", ":").replace("_", "-"): v for k, v in context.items()})
-    return sorted(
-        sid
-        for sid, s in policy.items()
-        if s["Effect"] == "Deny" and s["Principal"] == "*" and matches(s, action, resource, request)
-    )
+def attempt(build: Callable[[], DataLakeBucket]) -> tuple[InvalidConfigError | None, list[ResourceRecord]]:
+    """Run ``build`` under mocks: the config error it raised (None if it raised none) and every
+    resource the run recorded, with or without the error (the engine keeps the run on the error)."""
+    try:
+        run = run_component(build).run
+    except InvalidConfigError as error:
+        return error, error.__dict__["recorded_run"].resources
+    return None, run.resources
 
 
 # --------------------------------------------------------------------------- defaults
@@ -148,9 +116,7 @@ def test_defaults_one_bucket_three_layers(tags: dict[str, str]) -> None:
     key = cr.one(KEY)
     c = cr.component
     assert cr.value(c.bucket_names) == {layer: lake.id for layer in ("bronze", "silver", "gold")}
-    assert cr.value(c.bucket_arns) == {
-        layer: f"arn:aws:s3:::{lake.id}" for layer in ("bronze", "silver", "gold")
-    }
+    assert cr.value(c.bucket_arns) == {layer: lake.outputs["arn"] for layer in ("bronze", "silver", "gold")}
     assert c.layer_prefixes == {"bronze": "bronze/", "silver": "silver/", "gold": "gold/"}
     assert cr.value(c.kms_key_arn) == key.outputs["arn"]
     assert cr.value(c.log_bucket_name) == logs.id
@@ -204,46 +170,26 @@ def test_lake_bucket_is_versioned_kms_encrypted_private_and_acl_free(tags: dict[
     assert cr.of_type(LOCK) == [] and cr.of_type(TIERING) == [] and cr.of_type(REPLICATION) == []
 
 
-def test_lake_policy_denies_plain_http_old_tls_and_foreign_encryption(tags: dict[str, str]) -> None:
+def test_lake_policy_is_the_lake_document_for_this_bucket_and_key(tags: dict[str, str]) -> None:
+    # What the document allows and denies is evaluated in test_datalake_documents.py; here: the
+    # component installs it on the right bucket, with the bucket's own ARN and the lake key.
     cr = make(tags)
     lake = cr.one(BUCKET, "lake-lake")
     arn, key_arn = lake.outputs["arn"], cr.one(KEY).outputs["arn"]
-    policy = statements(by_bucket(cr, POLICY, lake))
-    assert sorted(policy) == [
+    record = by_bucket(cr, POLICY, lake)
+    assert record.inputs["policy"] == policy_json(lake_bucket_policy_statements(arn, key_arn))
+    policy = statements(record)
+    assert list(policy) == [
         "DenyInsecureTransport",
+        "DenyOutdatedTls",
         "DenyOtherEncryption",
         "DenyOtherKmsKey",
-        "DenyOutdatedTls",
         "DenySseC",
     ]
-    assert all(s["Effect"] == "Deny" and s["Principal"] == "*" for s in policy.values())
     assert policy["DenyInsecureTransport"]["Resource"] == [arn, f"{arn}/*"]
-    assert policy["DenyInsecureTransport"]["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-    assert policy["DenyOutdatedTls"]["Condition"] == {"NumericLessThan": {"s3:TlsVersion": "1.2"}}
     assert policy["DenyOtherKmsKey"]["Condition"]["StringNotEquals"] == {
         "s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn
     }
-    # No ...IfExists operator: it is true when the header is absent, so it would deny default encryption.
-    assert not any(op.endswith("IfExists") for s in policy.values() for op in s.get("Condition", {}))
-
-    obj = f"{arn}/bronze/2024/01/part-0.parquet"
-    sse, kms_key = "s3__x_amz_server_side_encryption", "s3__x_amz_server_side_encryption_aws_kms_key_id"
-    assert denied(policy, "s3:GetObject", obj, **{"aws:SecureTransport": "false"}) == [
-        "DenyInsecureTransport"
-    ]
-    assert denied(policy, "s3:ListBucket", arn, **{"s3:TlsVersion": "1.1"}) == ["DenyOutdatedTls"]
-    assert denied(policy, "s3:GetObject", obj) == []
-    # Relying on the bucket default (no header), or asking for our key, is fine.
-    assert denied(policy, "s3:PutObject", obj) == []
-    assert denied(policy, "s3:PutObject", obj, **{sse: "aws:kms"}) == []
-    assert denied(policy, "s3:PutObject", obj, **{sse: "aws:kms", kms_key: key_arn}) == []
-    # Anything else is refused.
-    assert denied(policy, "s3:PutObject", obj, **{sse: "AES256"}) == ["DenyOtherEncryption"]
-    assert denied(policy, "s3:PutObject", obj, **{sse: "aws:kms:dsse"}) == ["DenyOtherEncryption"]
-    assert denied(policy, "s3:PutObject", obj, **{sse: "aws:kms", kms_key: GIVEN_KEY}) == ["DenyOtherKmsKey"]
-    assert denied(
-        policy, "s3:PutObject", obj, **{"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}
-    ) == ["DenySseC"]
 
 
 def test_access_logs_go_to_a_hardened_sse_s3_log_bucket(tags: dict[str, str]) -> None:
@@ -275,22 +221,13 @@ def test_access_logs_go_to_a_hardened_sse_s3_log_bucket(tags: dict[str, str]) ->
             "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
         }
     ]
+    # The log bucket lets the logging service write logs of the lake bucket, for the caller's
+    # account (what that allows is evaluated in test_datalake_documents.py).
     log_policy = by_bucket(cr, POLICY, logs)
-    policy = statements(log_policy)
-    assert policy["AllowS3ServerAccessLogs"] == {
-        "Sid": "AllowS3ServerAccessLogs",
-        "Effect": "Allow",
-        "Principal": {"Service": "logging.s3.amazonaws.com"},
-        "Action": "s3:PutObject",
-        "Resource": f"{logs.outputs['arn']}/s3-access-logs/*",
-        "Condition": {
-            "ArnLike": {"aws:SourceArn": [lake.outputs["arn"]]},
-            "StringEquals": {"aws:SourceAccount": ACCOUNT},
-        },
-    }
-    assert denied(policy, "s3:GetObject", f"{logs.outputs['arn']}/x", **{"aws:SecureTransport": "false"}) == [
-        "DenyInsecureTransport"
-    ]
+    assert log_policy.inputs["policy"] == policy_json(
+        log_bucket_policy_statements(logs.outputs["arn"], [lake.outputs["arn"]], ACCOUNT)
+    )
+    assert by_bucket(cr, PAB, logs).urn in log_policy.dependencies
     logging = cr.one(LOGGING)
     assert logging.inputs["bucket"] == lake.id
     assert logging.inputs["targetBucket"] == logs.id
@@ -452,19 +389,29 @@ def test_prod_protects_buckets_and_key_only(tags: dict[str, str]) -> None:
 # --------------------------------------------------------------------------- wiring overrides
 
 
-def test_given_key_and_log_bucket(tags: dict[str, str]) -> None:
-    cr = make(tags, kms_key_arn=GIVEN_KEY, log_bucket_name="central-access-logs")
+def test_a_given_key_and_log_bucket_replace_the_ones_made_here(tags: dict[str, str]) -> None:
+    # A key in another region than the stack's: the access policy must follow the key.
+    given_key = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    cr = make(tags, kms_key_arn=given_key, log_bucket_name="central-access-logs")
+    # No key, no log bucket and no log bucket policy of our own.
     assert cr.counts() == counts(PER_BUCKET, {LOGGING: 1})
     lake = cr.one(BUCKET)
     rule = by_bucket(cr, SSE, lake).inputs["rules"][0]
-    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == GIVEN_KEY
+    assert rule["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "aws:kms",
+        "kmsMasterKeyId": given_key,
+    }
     policy = statements(by_bucket(cr, POLICY, lake))
     assert policy["DenyOtherKmsKey"]["Condition"]["StringNotEquals"] == {
-        "s3:x-amz-server-side-encryption-aws-kms-key-id": GIVEN_KEY
+        "s3:x-amz-server-side-encryption-aws-kms-key-id": given_key
     }
-    assert cr.one(LOGGING).inputs["targetBucket"] == "central-access-logs"
-    assert cr.value(cr.component.kms_key_arn) == GIVEN_KEY
-    assert cr.value(cr.component.log_bucket_name) == "central-access-logs"
+    logging = cr.one(LOGGING)
+    assert logging.inputs["targetBucket"] == cr.value(cr.component.log_bucket_name)
+    assert logging.dependencies == [lake.urn]  # no log bucket policy to wait for
+    access = json.loads(cr.value(cr.component.read_policy(["gold"])))
+    [use_key] = [s for s in access["Statement"] if s["Sid"] == "UseLakeKeyThroughS3"]
+    assert use_key["Resource"] == given_key
+    assert use_key["Condition"] == {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}}
 
 
 def test_access_logging_off(tags: dict[str, str]) -> None:
@@ -493,7 +440,10 @@ def test_object_lock(tags: dict[str, str], mode: str, days: int) -> None:
     assert by_bucket(cr, VERSIONING, lake).urn in lock.dependencies
 
 
-def test_additional_policy_statements_are_merged(tags: dict[str, str]) -> None:
+@pytest.mark.parametrize("bucket_per_layer", [False, True])
+def test_additional_policy_statements_follow_the_built_in_ones_on_every_bucket(
+    tags: dict[str, str], bucket_per_layer: bool
+) -> None:
     auditor = f"arn:aws:iam::{ACCOUNT}:role/auditor"
     extra = [
         {
@@ -505,14 +455,18 @@ def test_additional_policy_statements_are_merged(tags: dict[str, str]) -> None:
         },
         {"Sid": "NoDeletes", "Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket"},
     ]
-    cr = make(tags, additional_policy_statements=extra)
-    lake = cr.one(BUCKET, "lake-lake")
-    arn = lake.outputs["arn"]
-    policy = statements(by_bucket(cr, POLICY, lake))
-    assert len(policy) == 7
-    assert policy["AuditorReadsGold"]["Resource"] == f"{arn}/gold/*"
-    assert policy["NoDeletes"]["Resource"] == [arn, f"{arn}/*"]
-    assert denied(policy, "s3:DeleteBucket", arn) == ["NoDeletes"]
+    cr = make(tags, additional_policy_statements=extra, bucket_per_layer=bucket_per_layer)
+    lake_buckets = [b for b in cr.of_type(BUCKET) if b.name != "lake-logs"]
+    assert len(lake_buckets) == (3 if bucket_per_layer else 1)
+    for bucket in lake_buckets:
+        arn = bucket.outputs["arn"]
+        policy = statements(by_bucket(cr, POLICY, bucket))
+        assert list(policy)[5:] == ["AuditorReadsGold", "NoDeletes"]
+        # Each bucket's own ARN, and the bucket and its objects where no Resource was given.
+        assert policy["AuditorReadsGold"]["Resource"] == f"{arn}/gold/*"
+        assert policy["NoDeletes"]["Resource"] == [arn, f"{arn}/*"]
+    # The log bucket's policy is not the place for lake statements.
+    assert "NoDeletes" not in statements(by_bucket(cr, POLICY, cr.one(BUCKET, "lake-logs")))
 
 
 # --------------------------------------------------------------------------- replication
@@ -696,21 +650,15 @@ def test_read_and_write_policies(tags: dict[str, str]) -> None:
         ("gold", [], "read", "wrap it in [ ]"),
     ],
 )
-def test_access_policy_rejects_bad_layers(
+def test_access_policy_rejects_bad_layers_at_once(
     tags: dict[str, str], read: Any, write: Any, path: str, fix: str
 ) -> None:
     cr = make(tags)
+    # Raised by the call itself, not later inside an apply, so a typo fails the program at once.
     with pytest.raises(InvalidConfigError) as err:
         cr.component.access_policy(read=read, write=write)
-    assert fix in issues_of(err.value)[path]
-
-
-def test_access_policy_document_is_plain() -> None:
-    layers = {"gold": ("arn:aws:s3:::g", ""), "silver": ("arn:aws:s3:::s", "")}
-    document = json.loads(access_policy_document(layers, GIVEN_KEY, read=["gold", "silver"]))
-    lists = [s for s in document["Statement"] if s["Action"] == "s3:ListBucket"]
-    assert [s["Resource"] for s in lists] == ["arn:aws:s3:::g", "arn:aws:s3:::s"]
-    assert all("Condition" not in s for s in lists)
+    assert [issue.path for issue in err.value.issues] == [path]
+    assert fix in err.value.issues[0].message
 
 
 # --------------------------------------------------------------------------- validation
@@ -727,6 +675,9 @@ def test_valid_transition_chain_has_no_issues() -> None:
     ]
     assert transition_issues(chain) == []
     assert LayerSettings(name="x", transitions=chain, expiration_days=201).expiration_days == 201
+
+
+_DENY = {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket"}
 
 
 def _layer(**fields: Any) -> dict[str, Any]:
@@ -864,7 +815,7 @@ def _layer(**fields: Any) -> dict[str, Any]:
             "rename it",
         ),
         (
-            {"additional_policy_statements": [{"Effect": "Maybe", "Principal": "*"}]},
+            {"additional_policy_statements": [{"Effect": "Maybe", "Principal": "*", "Action": "s3:*"}]},
             "additional_policy_statements[0].Effect",
             "'Allow' or 'Deny'",
         ),
@@ -878,17 +829,36 @@ def _layer(**fields: Any) -> dict[str, Any]:
 def test_bad_settings_are_rejected_with_path_and_fix(data: dict[str, Any], path: str, fix: str) -> None:
     with pytest.raises(InvalidConfigError) as err:
         DataLakeSettings(**data)
-    issues = issues_of(err.value)
-    assert path in issues, str(err.value)
-    assert fix in issues[path], str(err.value)
-    assert path in str(err.value)
+    # Exactly one problem, at exactly this path (a substring test would let "layers" match "layers[0]").
+    assert [issue.path for issue in err.value.issues] == [path], str(err.value)
+    assert fix in err.value.issues[0].message, str(err.value)
+
+
+def test_every_problem_of_a_statement_is_reported_at_once() -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        DataLakeSettings(
+            additional_policy_statements=[
+                {"Effect": "Maybe"},
+                {"Sid": "A-1", **_DENY},
+                {"Sid": "Same", **_DENY},
+                {"Sid": "Same", **_DENY},
+            ]
+        )
+    assert [issue.path for issue in err.value.issues] == [
+        "additional_policy_statements[0].Effect",
+        "additional_policy_statements[0].Action",
+        "additional_policy_statements[0].Principal",
+        "additional_policy_statements[1].Sid",
+        "additional_policy_statements[3].Sid",
+    ]
+    assert "unique" in issues_of(err.value)["additional_policy_statements[3].Sid"]
 
 
 def test_stack_config_paths_are_prefixed() -> None:
     data = _layer(transitions=[{"days": 5, "storage_class": "STANDARD_IA"}])
     with pytest.raises(InvalidConfigError) as err:
         DataLakeSettings.parse(data, prefix="dataplatform:lake")
-    assert "dataplatform:lake.layers[0].transitions[0].days" in str(err.value)
+    assert [issue.path for issue in err.value.issues] == ["dataplatform:lake.layers[0].transitions[0].days"]
     assert DataLakeSettings().layer_names == ["bronze", "silver", "gold"]
 
 
@@ -960,24 +930,72 @@ def test_stack_config_paths_are_prefixed() -> None:
 def test_bad_wiring_is_rejected_before_registration(
     tags: dict[str, str], name: str, fields: dict[str, Any], path: str, fix: str
 ) -> None:
-    made: list[DataLakeBucket] = []
-
-    def build() -> DataLakeBucket:
-        wiring = {k: fields[k] for k in fields if k in DataLakeBucketArgs.__dataclass_fields__}
-        settings = DataLakeSettings(**{k: v for k, v in fields.items() if k not in wiring})
-        made.append(DataLakeBucket(name, DataLakeBucketArgs(settings=settings, tags=tags, **wiring)))
-        return made[-1]
-
-    with pytest.raises(InvalidConfigError) as err:
-        run_component(build)
-    assert made == []
-    issues = issues_of(err.value)
-    assert path in issues, str(err.value)
-    assert fix in issues[path]
+    error, registered = attempt(build_lake(tags, name, **fields))
+    assert error is not None
+    assert [issue.path for issue in error.issues] == [path], str(error)
+    assert fix in error.issues[0].message
+    # The run recorded nothing at all: not the component, not its key (see the test below for
+    # the same check seeing what a valid run registers).
+    assert [(r.type, r.name) for r in registered] == []
 
 
-def test_missing_tags_are_rejected(tags: dict[str, str]) -> None:
+def test_the_registration_check_sees_what_a_run_registers(tags: dict[str, str]) -> None:
+    error, registered = attempt(build_lake(tags))
+    assert error is None
+    types = {r.type for r in registered}
+    assert {"dataplatform:storage:DataLakeBucket", KEY, BUCKET} <= types
+
+
+def test_every_wiring_problem_is_reported_at_once(tags: dict[str, str]) -> None:
+    error, registered = attempt(
+        build_lake(
+            tags,
+            kms_key_arn="11111111-2222-3333-4444-555555555555",
+            log_bucket_name="arn:aws:s3:::logs",
+            bucket_per_layer=True,
+            replication={"enabled": True},
+            replication_destination_bucket_arn={
+                "bronze": DEST_BUCKET,
+                "silver": "dr-silver",
+                "gold": DEST_BUCKET,
+            },
+            replication_destination_kms_key_arn="arn:aws:kms:eu-west-1:123456789012:alias/dr",
+        )
+    )
+    assert error is not None and registered == []
+    issues = issues_of(error)
+    assert list(issues) == [
+        "args.kms_key_arn",
+        "args.log_bucket_name",
+        "args.replication_destination_bucket_arn.silver",
+        "args.replication_destination_kms_key_arn",
+    ]
+    # One rule for every KMS key ARN (components._shared): key ids and alias ARNs are refused.
+    assert "not a key id or alias: the bucket policy pins uploads to it" in issues["args.kms_key_arn"]
+    assert "not a key id or alias" in issues["args.replication_destination_kms_key_arn"]
+
+
+def test_outputs_are_not_judged_before_they_are_known(tags: dict[str, str]) -> None:
+    import pulumi
+
+    key = pulumi.Output.from_input("arn:aws:kms:us-east-1:123456789012:key/abc")
+    cr = make(tags, kms_key_arn=key, log_bucket_name=pulumi.Output.from_input("central-logs"))
+    assert cr.of_type(KEY) == []
+    assert cr.one(LOGGING).inputs["targetBucket"] == "central-logs"
+
+
+def test_unused_wiring_shows_a_mapping_by_its_layers(tags: dict[str, str]) -> None:
+    error, registered = attempt(
+        build_lake(tags, replication_destination_bucket_arn={"gold": DEST_BUCKET}, bucket_per_layer=True)
+    )
+    assert error is not None and registered == []
+    [issue] = error.issues
+    assert (issue.path, issue.value) == ("args.replication_destination_bucket_arn", ["gold"])
+    assert "set replication.enabled: true or drop it" in issue.message
+
+
+def test_missing_tags_are_rejected_before_registration(tags: dict[str, str]) -> None:
     del tags["Owner"]
-    with pytest.raises(InvalidConfigError) as err:
-        make(tags)
-    assert "tags.Owner" in str(err.value)
+    error, registered = attempt(build_lake(tags))
+    assert error is not None and registered == []
+    assert [issue.path for issue in error.issues] == ["tags.Owner"]
