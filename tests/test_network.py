@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 
+from components._shared import KMS_DELETION_WINDOW_DAYS
 from components._validation import InvalidConfigError
 from components.network import (
     ELB_TAG,
@@ -17,10 +19,10 @@ from components.network import (
     Network,
     NetworkArgs,
     NetworkSettings,
-    pick_zones,
     subnet_plan,
 )
 from dpengine.engine import ResourceRecord
+from dpengine.mocks import PlatformMocks
 from dpengine.testing import ComponentRun, assert_tagged, run_component, run_program_fn
 
 VPC = "aws:ec2/vpc:Vpc"
@@ -87,6 +89,21 @@ def routes_of(cr: ComponentRun[Network], table_id: str) -> list[ResourceRecord]:
     return [r for r in cr.of_type(ROUTE) if r.inputs["routeTableId"] == table_id]
 
 
+ENDPOINT_SERVICE = "aws:ec2/getVpcEndpointService:getVpcEndpointService"
+
+
+def endpoint_lookups(cr: ComponentRun[Network]) -> list[dict[str, Any]]:
+    """The endpoint services the component looked up, in order."""
+    return [args for token, args in cr.run.invokes if token == ENDPOINT_SERVICE]
+
+
+def service_name(service: str, service_type: str, region: str = "us-east-1") -> str:
+    """What the endpoint-service lookup answers for ``service``: an endpoint must use that answer."""
+    args = {"service": service, "serviceType": service_type}
+    result, _ = PlatformMocks(region=region).call(pulumi.runtime.MockCallArgs(ENDPOINT_SERVICE, args, ""))
+    return str(result["serviceName"])
+
+
 # --------------------------------------------------------------------------- defaults
 
 
@@ -125,7 +142,7 @@ def test_outputs_resolve_to_the_children(tags: dict[str, str]) -> None:
     net = cr.component
     subnets = named(cr, SUBNET)
     assert cr.value(net.vpc_id) == cr.one(VPC).id
-    assert cr.value(net.vpc_cidr) == "10.0.0.0/16"
+    assert cr.value(net.vpc_cidr) == cr.one(VPC).outputs["cidrBlock"]
     assert cr.value(net.availability_zones) == ["us-east-1a", "us-east-1b", "us-east-1c"]
     for name, attr in (("public", net.public_subnet_ids), ("private", net.private_subnet_ids)):
         assert cr.value(attr) == [s.id for s in subnets if tier(s) == name]
@@ -136,7 +153,7 @@ def test_outputs_resolve_to_the_children(tags: dict[str, str]) -> None:
     assert cr.value(net.data_route_table_ids) == [t.id for t in tables if tier(t) == "data"]
     assert cr.value(net.nat_gateway_ids) == [n.id for n in named(cr, NAT)]
     assert cr.value(net.s3_endpoint_id) == cr.one(ENDPOINT).id
-    assert cr.value(net.s3_prefix_list_id) == "pl-63a5400a"
+    assert cr.value(net.s3_prefix_list_id) == cr.one(ENDPOINT).outputs["prefixListId"]
     assert cr.value(net.interface_endpoint_ids) == {}
     assert net.endpoints_security_group_id is None
     assert cr.value(net.flow_logs_log_group_name) == LOG_GROUP_NAME
@@ -155,16 +172,6 @@ def test_zones_come_from_the_region_lookup(tags: dict[str, str]) -> None:
     assert lookups == [
         {"state": "available", "filters": [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]}
     ]
-    assert cr.one(ENDPOINT).inputs["serviceName"] == "com.amazonaws.eu-west-1.s3"
-
-
-def test_pick_zones_sorts_and_refuses_a_short_region() -> None:
-    assert pick_zones(["us-west-1c", "us-west-1a"], 2, "us-west-1") == ["us-west-1a", "us-west-1c"]
-    with pytest.raises(InvalidConfigError) as err:
-        pick_zones(["us-west-1a", "us-west-1c"], 3, "us-west-1")
-    assert "settings.az_count" in str(err.value)
-    assert "only 2 available zone(s)" in str(err.value)
-    assert "lower az_count to 2" in str(err.value)
 
 
 def test_preview_registers_the_same_resources(tags: dict[str, str]) -> None:
@@ -229,7 +236,10 @@ def test_optional_parts_add_exactly_their_resources(tags: dict[str, str]) -> Non
     assert counts[CIDR_ASSOC] == 2
     assert KEY not in counts
     assert sum(counts.values()) == 1 + 6 + 1 + 1 + 1 + 4 + 3 + 6 + 5 + 1 + 1 + 2 + 1 + 1 + 1 + 1
-    assert [a.inputs["cidrBlock"] for a in named(cr, CIDR_ASSOC)] == ["100.64.0.0/16", "10.1.0.0/16"]
+    assert {a.name: a.inputs["cidrBlock"] for a in cr.of_type(CIDR_ASSOC)} == {
+        "net-cidr-1": "100.64.0.0/16",
+        "net-cidr-2": "10.1.0.0/16",
+    }
     assert {a.inputs["vpcId"] for a in cr.of_type(CIDR_ASSOC)} == {cr.one(VPC).id}
     assert_tagged(cr.children, tags)
 
@@ -253,36 +263,6 @@ def test_recorded_subnet_cidrs_are_disjoint_and_inside_the_vpc(tags: dict[str, s
     assert not [(a, b) for i, a in enumerate(blocks) for b in blocks[i + 1 :] if a.overlaps(b)]
     sizes = {tier(s): s.inputs["cidrBlock"].split("/")[1] for s in cr.of_type(SUBNET)}
     assert sizes == {"private": "23", "public": "25", "data": "25"}
-
-
-@pytest.mark.parametrize("az_count", [2, 3, 4, 5, 6])
-def test_plan_is_disjoint_inside_and_big_enough_for_every_valid_size(az_count: int) -> None:
-    for prefix in range(16, 29):
-        cidr = f"10.0.0.0/{prefix}"
-        try:
-            NetworkSettings(az_count=az_count, cidr=cidr)
-        except InvalidConfigError:
-            assert prefix > 24 - (az_count - 1).bit_length()
-            continue
-        plan = subnet_plan(cidr, az_count)
-        vpc = ipaddress.IPv4Network(cidr)
-        blocks = [ipaddress.IPv4Network(c) for t in ("public", "private", "data") for c in plan[t]]
-        assert [len(plan[t]) for t in ("public", "private", "data")] == [az_count] * 3
-        assert all(b.subnet_of(vpc) for b in blocks), cidr
-        assert len({b for b in blocks}) == len(blocks)
-        assert not [(a, b) for i, a in enumerate(blocks) for b in blocks[i + 1 :] if a.overlaps(b)], cidr
-        assert max(b.prefixlen for b in blocks) <= 27, cidr
-        # Private subnets (EKS pods) get 4 times the addresses of a public or data subnet.
-        sizes = {t: {ipaddress.IPv4Network(c).prefixlen for c in plan[t]} for t in plan}
-        assert sizes["public"] == sizes["data"] == {p + 2 for p in sizes["private"]}, cidr
-
-
-def test_default_layout(tags: dict[str, str]) -> None:
-    assert subnet_plan("10.0.0.0/16", 3) == {
-        "public": ["10.0.128.0/21", "10.0.136.0/21", "10.0.144.0/21"],
-        "private": ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"],
-        "data": ["10.0.160.0/21", "10.0.168.0/21", "10.0.176.0/21"],
-    }
 
 
 def test_subnet_tags_and_public_ip_defaults(tags: dict[str, str]) -> None:
@@ -370,7 +350,8 @@ def test_s3_gateway_endpoint_serves_private_and_data_tables(tags: dict[str, str]
     cr = make(tags)
     endpoint = cr.one(ENDPOINT)
     assert endpoint.inputs["vpcEndpointType"] == "Gateway"
-    assert endpoint.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    assert endpoint_lookups(cr) == [{"service": "s3", "serviceType": "Gateway"}]
+    assert endpoint.inputs["serviceName"] == service_name("s3", "Gateway")
     assert endpoint.inputs["vpcId"] == cr.one(VPC).id
     expected = [cr.one(RT, n).id for n in ("net-private-1", "net-private-2", "net-private-3", "net-data")]
     assert endpoint.inputs["routeTableIds"] == expected
@@ -399,9 +380,17 @@ def test_interface_endpoints_are_private_and_https_from_the_vpc_only(tags: dict[
     assert "ipv6CidrBlocks" not in rule and "securityGroups" not in rule
     private_ids = cr.value(cr.component.private_subnet_ids)
     interface = [e for e in named(cr, ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
-    assert [(e.name, e.inputs["serviceName"]) for e in interface] == [
-        (f"net-vpce-{s.replace('.', '-')}", f"com.amazonaws.us-east-1.{s}")
-        for s in ("ecr.api", "ecr.dkr", "logs", "sts")
+    assert [e.name for e in interface] == [
+        "net-vpce-ecr-api",
+        "net-vpce-ecr-dkr",
+        "net-vpce-logs",
+        "net-vpce-sts",
+    ]
+    assert endpoint_lookups(cr) == [{"service": "s3", "serviceType": "Gateway"}] + [
+        {"service": s, "serviceType": "Interface"} for s in ("ecr.api", "ecr.dkr", "sts", "logs")
+    ]
+    assert [e.inputs["serviceName"] for e in interface] == [
+        service_name(s, "Interface") for s in ("ecr.api", "ecr.dkr", "logs", "sts")
     ]
     for endpoint in interface:
         assert endpoint.inputs["privateDnsEnabled"] is True
@@ -422,7 +411,7 @@ def test_flow_logs_go_to_an_encrypted_retention_limited_group(tags: dict[str, st
     cr = make(tags)
     key, group, flow = cr.one(KEY), cr.one(LOG_GROUP), cr.one(FLOW_LOG)
     assert key.inputs["enableKeyRotation"] is True
-    assert key.inputs["deletionWindowInDays"] == 30
+    assert key.inputs["deletionWindowInDays"] == KMS_DELETION_WINDOW_DAYS
     policy = json.loads(key.inputs["policy"])
     admin, logs = policy["Statement"]
     assert admin["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}
@@ -431,7 +420,6 @@ def test_flow_logs_go_to_an_encrypted_retention_limited_group(tags: dict[str, st
     assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": LOG_GROUP_ARN}}
 
     assert group.inputs["name"] == LOG_GROUP_NAME
-    assert group.outputs["arn"] == LOG_GROUP_ARN
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert group.inputs["retentionInDays"] == 365
     assert group.inputs["deletionProtectionEnabled"] is True
@@ -439,7 +427,7 @@ def test_flow_logs_go_to_an_encrypted_retention_limited_group(tags: dict[str, st
     assert flow.inputs["vpcId"] == cr.one(VPC).id
     assert flow.inputs["trafficType"] == "ALL"
     assert flow.inputs["logDestinationType"] == "cloud-watch-logs"
-    assert flow.inputs["logDestination"] == LOG_GROUP_ARN
+    assert flow.inputs["logDestination"] == group.outputs["arn"]
     assert flow.inputs["maxAggregationInterval"] == 600
     assert flow.inputs["iamRoleArn"] == cr.one(ROLE).outputs["arn"]
     assert cr.one(ROLE_POLICY).urn in flow.dependencies
@@ -497,7 +485,8 @@ def test_deletion_protection_covers_the_key_and_log_group(tags: dict[str, str], 
         ({"cidr": "8.8.0.0/16"}, "cidr", "must be a private range"),
         ({"cidr": "172.17.0.0/16"}, "cidr", "Docker"),
         ({"cidr": "fd00::/56"}, "cidr", "IPv6 is not supported"),
-        ({"cidr": "banana"}, "cidr", "not an IPv4 CIDR block"),
+        ({"cidr": "banana"}, "cidr", "not a CIDR block; use e.g. '10.0.0.0/16'"),
+        ({"cidr": "10.0.0.0"}, "cidr", "needs a prefix length; use '10.0.0.0/32'"),
         ({"az_count": 1}, "az_count", "must be 2 to 6"),
         ({"az_count": 7}, "az_count", "use 2 with nat_gateways: single"),
         ({"nat_gateways": "multi"}, "nat_gateways", "'none', 'single' or 'per_az'"),
@@ -529,9 +518,9 @@ def test_deletion_protection_covers_the_key_and_log_group(tags: dict[str, str], 
 def test_bad_settings_name_the_key_and_the_fix(settings: dict[str, Any], path: str, fix: str) -> None:
     with pytest.raises(InvalidConfigError) as err:
         NetworkSettings(**settings)
-    message = str(err.value)
-    assert f"  - {path}: " in message
-    assert fix in message
+    (issue,) = err.value.issues
+    assert issue.path == path
+    assert fix in issue.message
 
 
 def test_stack_config_paths_carry_the_prefix() -> None:
@@ -540,8 +529,9 @@ def test_stack_config_paths_carry_the_prefix() -> None:
             {"cidr": "10.0.0.0/16", "extra_cidrs": ["100.64.0.0/16", "10.0.5.0/24"]},
             prefix="dataplatform:network",
         )
-    assert "dataplatform:network.extra_cidrs[1]: overlaps the VPC CIDR" in str(err.value)
-    assert len(err.value.issues) == 1
+    (issue,) = err.value.issues
+    assert issue.path == "dataplatform:network.extra_cidrs[1]"
+    assert issue.message.startswith("overlaps the VPC CIDR 10.0.0.0/16")
 
 
 def test_every_problem_is_reported_at_once() -> None:
@@ -562,20 +552,31 @@ def test_every_problem_is_reported_at_once() -> None:
 @pytest.mark.parametrize(
     ("args", "path", "fix"),
     [
-        ({"flow_logs_kms_key_arn": "alias/logs"}, "args.flow_logs_kms_key_arn", "must be a KMS key ARN"),
+        (
+            {"flow_logs_kms_key_arn": "alias/logs"},
+            "args.flow_logs_kms_key_arn",
+            "not a key id or alias: CloudWatch Logs only accepts key ARNs",
+        ),
+        (
+            {"flow_logs_kms_key_arn": "arn:aws:kms:us-east-1:123456789012:alias/logs"},
+            "args.flow_logs_kms_key_arn",
+            "must be a KMS key ARN",
+        ),
         (
             {"flow_logs_kms_key_arn": GIVEN_KEY, "settings": NetworkSettings(flow_logs=False)},
             "args.flow_logs_kms_key_arn",
             "drop it or set flow_logs: true",
         ),
         ({"settings": {"cidr": "10.0.0.0/16"}}, "args.settings", "must be a NetworkSettings"),
-        ({"tags": {"Project": "x"}}, "tags.Owner", "required tag is missing"),
+        ({"without_tag": "Owner"}, "tags.Owner", "required tag is missing"),
     ],
 )
 def test_bad_args_fail_before_any_resource(
     tags: dict[str, str], args: dict[str, Any], path: str, fix: str
 ) -> None:
     errors: list[InvalidConfigError] = []
+    args = dict(args)
+    tags.pop(args.pop("without_tag", ""), None)
 
     def program() -> None:
         try:
@@ -585,9 +586,11 @@ def test_bad_args_fail_before_any_resource(
 
     run = run_program_fn(program)
     (error,) = errors
-    assert f"{path}: " in str(error)
-    assert fix in str(error)
-    assert [r for r in run.resources if r.type.startswith(("aws:", "dataplatform:"))] == []
+    (issue,) = error.issues
+    assert issue.path == path
+    assert fix in issue.message
+    # The program caught the error and the run finished: anything registered before it is recorded.
+    assert run.resources == []
 
 
 # --------------------------------------------------------------------------- policy pack

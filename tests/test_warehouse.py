@@ -5,25 +5,20 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import re
 from typing import Any
 
 import pulumi
 import pytest
 
+from components._shared import KMS_DELETION_WINDOW_DAYS
 from components._validation import InvalidConfigError
 from components.warehouse import (
-    PostgresSettings,
-    RedshiftSettings,
     Warehouse,
     WarehouseArgs,
     WarehouseSettings,
-    backup_window_minutes,
-    default_identifier,
-    maintenance_window_minutes,
-    windows_overlap,
 )
 from dpengine.engine import ResourceRecord
+from dpengine.mocks import PlatformMocks
 from dpengine.testing import ComponentRun, assert_tagged, run_component
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -34,6 +29,7 @@ INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
+PREFIX_LIST = "aws:ec2/getManagedPrefixList:getManagedPrefixList"
 SUBNETS = ["subnet-0a1", "subnet-0b2", "subnet-0c3"]
 LAKE_POLICY = json.dumps(
     {
@@ -139,8 +135,10 @@ def test_postgres_production_defaults(tags: dict[str, str]) -> None:
     key = cr.one(KEY)
     key_arn = key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
-    assert key.inputs["deletionWindowInDays"] == 30
+    assert key.inputs["deletionWindowInDays"] == KMS_DELETION_WINDOW_DAYS
     assert_protected(key, True)
+    alias = cr.one("aws:kms/alias:Alias")
+    assert (alias.inputs["name"], alias.inputs["targetKeyId"]) == ("alias/test-dev-wh", key.outputs["keyId"])
     policy = json.loads(key.inputs["policy"])
     logs = next(s for s in policy["Statement"] if s["Sid"] == "CloudWatchLogsForWarehouseLogGroups")
     assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
@@ -225,16 +223,14 @@ def test_postgres_production_defaults(tags: dict[str, str]) -> None:
 
     assert outputs(cr) == {
         "endpoint": db.outputs["address"],
-        "port": 5432,
-        "database_name": "warehouse",
+        "port": db.outputs["port"],
+        "database_name": db.outputs["dbName"],
         "master_secret_arn": db.outputs["masterUserSecrets"][0]["secretArn"],
         "security_group_id": cr.one(SG).id,
         "kms_key_arn": key_arn,
     }
-    assert outputs(cr)["master_secret_arn"].startswith(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-"
-    )
-    assert cr.value(cr.component.endpoint).endswith(".us-east-1.rds.amazonaws.com")
+    # The endpoint is the host name alone: clients add the port themselves.
+    assert outputs(cr)["endpoint"] != db.outputs["endpoint"]
 
 
 def test_security_group_allows_engine_port_from_given_groups_only(tags: dict[str, str]) -> None:
@@ -319,25 +315,6 @@ def test_explicit_identifier_and_engine_version(tags: dict[str, str]) -> None:
     assert cr.value(cr.component.port) == 6432
 
 
-@pytest.mark.parametrize(
-    ("project", "stack", "name", "expected"),
-    [
-        ("dataplatform", "prod", "warehouse", "dataplatform-prod-warehouse"),
-        ("Data_Platform", "eu.Prod", "wh--1", "data-platform-eu-prod-wh-1"),
-        ("1st", "dev", "wh", "db-1st-dev-wh"),
-    ],
-)
-def test_default_identifier_is_valid(project: str, stack: str, name: str, expected: str) -> None:
-    assert default_identifier(project, stack, name) == expected
-
-
-def test_default_identifier_long_names_are_hashed() -> None:
-    ident = default_identifier("p" * 40, "stack", "w" * 40)
-    assert len(ident) == 63
-    assert re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", ident) and "--" not in ident
-    assert ident != default_identifier("p" * 40, "stack", "w" * 39)
-
-
 # --------------------------------------------------------------------------- Redshift
 
 
@@ -412,13 +389,18 @@ def test_redshift_production_defaults(tags: dict[str, str]) -> None:
     assert {g.urn for g in groups} <= set(logging.dependencies)
 
     egress = cr.one(EGRESS)
-    assert {k: egress.inputs.get(k) for k in ("prefixListId", "ipProtocol", "fromPort", "toPort")} == {
-        "prefixListId": "pl-63a5400a",
+    assert {k: egress.inputs.get(k) for k in ("securityGroupId", "ipProtocol", "fromPort", "toPort")} == {
+        "securityGroupId": cr.one(SG).id,
         "ipProtocol": "tcp",
         "fromPort": 443,
         "toPort": 443,
     }
-    assert "cidrIpv4" not in egress.inputs
+    # HTTPS to the regional S3 prefix list only, never to an address range.
+    lookups = [args for token, args in cr.run.invokes if token == PREFIX_LIST]
+    assert lookups == [{"name": "com.amazonaws.us-east-1.s3"}]
+    answer, _ = PlatformMocks().call(pulumi.runtime.MockCallArgs(PREFIX_LIST, lookups[0], ""))
+    assert egress.inputs["prefixListId"] == answer["id"]
+    assert not {"cidrIpv4", "cidrIpv6", "referencedSecurityGroupId"} & set(egress.inputs)
     assert cr.one(INGRESS).inputs["fromPort"] == 5439
 
     role = cr.one(ROLE)
@@ -431,15 +413,13 @@ def test_redshift_production_defaults(tags: dict[str, str]) -> None:
 
     assert outputs(cr) == {
         "endpoint": cluster.outputs["dnsName"],
-        "port": 5439,
-        "database_name": "warehouse",
+        "port": int(cluster.outputs["port"]),
+        "database_name": cluster.outputs["databaseName"],
         "master_secret_arn": cluster.outputs["masterPasswordSecretArn"],
         "security_group_id": cr.one(SG).id,
         "kms_key_arn": key_arn,
     }
-    assert outputs(cr)["master_secret_arn"].startswith(
-        "arn:aws:secretsmanager:us-east-1:123456789012:secret:redshift!test-dev-wh-dp_admin-"
-    )
+    assert type(outputs(cr)["port"]) is int
 
 
 def test_redshift_dev_config(tags: dict[str, str]) -> None:
@@ -478,9 +458,10 @@ def test_redshift_custom_port(tags: dict[str, str]) -> None:
     settings = WarehouseSettings(engine="redshift", database_name="analytics", redshift={"port": 8192})
     cr = make(settings, tags)
     assert cr.one(CLUSTER).inputs["port"] == 8192
-    assert cr.one(INGRESS).inputs["fromPort"] == 8192
-    assert cr.value(cr.component.port) == 8192
-    assert cr.value(cr.component.database_name) == "analytics"
+    # The security group opens the engine's port, and nothing else.
+    (rule,) = cr.of_type(INGRESS)
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (8192, 8192)
+    assert cr.one(CLUSTER).inputs["databaseName"] == "analytics"
 
 
 # --------------------------------------------------------------------------- no plaintext password
@@ -515,182 +496,6 @@ def test_no_plaintext_password_in_any_input_or_output(tags: dict[str, str], engi
     exposed = outputs(cr)
     assert [a for a in vars(cr.component) if "password" in a.lower()] == []
     assert all("password" not in str(v).lower() for v in exposed.values())
-
-
-def test_settings_refuse_a_password() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings.parse({"master_password": "hunter2"}, prefix="dataplatform:warehouse")
-    assert "dataplatform:warehouse.master_password: unknown key" in str(err.value)
-
-
-# --------------------------------------------------------------------------- windows
-
-
-@pytest.mark.parametrize(
-    ("backup", "maintenance", "overlap"),
-    [
-        ("03:00-04:00", "sun:05:00-sun:06:00", False),
-        ("03:00-04:00", "sun:04:00-sun:05:00", False),  # touching is fine
-        ("04:00-05:00", "sun:03:00-sun:04:00", False),
-        ("03:00-04:00", "wed:03:30-wed:04:30", True),
-        ("03:00-04:00", "tue:02:00-tue:03:01", True),
-        ("23:30-00:30", "mon:00:00-mon:01:00", True),  # backup crosses midnight
-        ("23:30-00:30", "sat:23:00-sat:23:30", False),
-        ("00:00-00:45", "sun:23:30-mon:00:30", True),  # maintenance crosses the week's end
-        ("22:00-23:00", "fri:23:00-sat:22:00", False),  # long window, on no day
-        ("22:00-23:00", "fri:23:00-sat:22:01", True),
-    ],
-)
-def test_windows_overlap(backup: str, maintenance: str, overlap: bool) -> None:
-    assert windows_overlap(backup, maintenance) is overlap
-
-
-def test_window_parsing() -> None:
-    assert backup_window_minutes("23:45-00:15") == (23 * 60 + 45, 30)
-    assert maintenance_window_minutes("Sun:23:30-Mon:00:30") == (6 * 1440 + 23 * 60 + 30, 60)
-    assert maintenance_window_minutes("mon:00:00-mon:00:30") == (0, 30)
-
-
-def test_overlapping_windows_are_refused() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings.parse(
-            {"maintenance_window": "tue:03:30-tue:04:30", "postgres": {"backup_window": "03:00-04:00"}},
-            prefix="dataplatform:warehouse",
-        )
-    text = str(err.value)
-    assert "dataplatform:warehouse.postgres.backup_window: overlaps maintenance_window" in text
-    assert "move one of them" in text
-
-
-@pytest.mark.parametrize(
-    ("data", "path", "message"),
-    [
-        ({"postgres": {"backup_window": "3:00-3:30"}}, "postgres.backup_window", "is not 'hh24:mi-hh24:mi'"),
-        ({"postgres": {"backup_window": "03:00-03:20"}}, "postgres.backup_window", "20 minutes long"),
-        ({"postgres": {"backup_window": "23:50-00:10"}}, "postgres.backup_window", "20 minutes long"),
-        ({"maintenance_window": "sunday:05:00-sun:06"}, "maintenance_window", "is not 'ddd:hh24:mi"),
-        ({"maintenance_window": "xyz:05:00-xyz:06:00"}, "maintenance_window", "days mon..sun"),
-        ({"maintenance_window": "sun:05:00-sun:05:15"}, "maintenance_window", "15 minutes long"),
-        ({"maintenance_window": "sun:05:00-sun:05:00"}, "maintenance_window", "0 minutes long"),
-    ],
-)
-def test_bad_windows(data: dict[str, Any], path: str, message: str) -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings(**data)
-    assert message in issues_of(err.value)[path]
-
-
-def test_maintenance_window_is_normalised() -> None:
-    settings = WarehouseSettings(engine="redshift", maintenance_window="Sat:22:00-Sun:02:00")
-    assert settings.maintenance_window == "sat:22:00-sun:02:00"
-
-
-# --------------------------------------------------------------------------- bad config
-
-
-def test_unknown_engine() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings.parse({"engine": "mysql"}, prefix="dataplatform:warehouse")
-    text = str(err.value)
-    assert "dataplatform:warehouse.engine" in text
-    assert "'postgres' or 'redshift'" in text and "'mysql'" in text
-
-
-@pytest.mark.parametrize("retention", [0, 6])
-def test_production_needs_seven_days_of_backups(retention: int) -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings.parse({"backup_retention_days": retention}, prefix="dataplatform:warehouse")
-    text = str(err.value)
-    assert "dataplatform:warehouse.backup_retention_days: production needs at least 7 days" in text
-    assert "production: false" in text and f"(got {retention})" in text
-
-
-def test_zero_retention_refused_outside_production_too() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings(production=False, deletion_protection=False, backup_retention_days=0)
-    assert issues_of(err.value) == {"backup_retention_days": "0 turns automated backups off; use 1 to 35"}
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings(production=False, backup_retention_days=36)
-    assert "backup_retention_days" in issues_of(err.value)
-
-
-def test_production_rules() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings(deletion_protection=False, postgres={"multi_az": False})
-    issues = issues_of(err.value)
-    assert set(issues) == {"deletion_protection", "postgres.multi_az"}
-    assert "must be true in production" in issues["deletion_protection"]
-    assert "set it true" in issues["postgres.multi_az"]
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings(engine="redshift", redshift={"node_type": "ra3.large", "number_of_nodes": 1})
-    assert issues_of(err.value) == {
-        "redshift.number_of_nodes": "production needs a multi-node cluster; use 2 or more "
-        "(or production: false for dev)"
-    }
-
-
-def test_settings_of_the_other_engine_are_refused() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings.parse({"engine": "postgres", "redshift": {"number_of_nodes": 4}}, prefix="w")
-    assert "w.redshift: settings for redshift are ignored with engine 'postgres'" in str(err.value)
-
-
-@pytest.mark.parametrize(
-    ("data", "path", "message"),
-    [
-        ({"master_username": "postgres"}, "master_username", "well-known admin name"),
-        ({"master_username": "Admin-1"}, "master_username", "lowercase letters"),
-        ({"database_name": "1db"}, "database_name", "starting with a letter"),
-        ({"identifier": "My_DB"}, "identifier", "lowercase letters, digits and hyphens"),
-        ({"identifier": "db--x"}, "identifier", "without '--'"),
-        ({"log_retention_days": 10}, "log_retention_days", "use 365"),
-        ({"postgres": {"engine_version": "12"}}, "postgres.engine_version", "past RDS standard support"),
-        ({"postgres": {"engine_version": "latest"}}, "postgres.engine_version", "major ('17')"),
-        ({"postgres": {"instance_class": "m5.large"}}, "postgres.instance_class", "db.m7g.large"),
-        ({"postgres": {"monitoring_interval_seconds": 45}}, "postgres.monitoring_interval_seconds", "use 60"),
-        (
-            {"postgres": {"performance_insights_retention_days": 30}},
-            "postgres.performance_insights_retention_days",
-            "multiple of 31",
-        ),
-        (
-            {"postgres": {"allocated_storage_gb": 100, "max_allocated_storage_gb": 105}},
-            "postgres.max_allocated_storage_gb",
-            "at least 10% above allocated_storage_gb (100)",
-        ),
-        ({"engine": "redshift", "redshift": {"port": 5432 + 100}}, "redshift.port", "5431-5455"),
-        ({"engine": "redshift", "redshift": {"node_type": "m5.large"}}, "redshift.node_type", "ra3.xlplus"),
-        (
-            {
-                "engine": "redshift",
-                "production": False,
-                "redshift": {"node_type": "ra3.4xlarge", "number_of_nodes": 1},
-            },
-            "redshift.number_of_nodes",
-            "cannot run single-node",
-        ),
-        (
-            {"engine": "redshift", "redshift": {"node_type": "dc2.large"}},
-            "redshift.availability_zone_relocation",
-            "only RA3 clusters",
-        ),
-    ],
-)
-def test_bad_settings(data: dict[str, Any], path: str, message: str) -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        WarehouseSettings(**data)
-    issues = issues_of(err.value)
-    assert path in issues, issues
-    assert message in issues[path]
-
-
-def test_good_non_default_settings() -> None:
-    settings = WarehouseSettings(
-        engine="redshift",
-        redshift=RedshiftSettings(node_type="dc2.large", port=15439, availability_zone_relocation=False),
-    )
-    assert settings.redshift.cluster_type == "multi-node"
-    assert PostgresSettings(engine_version="16.4").parameter_group_family == "postgres16"
 
 
 # --------------------------------------------------------------------------- bad wiring
@@ -747,9 +552,21 @@ def test_bad_wiring(tags: dict[str, str], wiring: dict[str, Any], path: str, mes
     assert message in issues_of(err.value)[path]
 
 
+@pytest.mark.parametrize(
+    "key", ["alias/warehouse", "arn:aws:kms:us-east-1:123456789012:alias/warehouse", "1234abcd-12ab-34cd"]
+)
+def test_given_key_must_be_a_key_arn(tags: dict[str, str], key: str) -> None:
+    with pytest.raises(InvalidConfigError) as err:
+        make(WarehouseSettings(), tags, kms_key_arn=key)
+    (issue,) = err.value.issues
+    assert (issue.path, issue.value) == ("args.kms_key_arn", key)
+    assert issue.message.startswith("must be a KMS key ARN")
+    assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]
+
+
 def test_bad_tags_register_nothing(tags: dict[str, str]) -> None:
     del tags["Owner"]
     with pytest.raises(InvalidConfigError) as err:
         make(WarehouseSettings(), tags)
-    assert "tags.Owner: required tag is missing" in str(err.value)
+    assert [i.path for i in err.value.issues] == ["tags.Owner"]
     assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]

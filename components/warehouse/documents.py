@@ -1,0 +1,124 @@
+"""The names and documents a warehouse derives from its settings: identifier, log groups, key
+policy, parameter-group parameters and role policies. Plain functions, no registration."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from ..iam import kms_account_admin_statement, kms_logs_statement, policy_json, service_trust_policy
+from .settings import POSTGRES_LOG_EXPORTS, REDSHIFT_LOG_EXPORTS, PostgresSettings, WarehouseSettings
+
+__all__ = [
+    "REDSHIFT_PARAMETER_GROUP_FAMILY",
+    "default_identifier",
+    "engine_port",
+    "final_snapshot_identifier",
+    "log_exports",
+    "log_group_prefix",
+    "monitoring_policy_arn",
+    "monitoring_trust_policy",
+    "postgres_parameters",
+    "redshift_parameters",
+    "redshift_trust_policy",
+    "s3_prefix_list_name",
+    "warehouse_key_policy",
+]
+
+REDSHIFT_PARAMETER_GROUP_FAMILY = "redshift-2.0"
+"""The parameter group family of current Redshift clusters."""
+
+
+# --------------------------------------------------------------------------- names
+
+
+def default_identifier(project: str, stack: str, name: str) -> str:
+    """``<project>-<stack>-<name>`` made a valid RDS/Redshift identifier (63 at most)."""
+    raw = re.sub(r"[^a-z0-9]+", "-", f"{project}-{stack}-{name}".lower())
+    text = re.sub(r"-+", "-", raw).strip("-")
+    if not text or not text[0].isalpha():
+        text = f"db-{text}".rstrip("-")
+    if len(text) > 63:
+        digest = hashlib.sha256(text.encode()).hexdigest()[:8]
+        text = f"{text[:54].rstrip('-')}-{digest}"
+    return text
+
+
+def final_snapshot_identifier(identifier: str) -> str:
+    """The snapshot RDS/Redshift takes when the database is deleted."""
+    return f"{identifier}-final"
+
+
+def log_group_prefix(engine: str, identifier: str) -> str:
+    """Where the engine writes its log groups: RDS and Redshift choose these names themselves, so
+    the warehouse pre-creates them (encrypted, retention-limited) under the same names."""
+    if engine == "postgres":
+        return f"/aws/rds/instance/{identifier}/"
+    return f"/aws/redshift/cluster/{identifier}/"
+
+
+def log_exports(engine: str) -> tuple[str, ...]:
+    """The logs the engine exports to CloudWatch Logs (one log group each)."""
+    return POSTGRES_LOG_EXPORTS if engine == "postgres" else REDSHIFT_LOG_EXPORTS
+
+
+def engine_port(settings: WarehouseSettings) -> int:
+    """The port the chosen engine listens on (the only port its security group opens)."""
+    return settings.postgres.port if settings.engine == "postgres" else settings.redshift.port
+
+
+def s3_prefix_list_name(region: str) -> str:
+    """The AWS-managed prefix list of S3 in ``region`` (enhanced VPC routing's egress target)."""
+    return f"com.amazonaws.{region}.s3"
+
+
+# --------------------------------------------------------------------------- documents
+
+
+def warehouse_key_policy(account: str, partition: str, region: str, log_group_prefix: str) -> str:
+    """Account administration through IAM, plus CloudWatch Logs for this warehouse's log groups."""
+    return policy_json(
+        [
+            kms_account_admin_statement(account, partition, "AccountAdministersThroughIam"),
+            kms_logs_statement(
+                "CloudWatchLogsForWarehouseLogGroups",
+                f"logs.{region}.amazonaws.com",
+                f"arn:{partition}:logs:{region}:{account}:log-group:{log_group_prefix}*",
+                match="ArnLike",
+            ),
+        ]
+    )
+
+
+def postgres_parameters(postgres: PostgresSettings) -> list[tuple[str, str]]:
+    """The PostgreSQL parameter group: TLS 1.2+ only, connections, lock waits, DDL and slow
+    statements logged."""
+    return [
+        ("rds.force_ssl", "1"),
+        ("ssl_min_protocol_version", "TLSv1.2"),
+        ("log_connections", "1"),
+        ("log_disconnections", "1"),
+        ("log_lock_waits", "1"),
+        ("log_statement", "ddl"),
+        ("log_min_duration_statement", str(postgres.log_min_duration_statement_ms)),
+    ]
+
+
+def redshift_parameters() -> list[tuple[str, str]]:
+    """The Redshift parameter group: TLS only, user activity logged."""
+    return [("require_ssl", "true"), ("enable_user_activity_logging", "true")]
+
+
+def monitoring_trust_policy() -> str:
+    """The Enhanced Monitoring role's trust policy: RDS monitoring only."""
+    return service_trust_policy("monitoring.rds.amazonaws.com")
+
+
+def monitoring_policy_arn(partition: str) -> str:
+    """The AWS-managed policy that lets RDS publish Enhanced Monitoring metrics."""
+    return f"arn:{partition}:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def redshift_trust_policy() -> str:
+    """The cluster role's trust policy: Redshift only (the role reads the lake for COPY/Spectrum)."""
+    return service_trust_policy("redshift.amazonaws.com")
