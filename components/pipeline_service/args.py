@@ -1,0 +1,131 @@
+"""The arguments of a pipeline service: its settings plus the wiring from the cluster and the lake.
+
+Checked before anything is registered, so a bad argument fails the program with every problem
+listed and nothing half made.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+from .._validation import ConfigIssue, InvalidConfigError
+from ..tags import validate_tags
+from .settings import PipelineServiceSettings
+
+__all__ = [
+    "MIN_KUBERNETES_MINOR",
+    "PipelineServiceArgs",
+    "check_args",
+    "pod_security_version",
+]
+
+MIN_KUBERNETES_MINOR = 30
+"""The preStop ``sleep`` action is on by default from 1.30."""
+
+_K8S_VERSION = re.compile(r"^v?1\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class PipelineServiceArgs:
+    """Settings plus the wiring a pipeline service needs from the cluster and the lake."""
+
+    settings: PipelineServiceSettings
+    """Validated settings (from stack config or built in code)."""
+    tags: Mapping[str, str]
+    """The stack's tag set; applied to the IAM role (Kubernetes objects get labels instead)."""
+    oidc_provider_arn: pulumi.Input[str]
+    """The cluster's IAM OIDC provider ARN (the IRSA role's federated principal)."""
+    oidc_issuer_url: pulumi.Input[str]
+    """The cluster's OIDC issuer URL (``https://oidc.eks.<region>.amazonaws.com/id/...``)."""
+    provider: pulumi.ProviderResource | None = None
+    """The cluster's Kubernetes provider; every Kubernetes child uses it."""
+    iam_policy_json: pulumi.Input[str] | None = None
+    """The IRSA role's permissions (e.g. the lake's per-layer read/write policy); no role when None."""
+    kubernetes_version: str = "1.32"
+    """The cluster's Kubernetes minor version; sets the Pod Security Standard version."""
+    workload_dependencies: Sequence[pulumi.Resource] = ()
+    """What the pods need before the rollout can finish (``EksCluster.workload_dependencies``:
+    node groups and CoreDNS); only the Deployment waits for them."""
+
+
+def pod_security_version(kubernetes_version: str) -> str:
+    """The Pod Security Standard version of a cluster version (``"1.32"`` gives ``"v1.32"``)."""
+    match = _K8S_VERSION.match(kubernetes_version)
+    return f"v1.{match.group(1) if match else MIN_KUBERNETES_MINOR}"
+
+
+def check_args(args: PipelineServiceArgs) -> dict[str, str]:
+    """The validated tags; raises :class:`InvalidConfigError` listing every problem of ``args``."""
+    issues: list[ConfigIssue] = []
+    if not isinstance(args.settings, PipelineServiceSettings):
+        issues.append(
+            ConfigIssue("args.settings", type(args.settings).__name__, "must be PipelineServiceSettings")
+        )
+    for index, dependency in enumerate(args.workload_dependencies):
+        if not isinstance(dependency, pulumi.Resource):
+            issues.append(
+                ConfigIssue(
+                    f"args.workload_dependencies[{index}]",
+                    type(dependency).__name__,
+                    "pass resources (e.g. EksCluster.workload_dependencies)",
+                )
+            )
+    match = _K8S_VERSION.match(args.kubernetes_version) if isinstance(args.kubernetes_version, str) else None
+    if not match:
+        issues.append(
+            ConfigIssue(
+                "args.kubernetes_version", args.kubernetes_version, "write the minor version, e.g. '1.32'"
+            )
+        )
+    elif int(match.group(1)) < MIN_KUBERNETES_MINOR:
+        issues.append(
+            ConfigIssue(
+                "args.kubernetes_version",
+                args.kubernetes_version,
+                f"is past EKS standard support; upgrade the cluster to 1.{MIN_KUBERNETES_MINOR} or later",
+            )
+        )
+    if isinstance(args.oidc_issuer_url, str) and not args.oidc_issuer_url.startswith("https://"):
+        issues.append(
+            ConfigIssue("args.oidc_issuer_url", args.oidc_issuer_url, "must be the issuer's https:// URL")
+        )
+    if isinstance(args.oidc_provider_arn, str) and ":oidc-provider/" not in args.oidc_provider_arn:
+        issues.append(
+            ConfigIssue(
+                "args.oidc_provider_arn",
+                args.oidc_provider_arn,
+                "is not an IAM OIDC provider ARN (arn:aws:iam::<account>:oidc-provider/<issuer host>)",
+            )
+        )
+    if isinstance(args.iam_policy_json, str):
+        problem = policy_problem(args.iam_policy_json)
+        if problem:
+            issues.append(ConfigIssue("args.iam_policy_json", args.iam_policy_json, problem))
+    if args.provider is not None and not isinstance(args.provider, pulumi.ProviderResource):
+        issues.append(
+            ConfigIssue("args.provider", type(args.provider).__name__, "must be a pulumi_kubernetes.Provider")
+        )
+    try:
+        tags = validate_tags(args.tags, path="args.tags")
+    except InvalidConfigError as error:
+        issues.extend(error.issues)
+        tags = {}
+    if issues:
+        raise InvalidConfigError(issues, subject="PipelineServiceArgs")
+    return tags
+
+
+def policy_problem(document: str) -> str | None:
+    """Why ``document`` is not an IAM policy document (JSON with a ``Statement``), or None."""
+    try:
+        policy = json.loads(document)
+    except json.JSONDecodeError as error:
+        return f"is not JSON ({error.msg} at {error.pos}); pass a policy document"
+    if not isinstance(policy, dict) or not policy.get("Statement"):
+        return "is not an IAM policy document (no Statement); pass e.g. the lake's access policy"
+    return None
