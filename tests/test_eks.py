@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+from collections.abc import Iterator
 from typing import Any
 
+import kubernetes_validate
 import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
@@ -17,6 +20,7 @@ from components.eks import (
     NodeGroupSettings,
     Taint,
 )
+from components.eks import versions as eks_versions
 from dpengine.engine import ResourceRecord
 from dpengine.testing import ComponentRun, assert_tagged, run_component
 
@@ -33,6 +37,8 @@ ADDON = "aws:eks/addon:Addon"
 ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+ADDON_VERSION = "aws:eks/getAddonVersion:getAddonVersion"
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"
@@ -43,7 +49,7 @@ GIVEN_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555
 
 # Default config: 3 keys, log group, cluster role (+ managed policy + encryption policy), the
 # pulumi-eks cluster, OIDC provider, 2 groups x (role + 3 policies + template + group),
-# 4 add-ons, EBS CSI IRSA role (+ managed policy + KMS policy), Kubernetes provider.
+# 5 add-ons, EBS CSI IRSA role (+ managed policy + KMS policy), Kubernetes provider, StorageClass.
 DEFAULT_COUNTS = {
     KEY: 3,
     LOG_GROUP: 1,
@@ -54,9 +60,20 @@ DEFAULT_COUNTS = {
     OIDC: 1,
     TEMPLATE: 2,
     NODE_GROUP: 2,
-    ADDON: 4,
+    ADDON: 5,
     K8S_PROVIDER: 1,
+    STORAGE_CLASS: 1,
 }
+TODAY = datetime.date(2026, 12, 1)
+"""The day the version rules see in these tests (1.36 in standard support, 1.33 in extended)."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _today() -> Iterator[None]:
+    # Module scope: the module-scoped default_run is made on this date too.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(eks_versions, "_today", lambda: TODAY)
+        yield
 
 
 def make(tags: dict[str, str], name: str = "eks", **fields: Any) -> ComponentRun[EksCluster]:
@@ -64,7 +81,7 @@ def make(tags: dict[str, str], name: str = "eks", **fields: Any) -> ComponentRun
     wiring.update({k: fields.pop(k) for k in list(fields) if k in EksClusterArgs.__dataclass_fields__})
     stack = fields.pop("stack", "dev")
     settings = fields.pop("settings", None) or EksClusterSettings(
-        **{"kubernetes_version": "1.32", "admin_principal_arns": [DEPLOYER], **fields}
+        **{"admin_principal_arns": [DEPLOYER], **fields}
     )
     return run_component(
         lambda: EksCluster(name, EksClusterArgs(settings=settings, tags=tags, **wiring)), stack=stack
@@ -109,7 +126,9 @@ def test_control_plane_defaults(default_run: ComponentRun[EksCluster]) -> None:
     assert cluster.remote is True
     inputs = cluster.inputs
     assert inputs["name"] == "eks-dev"
-    assert inputs["version"] == "1.32"
+    assert inputs["version"] == "1.36"
+    # Explicit, since pulumi-eks would default to EXTENDED (billed past standard support).
+    assert inputs["upgradePolicy"] == {"supportType": "STANDARD"}
     assert inputs["vpcId"] == VPC
     assert inputs["privateSubnetIds"] == SUBNETS
     assert "publicSubnetIds" not in inputs and "subnetIds" not in inputs
@@ -282,7 +301,7 @@ def test_node_groups_and_launch_templates(default_run: ComponentRun[EksCluster])
         inputs = node_group.inputs
         assert node_group.ignore_changes == ["scalingConfig.desiredSize"]
         assert inputs["clusterName"] == "eks-dev"
-        assert inputs["version"] == "1.32"
+        assert inputs["version"] == "1.36"
         assert inputs["subnetIds"] == SUBNETS
         assert inputs["instanceTypes"] == types
         assert inputs["capacityType"] == "ON_DEMAND"
@@ -374,23 +393,30 @@ def test_spot_group(tags: dict[str, str]) -> None:
 def test_addons_and_ordering(default_run: ComponentRun[EksCluster]) -> None:
     cr = default_run
     addons = {r.inputs["addonName"]: r for r in cr.of_type(ADDON)}
-    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "kube-proxy", "vpc-cni"]
+    assert {name: r.name for name, r in addons.items()} == {
+        "vpc-cni": "eks-vpc-cni",
+        "kube-proxy": "eks-kube-proxy",
+        "coredns": "eks-coredns",
+        "aws-ebs-csi-driver": "eks-aws-ebs-csi-driver",
+        "metrics-server": "eks-metrics-server",
+    }
     for addon in addons.values():
         assert addon.inputs["clusterName"] == "eks-dev"
-        assert "addonVersion" not in addon.inputs  # AWS's default for 1.32
         assert addon.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
         assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
     groups = {r.urn for r in cr.of_type(NODE_GROUP)}
-    # Nodes need the CNI and kube-proxy to become Ready; CoreDNS and the CSI controller need nodes.
+    # Nodes need the CNI and kube-proxy to become Ready; CoreDNS, metrics-server and the CSI
+    # controller need nodes.
     for group in cr.of_type(NODE_GROUP):
         assert {addons["vpc-cni"].urn, addons["kube-proxy"].urn} <= set(group.dependencies)
-    for name in ("coredns", "aws-ebs-csi-driver"):
+    for name in ("coredns", "aws-ebs-csi-driver", "metrics-server"):
         assert groups <= set(addons[name].dependencies)
     for name in ("vpc-cni", "kube-proxy"):
         assert not groups & set(addons[name].dependencies)
     ebs_role = named(cr, ROLE, "eks-ebs-csi-irsa")
     assert addons["aws-ebs-csi-driver"].inputs["serviceAccountRoleArn"] == ebs_role.outputs["arn"]
     assert "serviceAccountRoleArn" not in addons["coredns"].inputs
+    assert "serviceAccountRoleArn" not in addons["metrics-server"].inputs
     # The provider waits for the admin access only: API objects need no nodes. What runs pods
     # waits for the nodes and DNS through workload_dependencies.
     provider = cr.one(K8S_PROVIDER)
@@ -403,21 +429,135 @@ def test_addons_and_ordering(default_run: ComponentRun[EksCluster]) -> None:
     assert coredns._name == "eks-coredns"  # type: ignore[attr-defined]
 
 
+def addon_version_lookups(cr: ComponentRun[Any]) -> list[dict[str, Any]]:
+    return [args for token, args in cr.run.invokes if token == ADDON_VERSION]
+
+
+def test_addon_versions_follow_the_cluster_version(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    # One lookup per add-on, for the cluster's version, most recent build.
+    assert sorted(addon_version_lookups(cr), key=lambda a: a["addonName"]) == [
+        {"addonName": name, "kubernetesVersion": "1.36", "mostRecent": True}
+        for name in sorted(["vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver", "metrics-server"])
+    ]
+    # Each add-on gets the version the lookup answered (the offline engine's table for 1.36).
+    got = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in cr.of_type(ADDON)}
+    assert got == {
+        "vpc-cni": "v1.20.4-eksbuild.2",
+        "kube-proxy": "v1.36.3-eksbuild.2",
+        "coredns": "v1.13.1-eksbuild.1",
+        "aws-ebs-csi-driver": "v1.51.1-eksbuild.1",
+        "metrics-server": "v0.8.0-eksbuild.2",
+    }
+
+
+def test_extended_support_version_and_policy(tags: dict[str, str]) -> None:
+    cr = make(tags, kubernetes_version="1.33", upgrade_policy="EXTENDED")
+    assert cr.one(CLUSTER).inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
+    assert {a["kubernetesVersion"] for a in addon_version_lookups(cr)} == {"1.33"}
+    assert {r.inputs["version"] for r in cr.of_type(NODE_GROUP)} == {"1.33"}
+    got = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in cr.of_type(ADDON)}
+    assert (got["kube-proxy"], got["coredns"]) == ("v1.33.3-eksbuild.2", "v1.12.4-eksbuild.1")
+
+
 def test_pinned_addon_versions(tags: dict[str, str]) -> None:
     versions = {
         "vpc_cni": "v1.19.2-eksbuild.1",
-        "kube_proxy": "v1.32.0-eksbuild.2",
+        "kube_proxy": "v1.36.0-eksbuild.2",
         "coredns": "v1.11.4-eksbuild.2",
         "aws_ebs_csi_driver": "v1.38.1-eksbuild.1",
+        "metrics_server": "v0.7.2-eksbuild.4",
     }
     cr = make(tags, addon_versions=versions)
     got = {r.inputs["addonName"]: r.inputs["addonVersion"] for r in cr.of_type(ADDON)}
     assert got == {
         "vpc-cni": "v1.19.2-eksbuild.1",
-        "kube-proxy": "v1.32.0-eksbuild.2",
+        "kube-proxy": "v1.36.0-eksbuild.2",
         "coredns": "v1.11.4-eksbuild.2",
         "aws-ebs-csi-driver": "v1.38.1-eksbuild.1",
+        "metrics-server": "v0.7.2-eksbuild.4",
     }
+    # A pinned add-on is not looked up; the others still are.
+    assert addon_version_lookups(cr) == []
+    partly = make(tags, addon_versions={"coredns": "v1.11.4-eksbuild.2"})
+    assert sorted(a["addonName"] for a in addon_version_lookups(partly)) == [
+        "aws-ebs-csi-driver",
+        "kube-proxy",
+        "metrics-server",
+        "vpc-cni",
+    ]
+
+
+def configuration(cr: ComponentRun[Any], addon: str) -> Any:
+    record = cr.one(ADDON, f"eks-{addon}")
+    raw = record.inputs.get("configurationValues")
+    return None if raw is None else json.loads(raw)
+
+
+def test_addon_configuration_values(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    system = named(cr, NODE_GROUP, "eks-system-nodes").outputs["nodeGroupName"]
+    assert system != "system"  # the EKS (auto-named) name, which the nodes' label carries
+    tolerations = [
+        {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
+    ]
+    affinity = {
+        "nodeAffinity": {
+            "preferredDuringSchedulingIgnoredDuringExecution": [
+                {
+                    "weight": 100,
+                    "preference": {
+                        "matchExpressions": [
+                            {"key": "eks.amazonaws.com/nodegroup", "operator": "In", "values": [system]}
+                        ]
+                    },
+                }
+            ]
+        }
+    }
+    assert cr.one(ADDON, "eks-vpc-cni").inputs["configurationValues"] == '{"enableNetworkPolicy":"true"}'
+    assert "configurationValues" not in cr.one(ADDON, "eks-kube-proxy").inputs
+    assert configuration(cr, "coredns") == {"tolerations": tolerations, "affinity": affinity}
+    assert configuration(cr, "metrics-server") == {"tolerations": tolerations, "affinity": affinity}
+    assert configuration(cr, "aws-ebs-csi-driver") == {
+        "controller": {"tolerations": tolerations, "affinity": affinity}
+    }
+
+
+def test_no_system_group_no_placement(tags: dict[str, str]) -> None:
+    cr = make(tags, node_groups=[{"name": "apps", "instance_types": ["m6i.large"]}])
+    for addon in ("coredns", "metrics-server", "aws-ebs-csi-driver", "kube-proxy"):
+        assert configuration(cr, addon) is None, addon
+    assert configuration(cr, "vpc-cni") == {"enableNetworkPolicy": "true"}
+
+
+def test_default_storage_class(default_run: ComponentRun[EksCluster]) -> None:
+    cr = default_run
+    storage = cr.one(STORAGE_CLASS, "eks-gp3")
+    ebs_key = named(cr, KEY, "eks-ebs-key").outputs["arn"]
+    manifest = dict(storage.inputs)
+    assert manifest == {
+        "apiVersion": "storage.k8s.io/v1",
+        "kind": "StorageClass",
+        "metadata": {"name": "gp3", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+        "provisioner": "ebs.csi.aws.com",
+        "parameters": {
+            "type": "gp3",
+            "encrypted": "true",
+            "kmsKeyId": ebs_key,
+            "csi.storage.k8s.io/fstype": "ext4",
+        },
+        "reclaimPolicy": "Delete",
+        "volumeBindingMode": "WaitForFirstConsumer",
+        "allowVolumeExpansion": True,
+    }
+    kubernetes_validate.validate(manifest, "1.36", strict=True)
+    # Through the cluster's provider, after the EBS CSI add-on that provisions its volumes.
+    provider = cr.one(K8S_PROVIDER)
+    assert storage.provider is not None and storage.provider.startswith(provider.urn + "::")
+    assert cr.one(ADDON, "eks-aws-ebs-csi-driver").urn in storage.dependencies
+    assert storage.parent == cr.record.urn
+    assert cr.component.default_storage_class is not None
 
 
 def test_ebs_csi_role(default_run: ComponentRun[EksCluster]) -> None:
@@ -435,11 +575,34 @@ def test_ebs_csi_role(default_run: ComponentRun[EksCluster]) -> None:
     }
     managed = named(cr, ATTACHMENT, "eks-ebs-csi-irsa-0")
     assert managed.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
-    kms = statements(named(cr, ROLE_POLICY, "eks-ebs-csi-irsa").inputs["policy"])
+    # The role may use the customer key of the StorageClass (AmazonEBSCSIDriverPolicy does not
+    # cover customer keys: research notes §7): grants for AWS resources, and the data-key actions.
+    policy = named(cr, ROLE_POLICY, "eks-ebs-csi-irsa")
+    assert policy.inputs["role"] == role.id  # attached to the controller's role
+    kms = statements(policy.inputs["policy"])
     ebs_key = named(cr, KEY, "eks-ebs-key").outputs["arn"]
-    assert {s["Resource"] for s in kms} == {ebs_key}
-    assert kms[0]["Action"] == ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"]
-    assert kms[0]["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert cr.one(STORAGE_CLASS).inputs["parameters"]["kmsKeyId"] == ebs_key
+    assert kms == [
+        {
+            "Sid": "GrantsForAttachedVolumes",
+            "Effect": "Allow",
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Resource": ebs_key,
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
+            "Sid": "UseOfTheVolumeKey",
+            "Effect": "Allow",
+            "Action": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+            "Resource": ebs_key,
+        },
+    ]
 
 
 # --------------------------------------------------------------------------- IRSA helper
@@ -454,7 +617,7 @@ def test_irsa_role_helper(tags: dict[str, str]) -> None:
         cluster = EksCluster(
             "eks",
             EksClusterArgs(
-                settings=EksClusterSettings(kubernetes_version="1.32"),
+                settings=EksClusterSettings(),
                 tags=tags,
                 vpc_id=VPC,
                 private_subnet_ids=SUBNETS,
@@ -487,7 +650,7 @@ def test_irsa_role_rejects_bad_names(tags: dict[str, str]) -> None:
         cluster = EksCluster(
             "eks",
             EksClusterArgs(
-                settings=EksClusterSettings(kubernetes_version="1.32"),
+                settings=EksClusterSettings(),
                 tags=tags,
                 vpc_id=VPC,
                 private_subnet_ids=SUBNETS,
@@ -606,7 +769,7 @@ def test_explicit_cluster_name_and_stack(tags: dict[str, str]) -> None:
 
 
 def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings(kubernetes_version="1.32", admin_principal_arns=[DEPLOYER])
+    settings = EksClusterSettings(admin_principal_arns=[DEPLOYER])
     cr = run_component(
         lambda: EksCluster(
             "eks", EksClusterArgs(settings=settings, tags=tags, vpc_id=VPC, private_subnet_ids=SUBNETS)
@@ -622,7 +785,7 @@ def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
 def issues_of(**fields: Any) -> dict[str, str]:
     """Every problem of settings with ``fields``, by exact key path (a path reported twice fails)."""
     with pytest.raises(InvalidConfigError) as err:
-        EksClusterSettings(**{"kubernetes_version": "1.32", **fields})
+        EksClusterSettings(**fields)
     found = {issue.path: issue.message for issue in err.value.issues}
     assert len(found) == len(err.value.issues), err.value.issues
     return found
@@ -733,18 +896,23 @@ def test_public_endpoint_needs_cidrs() -> None:
 
 
 def test_kubernetes_version_is_pinned() -> None:
-    with pytest.raises(InvalidConfigError) as err:
-        EksClusterSettings()  # type: ignore[call-arg]
-    assert [(i.path, i.message) for i in err.value.issues] == [("kubernetes_version", "is required; set it")]
-    pin = "pin a Kubernetes minor version such as '1.32' (no 'latest', no 'v' prefix, no patch)"
+    # The support rules (table, dates, policy) are in tests/test_eks_versions.py.
+    assert EksClusterSettings().kubernetes_version == "1.36"
+    pin = "pin a Kubernetes minor version such as '1.36' (no 'latest', no 'v' prefix, no patch)"
     assert issues_of(kubernetes_version="latest") == {"kubernetes_version": pin}
-    assert issues_of(kubernetes_version="1.32.1") == {"kubernetes_version": pin}
+    assert issues_of(kubernetes_version="1.36.1") == {"kubernetes_version": pin}
     assert issues_of(kubernetes_version="1.29") == {
-        "kubernetes_version": "is past EKS standard support; use 1.30 or later"
+        "kubernetes_version": (
+            "1.29 is past EKS extended support (it ended on 2026-03-23): EKS creates no cluster on it; "
+            "use 1.35 or 1.36"
+        )
     }
-    assert EksClusterSettings(kubernetes_version="1.30").kubernetes_version == "1.30"
+    assert EksClusterSettings(kubernetes_version="1.35").kubernetes_version == "1.35"
+    # YAML reads an unquoted 1.30 as 1.3: the hint names the version meant.
     assert issues_of(kubernetes_version=1.3) == {
-        "kubernetes_version": 'quote the version (e.g. "1.3"): YAML reads an unquoted 1.30 as the number 1.3'
+        "kubernetes_version": (
+            'quote the version: kubernetes_version: "1.30" (YAML reads it unquoted as the number 1.3)'
+        )
     }
 
 
@@ -795,7 +963,7 @@ def test_other_setting_errors() -> None:
     assert issues_of(addon_versions={"coredns": "latest"}) == {
         "addon_versions.coredns": (
             "write an EKS add-on version like 'v1.19.2-eksbuild.1' "
-            "(see `aws eks describe-addon-versions`), or leave it unset for AWS's default"
+            "(see `aws eks describe-addon-versions`), or leave it unset for the most recent one"
         )
     }
 
@@ -803,14 +971,14 @@ def test_other_setting_errors() -> None:
 def test_stack_config_path() -> None:
     with pytest.raises(InvalidConfigError) as err:
         EksClusterSettings.parse(
-            {"kubernetes_version": "1.32", "node_groups": [group(min_size=4, max_size=2)]},
+            {"node_groups": [group(min_size=4, max_size=2)]},
             prefix="dataplatform:cluster",
         )
     assert [issue.path for issue in err.value.issues] == ["dataplatform:cluster.node_groups[0].min_size"]
 
 
 def test_bad_wiring_registers_nothing(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings(kubernetes_version="1.32")
+    settings = EksClusterSettings()
     with pytest.raises(InvalidConfigError) as err:
         run_component(
             lambda: EksCluster(

@@ -6,6 +6,7 @@ rather than what a run happens to return.
 
 from __future__ import annotations
 
+import datetime
 import json
 from typing import Any
 
@@ -28,6 +29,7 @@ from components.eks import (
     node_trust_policy,
     secrets_key_policy,
 )
+from components.eks import versions as eks_versions
 from components.eks.args import irsa_role_issues
 from components.eks.documents import (
     admin_access_entries,
@@ -42,6 +44,13 @@ from components.eks.documents import (
     root_volume,
 )
 from components.eks.transforms import protect_transform
+
+
+@pytest.fixture(autouse=True)
+def _today(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The settings' version rule is date-bound: these tests run as on 2026-12-01.
+    monkeypatch.setattr(eks_versions, "_today", lambda: datetime.date(2026, 12, 1))
+
 
 ACCOUNT = "111122223333"
 KEY_ARN = f"arn:aws-cn:kms:cn-north-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555555555"
@@ -189,7 +198,7 @@ def test_labels_and_taints_are_left_out_when_empty() -> None:
 
 
 def test_spot_group_joins_the_configured_groups() -> None:
-    settings = EksClusterSettings(kubernetes_version="1.32", spot_node_group=True)
+    settings = EksClusterSettings(spot_node_group=True)
     spot = settings.all_node_groups[-1]
     assert [g.name for g in settings.all_node_groups] == ["system", "apps", "spot"]
     assert (spot.capacity_type, spot.initial_size) == ("SPOT", 5)
@@ -208,6 +217,7 @@ def test_every_managed_addon_has_a_version_setting() -> None:
         "kube-proxy": None,
         "coredns": None,
         "aws-ebs-csi-driver": "v1.38.1-eksbuild.1",
+        "metrics-server": None,
     }
 
 

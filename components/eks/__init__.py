@@ -12,7 +12,11 @@ Everything policies and users must see stays outside it, as native pulumi-aws re
 - one managed node group per configured group, each with its own IAM role and a launch template
   (IMDSv2 required, hop limit 1 or 2, encrypted gp3 root volume); the desired size belongs to the
   autoscaler, so changes to it are ignored after creation;
-- the managed add-ons vpc-cni, kube-proxy, coredns and aws-ebs-csi-driver (with its IRSA role).
+- the managed add-ons vpc-cni (NetworkPolicy enforcement on), kube-proxy, coredns,
+  aws-ebs-csi-driver (with its IRSA role) and the community add-on metrics-server, each at the most
+  recent version for the cluster's Kubernetes version unless pinned; the Deployments among them
+  tolerate and prefer the system nodes;
+- the default StorageClass ``gp3`` (EBS CSI, encrypted with the EBS key).
 
 Defaults are at least as strict as terraform-aws-eks: private endpoint only (a public endpoint
 needs explicit CIDRs, never ``0.0.0.0/0``), authentication mode ``API`` (access entries) with **no
@@ -25,7 +29,9 @@ services) authenticates as whoever runs ``pulumi up``, through ``aws eks get-tok
 
 The package: :mod:`.settings` (the settings models and their constants), :mod:`.args` (the wiring,
 checked before anything is registered), :mod:`.documents` (key and IAM policies, launch-template
-options, access entries: plain functions), :mod:`.transforms` (for the hidden ``aws.eks.Cluster``)
+options, access entries: plain functions), :mod:`.versions` (the EKS support calendar),
+:mod:`.addons` (add-on configuration and the StorageClass), :mod:`.transforms` (for the hidden
+``aws.eks.Cluster``)
 and :mod:`.component` (``EksCluster``: registration only). Every public name is importable from here.
 """
 
@@ -33,6 +39,11 @@ from __future__ import annotations
 
 from .._shared import KMS_DELETION_WINDOW_DAYS as KMS_DELETION_WINDOW_DAYS
 from .._shared import LOG_RETENTION_DAYS as LOG_RETENTION_DAYS
+from .addons import DEFAULT_STORAGE_CLASS as DEFAULT_STORAGE_CLASS
+from .addons import VPC_CNI_CONFIGURATION as VPC_CNI_CONFIGURATION
+from .addons import addon_configuration as addon_configuration
+from .addons import default_storage_class as default_storage_class
+from .addons import system_placement_values as system_placement_values
 from .args import EksClusterArgs as EksClusterArgs
 from .component import EksCluster as EksCluster
 from .documents import ADMIN_ACCESS_POLICY as ADMIN_ACCESS_POLICY
@@ -55,7 +66,6 @@ from .settings import ADDONS_BEFORE_NODES as ADDONS_BEFORE_NODES
 from .settings import CAPACITY_TYPES as CAPACITY_TYPES
 from .settings import DEFAULT_LOG_TYPES as DEFAULT_LOG_TYPES
 from .settings import MAX_INSTANCE_TYPES as MAX_INSTANCE_TYPES
-from .settings import MIN_KUBERNETES_MINOR as MIN_KUBERNETES_MINOR
 from .settings import TAINT_EFFECTS as TAINT_EFFECTS
 from .settings import AddonVersions as AddonVersions
 from .settings import AmiType as AmiType
@@ -68,6 +78,11 @@ from .settings import TaintEffect as TaintEffect
 from .settings import default_node_groups as default_node_groups
 from .settings import default_spot_node_group as default_spot_node_group
 from .transforms import disable_cluster_creator_admin as disable_cluster_creator_admin
+from .versions import DEFAULT_KUBERNETES_VERSION as DEFAULT_KUBERNETES_VERSION
+from .versions import EKS_VERSIONS as EKS_VERSIONS
+from .versions import EksVersion as EksVersion
+from .versions import UpgradePolicy as UpgradePolicy
+from .versions import support_status as support_status
 
 __all__ = [
     "ADDONS_AFTER_NODES",
@@ -75,36 +90,45 @@ __all__ = [
     "ADMIN_ACCESS_POLICY",
     "CAPACITY_TYPES",
     "CLUSTER_POLICY",
+    "DEFAULT_KUBERNETES_VERSION",
     "DEFAULT_LOG_TYPES",
+    "DEFAULT_STORAGE_CLASS",
     "EBS_CSI_NAMESPACE",
     "EBS_CSI_POLICY",
     "EBS_CSI_SERVICE_ACCOUNT",
+    "EKS_VERSIONS",
     "KMS_DELETION_WINDOW_DAYS",
     "LOG_RETENTION_DAYS",
     "MAX_INSTANCE_TYPES",
-    "MIN_KUBERNETES_MINOR",
     "NODE_POLICIES",
     "ROOT_DEVICE_NAME",
     "STS_AUDIENCE",
     "TAINT_EFFECTS",
+    "VPC_CNI_CONFIGURATION",
     "AddonVersions",
     "AmiType",
     "CapacityType",
     "EksCluster",
     "EksClusterArgs",
     "EksClusterSettings",
+    "EksVersion",
     "LogType",
     "NodeGroupSettings",
     "Taint",
     "TaintEffect",
+    "UpgradePolicy",
+    "addon_configuration",
     "cluster_encryption_policy",
     "cluster_role_trust_policy",
     "default_node_groups",
     "default_spot_node_group",
+    "default_storage_class",
     "disable_cluster_creator_admin",
     "ebs_csi_kms_policy",
     "ebs_key_policy",
     "logs_key_policy",
     "node_trust_policy",
     "secrets_key_policy",
+    "support_status",
+    "system_placement_values",
 ]

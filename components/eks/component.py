@@ -2,8 +2,9 @@
 
 The steps run in this order (each child's ``depends_on`` says why): keys, control-plane logs, the
 cluster role and the control plane, the IRSA provider, admin access, the add-ons nodes need, the
-node groups, the add-ons that need nodes, the Kubernetes provider. What each child contains comes
-from :mod:`.settings` (what is accepted) and :mod:`.documents` (policies and options).
+node groups, the add-ons that need nodes, the Kubernetes provider, the default StorageClass. What
+each child contains comes from :mod:`.settings` (what is accepted), :mod:`.documents` (policies and
+options) and :mod:`.addons` (add-on configuration, the StorageClass).
 """
 
 from __future__ import annotations
@@ -20,6 +21,13 @@ import pulumi_kubernetes as k8s
 from .._shared import customer_kms_key
 from .._validation import InvalidConfigError
 from ..iam import irsa_trust_policy
+from .addons import (
+    addon_configuration,
+    configuration_json,
+    default_storage_class,
+    system_node_groups,
+    system_placement_values,
+)
 from .args import EksClusterArgs, check_args, irsa_role_issues
 from .documents import (
     CLUSTER_POLICY,
@@ -103,6 +111,8 @@ class EksCluster(pulumi.ComponentResource):
     """The public subnets passed in (for internet-facing load balancers), if any."""
     provider: k8s.Provider
     """A Kubernetes provider for the cluster; it waits for the admin access entries."""
+    default_storage_class: k8s.storage.v1.StorageClass
+    """The default StorageClass ``gp3`` (EBS CSI, encrypted with ``ebs_kms_key_arn``)."""
     workload_dependencies: list[pulumi.Resource]
     """What a workload's pods need before a rollout can finish: the node groups and CoreDNS.
 
@@ -128,10 +138,16 @@ class EksCluster(pulumi.ComponentResource):
         self._control_plane(args, cluster_role, before=[*log_groups, *role_policies])
         self._oidc_provider()
         access = self._admin_access()
-        addons = {addon: self._addon(addon, None, after=[]) for addon in ADDONS_BEFORE_NODES}
+        addons = {
+            addon: self._addon(
+                addon, None, after=[], configuration=configuration_json(addon_configuration(addon))
+            )
+            for addon in ADDONS_BEFORE_NODES
+        }
         node_groups = self._node_groups(where, args.private_subnet_ids, after=list(addons.values()))
         addons.update(self._addons_after_nodes(where, node_groups))
         self._kubernetes_provider(access)
+        self._default_storage_class(addons["aws-ebs-csi-driver"])
         self.workload_dependencies = [*node_groups, addons["coredns"]]
 
         self.register_outputs(
@@ -269,6 +285,8 @@ class EksCluster(pulumi.ComponentResource):
             f"{self._name}-cluster",
             name=self._eks_name,
             version=settings.kubernetes_version,
+            # Explicit: pulumi-eks defaults to EXTENDED (billed once the version leaves standard support).
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=settings.upgrade_policy),
             vpc_id=args.vpc_id,
             private_subnet_ids=args.private_subnet_ids,
             endpoint_private_access=True,
@@ -368,7 +386,8 @@ class EksCluster(pulumi.ComponentResource):
     def _addons_after_nodes(
         self, where: _Account, node_groups: Sequence[pulumi.Resource]
     ) -> dict[str, aws.eks.Addon]:
-        """CoreDNS and the EBS CSI driver (with its IRSA role): their pods need nodes to run on."""
+        """CoreDNS, the EBS CSI driver (with its IRSA role) and metrics-server: their pods need nodes to
+        run on, and they prefer the system nodes (whose EKS names are known once the groups exist)."""
         ebs_csi_role = self.irsa_role(
             "ebs-csi",
             EBS_CSI_NAMESPACE,
@@ -378,7 +397,20 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.ebs_csi_role_arn = ebs_csi_role.arn
         roles = {"aws-ebs-csi-driver": ebs_csi_role.arn}
-        return {addon: self._addon(addon, roles.get(addon), node_groups) for addon in ADDONS_AFTER_NODES}
+        system_groups = system_node_groups(self._settings)
+        system_names = pulumi.Output.all(*[self.node_group_names[group.name] for group in system_groups])
+
+        def placed(addon: str) -> pulumi.Output[str | None]:
+            def document(names: list[str]) -> str | None:
+                placement = system_placement_values(system_groups, names)
+                return configuration_json(addon_configuration(addon, placement))
+
+            return system_names.apply(document)
+
+        return {
+            addon: self._addon(addon, roles.get(addon), node_groups, configuration=placed(addon))
+            for addon in ADDONS_AFTER_NODES
+        }
 
     def _kubernetes_provider(self, access: Sequence[pulumi.Resource]) -> None:
         """The provider is usable once the deployer's API access exists. Only what runs pods waits for
@@ -390,22 +422,54 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*access]),
         )
 
+    def _default_storage_class(self, ebs_csi: aws.eks.Addon) -> None:
+        """The default StorageClass ``gp3``: its volumes are provisioned by the EBS CSI add-on."""
+        manifest = default_storage_class(self.ebs_kms_key_arn)
+        self.default_storage_class = k8s.storage.v1.StorageClass(
+            f"{self._name}-{manifest['metadata']['name']}",
+            metadata=manifest["metadata"],
+            provisioner=manifest["provisioner"],
+            parameters=manifest["parameters"],
+            reclaim_policy=manifest["reclaimPolicy"],
+            volume_binding_mode=manifest["volumeBindingMode"],
+            allow_volume_expansion=manifest["allowVolumeExpansion"],
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs_csi]),
+        )
+
     # ------------------------------------------------------------------ children
 
     def _addon(
-        self, addon: str, role_arn: pulumi.Input[str] | None, after: Sequence[pulumi.Resource]
+        self,
+        addon: str,
+        role_arn: pulumi.Input[str] | None,
+        after: Sequence[pulumi.Resource],
+        configuration: pulumi.Input[str | None] = None,
     ) -> aws.eks.Addon:
         return aws.eks.Addon(
             f"{self._name}-{addon}",
             cluster_name=self.cluster_name,
             addon_name=addon,
-            addon_version=self._settings.addon_versions.for_addon(addon),
+            addon_version=self._addon_version(addon),
+            configuration_values=configuration,
             resolve_conflicts_on_create="OVERWRITE",
             resolve_conflicts_on_update="OVERWRITE",
             service_account_role_arn=role_arn,
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
+
+    def _addon_version(self, addon: str) -> pulumi.Input[str]:
+        """The pinned version, else the most recent EKS publishes for the cluster's Kubernetes version
+        (so a version change moves the add-ons with it)."""
+        pinned = self._settings.addon_versions.for_addon(addon)
+        if pinned is not None:
+            return pinned
+        return aws.eks.get_addon_version_output(
+            addon_name=addon,
+            kubernetes_version=self._settings.kubernetes_version,
+            most_recent=True,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).version
 
     def _node_group(
         self,

@@ -19,6 +19,13 @@ from .._shared import (
     label_value_problem,
 )
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
+from .versions import (
+    DEFAULT_KUBERNETES_VERSION,
+    UPGRADE_POLICIES,
+    UpgradePolicy,
+    kubernetes_version_problem,
+    unquoted_version_hint,
+)
 
 __all__ = [
     "ADDONS_AFTER_NODES",
@@ -29,7 +36,6 @@ __all__ = [
     "GROUP_NAME_PATTERN",
     "MAX_INSTANCE_TYPES",
     "MAX_TAINTS",
-    "MIN_KUBERNETES_MINOR",
     "TAINT_EFFECTS",
     "AddonVersions",
     "AmiType",
@@ -46,8 +52,6 @@ __all__ = [
 
 # --------------------------------------------------------------------------- constants
 
-MIN_KUBERNETES_MINOR = 30
-"""The oldest minor version accepted for a new cluster (older ones are past EKS standard support)."""
 LogType = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
 DEFAULT_LOG_TYPES: tuple[LogType, ...] = ("api", "audit", "authenticator")
 TAINT_EFFECTS: tuple[str, ...] = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
@@ -73,7 +77,7 @@ MAX_TAINTS = 50
 """EKS accepts at most 50 taints per managed node group."""
 ADDONS_BEFORE_NODES: tuple[str, ...] = ("vpc-cni", "kube-proxy")
 """DaemonSet add-ons: active without nodes, and nodes only become Ready with a CNI."""
-ADDONS_AFTER_NODES: tuple[str, ...] = ("coredns", "aws-ebs-csi-driver")
+ADDONS_AFTER_NODES: tuple[str, ...] = ("coredns", "aws-ebs-csi-driver", "metrics-server")
 """Add-ons with Deployments: they only become active once nodes can run their pods."""
 
 _VERSION = re.compile(r"^1\.(\d{1,2})$")
@@ -316,8 +320,8 @@ def default_spot_node_group() -> NodeGroupSettings:
 
 
 class AddonVersions(SettingsModel):
-    """Pinned versions of the managed add-ons; unset means the default version AWS picks for the
-    cluster's Kubernetes version when the add-on is created."""
+    """Pinned versions of the managed add-ons; unset means the most recent version EKS publishes for
+    the cluster's Kubernetes version (looked up at each deployment, so it moves with new builds)."""
 
     vpc_cni: str | None = None
     """``vpc-cni`` version, e.g. ``v1.19.2-eksbuild.1``."""
@@ -327,24 +331,27 @@ class AddonVersions(SettingsModel):
     """``coredns`` version, e.g. ``v1.11.4-eksbuild.2``."""
     aws_ebs_csi_driver: str | None = None
     """``aws-ebs-csi-driver`` version, e.g. ``v1.38.1-eksbuild.1``."""
+    metrics_server: str | None = None
+    """``metrics-server`` (EKS community add-on) version, e.g. ``v0.8.0-eksbuild.2``."""
 
-    @field_validator("vpc_cni", "kube_proxy", "coredns", "aws_ebs_csi_driver")
+    @field_validator("vpc_cni", "kube_proxy", "coredns", "aws_ebs_csi_driver", "metrics_server")
     @classmethod
     def _version(cls, value: str | None) -> str | None:
         if value is not None and not _ADDON_VERSION.match(value):
             raise ValueError(
                 "write an EKS add-on version like 'v1.19.2-eksbuild.1' "
-                "(see `aws eks describe-addon-versions`), or leave it unset for AWS's default"
+                "(see `aws eks describe-addon-versions`), or leave it unset for the most recent one"
             )
         return value
 
     def for_addon(self, addon: str) -> str | None:
-        """The pinned version of ``addon`` (its EKS name, e.g. ``vpc-cni``), or None for AWS's default."""
+        """The pinned version of ``addon`` (its EKS name, e.g. ``vpc-cni``), or None for the most recent."""
         return {
             "vpc-cni": self.vpc_cni,
             "kube-proxy": self.kube_proxy,
             "coredns": self.coredns,
             "aws-ebs-csi-driver": self.aws_ebs_csi_driver,
+            "metrics-server": self.metrics_server,
         }[addon]
 
 
@@ -354,8 +361,13 @@ class AddonVersions(SettingsModel):
 class EksClusterSettings(SettingsModel):
     """The EKS cluster: version, endpoint access, logging, access, node groups, add-ons, protection."""
 
-    kubernetes_version: str
-    """The Kubernetes minor version, pinned and quoted (e.g. ``"1.32"``); there is no "latest"."""
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+    """The Kubernetes minor version, quoted (e.g. ``"1.36"``, the default); there is no "latest". It
+    must be in EKS standard support, or in extended support with ``upgrade_policy: EXTENDED`` (the
+    table with the dates is in ``components/eks/versions.py``)."""
+    upgrade_policy: UpgradePolicy = "STANDARD"
+    """``STANDARD``: EKS upgrades the control plane when the version leaves standard support (no
+    extended-support charge). ``EXTENDED``: it stays, billed for extended support, until that ends."""
     cluster_name: str | None = None
     """The EKS cluster name (default ``<component name>-<stack>``); changing it replaces the cluster."""
     endpoint_public_access: bool = False
@@ -377,7 +389,7 @@ class EksClusterSettings(SettingsModel):
     spot_node_group: bool = False
     """Add the default ``spot`` batch group (SPOT capacity, tainted ``spot=true:NoSchedule``)."""
     addon_versions: AddonVersions = Field(default_factory=AddonVersions)
-    """Pinned managed add-on versions (unset: AWS's default for the Kubernetes version)."""
+    """Pinned managed add-on versions (unset: the most recent for the Kubernetes version)."""
     deletion_protection: bool = True
     """EKS deletion protection, plus Pulumi ``protect`` and ``retain_on_delete`` on the cluster and
     its KMS keys. Dev stacks set it false to allow teardown."""
@@ -386,10 +398,7 @@ class EksClusterSettings(SettingsModel):
     @classmethod
     def _version_type(cls, value: Any) -> Any:
         if isinstance(value, float | int) and not isinstance(value, bool):
-            raise ValueError(
-                f'quote the version (e.g. "1.{str(value).partition(".")[2] or "32"}"): YAML reads an '
-                "unquoted 1.30 as the number 1.3"
-            )
+            raise ValueError(unquoted_version_hint(value))
         return value
 
     @field_validator("kubernetes_version")
@@ -398,10 +407,18 @@ class EksClusterSettings(SettingsModel):
         match = _VERSION.match(value)
         if not match:
             raise ValueError(
-                "pin a Kubernetes minor version such as '1.32' (no 'latest', no 'v' prefix, no patch)"
+                f"pin a Kubernetes minor version such as '{DEFAULT_KUBERNETES_VERSION}' "
+                "(no 'latest', no 'v' prefix, no patch)"
             )
-        if int(match.group(1)) < MIN_KUBERNETES_MINOR:
-            raise ValueError(f"is past EKS standard support; use 1.{MIN_KUBERNETES_MINOR} or later")
+        return value
+
+    @field_validator("upgrade_policy", mode="before")
+    @classmethod
+    def _upgrade_policy(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in UPGRADE_POLICIES:
+            raise ValueError(
+                f"unknown upgrade policy; {_close(value, UPGRADE_POLICIES)}use STANDARD or EXTENDED"
+            )
         return value
 
     @field_validator("cluster_name")
@@ -479,6 +496,9 @@ class EksClusterSettings(SettingsModel):
     @model_validator(mode="after")
     def _check(self) -> EksClusterSettings:
         issues: list[ConfigIssue] = []
+        version_problem = kubernetes_version_problem(self.kubernetes_version, self.upgrade_policy)
+        if version_problem:
+            issues.append(ConfigIssue("kubernetes_version", self.kubernetes_version, version_problem))
         if self.endpoint_public_access and not self.public_access_cidrs:
             issues.append(
                 ConfigIssue(

@@ -25,7 +25,7 @@ import base64
 import json
 from typing import Any
 
-from dpengine.mocks import MockContext, autoname, outputs_for
+from dpengine.mocks import MockContext, autoname, invoke, outputs_for
 
 CERTIFICATE = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nMIIC/offline-engine/mock/eks/ca\n-----END CERTIFICATE-----\n"
@@ -170,3 +170,46 @@ def _access_policy_association(ctx: MockContext) -> dict[str, Any]:
     principal = ctx.inputs.get("principalArn", "")
     policy = ctx.inputs.get("policyArn", "")
     return {"__id": f"{cluster}#{principal}#{policy}", "associatedAt": "2025-01-01T00:00:00Z"}
+
+
+# A mock, not AWS's catalogue: plausible "most recent" builds per add-on, keyed by the Kubernetes minor
+# version where the add-on's builds follow it (kube-proxy matches the minor; CoreDNS moves with it).
+# Deterministic, so plans and tests are stable; answers are shaped like DescribeAddonVersions'.
+_ADDON_BUILDS: dict[str, dict[str, str]] = {
+    "vpc-cni": {"*": "v1.20.4-eksbuild.2"},
+    "coredns": {
+        "1.29": "v1.11.4-eksbuild.14",
+        "1.30": "v1.11.4-eksbuild.14",
+        "1.31": "v1.11.4-eksbuild.14",
+        "1.32": "v1.11.4-eksbuild.14",
+        "1.33": "v1.12.4-eksbuild.1",
+        "1.34": "v1.12.4-eksbuild.1",
+        "*": "v1.13.1-eksbuild.1",
+    },
+    "aws-ebs-csi-driver": {"*": "v1.51.1-eksbuild.1"},
+    "metrics-server": {"*": "v0.8.0-eksbuild.2"},
+}
+
+
+@invoke("aws:eks/getAddonVersion:getAddonVersion")
+def _addon_version(ctx: MockContext, args: dict[str, Any]) -> dict[str, Any]:
+    addon = args.get("addonName", "")
+    kubernetes = args.get("kubernetesVersion", "")
+    if addon == "kube-proxy":
+        version = f"v{kubernetes}.3-eksbuild.2"
+    elif addon in _ADDON_BUILDS:
+        builds = _ADDON_BUILDS[addon]
+        version = builds.get(kubernetes, builds["*"])
+    else:
+        # EKS answers an unknown add-on name with an error, not an empty version.
+        raise ValueError(
+            f"mock getAddonVersion: no add-on {addon!r} (known: kube-proxy, {', '.join(_ADDON_BUILDS)})"
+        )
+    return {
+        "id": addon,
+        "addonName": addon,
+        "kubernetesVersion": kubernetes,
+        "mostRecent": args.get("mostRecent", False),
+        "region": ctx.region,
+        "version": version,
+    }
