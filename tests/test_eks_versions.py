@@ -77,7 +77,7 @@ def test_support_status_on_the_research_date() -> None:
         "1.36": "standard",
     }
     assert support_status("1.37", DEC_1_2026) == "unknown"
-    assert support_status("1.28", DEC_1_2026) == "unknown"
+    assert support_status("1.28", DEC_1_2026) == "unsupported"  # older than the oldest row
 
 
 def test_support_status_boundaries() -> None:

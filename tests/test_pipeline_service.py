@@ -835,7 +835,7 @@ def _args(tags: dict[str, str], **overrides: Any) -> PipelineServiceArgs:
             ["args.oidc_provider_arn"],
             "not an IAM OIDC provider ARN",
         ),
-        ({"kubernetes_version": "1.28"}, ["args.kubernetes_version"], "upgrade the cluster to 1.30"),
+        ({"kubernetes_version": "1.28"}, ["args.kubernetes_version"], "is past EKS extended support"),
         ({"kubernetes_version": "latest"}, ["args.kubernetes_version"], "e.g. '1.32'"),
         (
             {"tags": {"Project": "x"}},

@@ -96,12 +96,19 @@ def _today() -> datetime.date:
     return datetime.datetime.now(datetime.UTC).date()
 
 
+def _minor(version: str) -> int:
+    major, _, minor = version.partition(".")
+    return int(minor) if major == "1" and minor.isdigit() else 10**6
+
+
 def support_status(version: str, today: datetime.date | None = None) -> SupportStatus:
     """Where ``version`` stands on ``today`` (default: :func:`_today`): ``standard``, ``extended``
     (paid), ``unsupported`` (past extended support), or ``unknown`` (not in the table, or not
     released by EKS yet)."""
     row = EKS_VERSIONS.get(version)
     day = today or _today()
+    if row is None and _minor(version) < _minor(next(iter(EKS_VERSIONS))):
+        return "unsupported"  # older than the oldest row, whose extended support has ended too
     if row is None or day < row.released:
         return "unknown"
     if day < row.end_of_standard:
@@ -148,18 +155,18 @@ def kubernetes_version_problem(
     if status == "standard":
         return None
     row = EKS_VERSIONS.get(version)
-    if status == "unknown" or row is None:
+    if status == "unknown":
         known = f"{next(iter(EKS_VERSIONS))}-{next(reversed(EKS_VERSIONS))}"
         return (
             f"{version} is not in the EKS version table ({known}, components/eks/versions.py); "
             f"{_suggestion(day)}, or add its row with the dates from {EKS_VERSIONS_SOURCE}"
         )
     if status == "unsupported":
+        ended = f" (it ended on {row.end_of_extended})" if row else ""
         return (
-            f"{version} is past EKS extended support (it ended on {row.end_of_extended}): EKS creates no "
-            f"cluster on it; {_suggestion(day)}"
+            f"{version} is past EKS extended support{ended}: EKS creates no cluster on it; {_suggestion(day)}"
         )
-    if upgrade_policy == "EXTENDED":
+    if upgrade_policy == "EXTENDED" or row is None:
         return None
     return (
         f"{version} left standard support on {row.end_of_standard}: {_suggestion(day)}, or set "

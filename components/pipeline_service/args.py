@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pulumi
 
 from .._validation import ConfigIssue, InvalidConfigError
+from ..eks.versions import DEFAULT_KUBERNETES_VERSION, support_status
 from ..tags import validate_tags
 from .settings import PipelineServiceSettings
 
@@ -46,7 +47,7 @@ class PipelineServiceArgs:
     """The cluster's Kubernetes provider; every Kubernetes child uses it."""
     iam_policy_json: pulumi.Input[str] | None = None
     """The IRSA role's permissions (e.g. the lake's per-layer read/write policy); no role when None."""
-    kubernetes_version: str = "1.32"
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     """The cluster's Kubernetes minor version; sets the Pod Security Standard version."""
     workload_dependencies: Sequence[pulumi.Resource] = ()
     """What the pods need before the rollout can finish (``EksCluster.workload_dependencies``:
@@ -82,12 +83,12 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
                 "args.kubernetes_version", args.kubernetes_version, "write the minor version, e.g. '1.32'"
             )
         )
-    elif int(match.group(1)) < MIN_KUBERNETES_MINOR:
+    elif support_status(f"1.{match.group(1)}") == "unsupported":
         issues.append(
             ConfigIssue(
                 "args.kubernetes_version",
                 args.kubernetes_version,
-                f"is past EKS standard support; upgrade the cluster to 1.{MIN_KUBERNETES_MINOR} or later",
+                "is past EKS extended support (see components.eks.versions); pass the cluster's version",
             )
         )
     if isinstance(args.oidc_issuer_url, str) and not args.oidc_issuer_url.startswith("https://"):
