@@ -48,6 +48,8 @@ from .documents import (
     root_volume,
     secrets_key_policy,
 )
+from .karpenter import discovery_tags
+from .karpenter_component import KarpenterPools
 from .settings import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, NodeGroupSettings
 from .transforms import disable_cluster_creator_admin, protect_transform
 
@@ -68,7 +70,7 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(pulumi.ComponentResource):
+class EksCluster(KarpenterPools, pulumi.ComponentResource):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -133,6 +135,7 @@ class EksCluster(pulumi.ComponentResource):
         addons.update(self._addons_after_nodes(where, node_groups))
         self._kubernetes_provider(access)
         self.workload_dependencies = [*node_groups, addons["coredns"]]
+        self._karpenter(where)
 
         self.register_outputs(
             {
@@ -287,6 +290,7 @@ class EksCluster(pulumi.ComponentResource):
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             deletion_protection=settings.deletion_protection,
             tags=self._tags,
+            node_security_group_tags=discovery_tags(self._eks_name) if settings.karpenter else None,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=protect,
