@@ -1042,3 +1042,12 @@ def test_reserved_stack_tags_are_refused() -> None:
     ]
     types = {r.type for r in err.value.recorded_run.resources}  # type: ignore[attr-defined]
     assert KARPENTER not in types and NODE_POOL not in types
+
+
+def test_the_policy_pack_accepts_a_karpenter_cluster(with_karpenter: ComponentRun[EksCluster]) -> None:
+    from pathlib import Path
+
+    from dpengine.check import evaluate, load_config
+
+    report = evaluate(with_karpenter.run, load_config(Path(__file__).parent.parent / "policies" / "dev.json"))
+    assert [(v.policy, v.urn) for v in report.violations] == []
