@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: install install-test preview check test lint fmt typecheck schema bench clean
+.PHONY: install install-test crd-models preview check test lint fmt typecheck schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,15 @@ preview: install                   ## offline preview of a stack (default dev)
 check: install                     ## offline policy check of a stack
 	$(BIN)/dataplatform check --stack $(STACK)
 
-test: install-test                 ## the whole suite
+# The published Karpenter/KEDA models the CRD tests validate against (tests/crd, node + npm).
+CRD_MODELS = tests/crd/node_modules/.installed
+$(CRD_MODELS): tests/crd/package.json tests/crd/package-lock.json
+	npm ci --prefix tests/crd --no-audit --no-fund --loglevel=error
+	touch $@
+
+crd-models: $(CRD_MODELS)
+
+test: install-test $(CRD_MODELS)   ## the whole suite
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install-test

@@ -39,6 +39,8 @@ ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
 ADDON_VERSION = "aws:eks/getAddonVersion:getAddonVersion"
+POOL = "dataplatform.io/pool"
+"""The scheduling contract's node label (components/eks/pools.py): every group's nodes carry their pool."""
 
 ACCOUNT = "123456789012"
 VPC = "vpc-0123456789abcdef0"
@@ -264,11 +266,15 @@ def test_node_groups_and_launch_templates(default_run: ComponentRun[EksCluster])
     node_sg = cr.one(CLUSTER).outputs["nodeSecurityGroupId"]
     ebs_key = named(cr, KEY, "eks-ebs-key").outputs["arn"]
     expected = {
-        "system": (["c5.2xlarge"], {"minSize": 3, "maxSize": 6, "desiredSize": 3}, {"workload": "system"}),
+        "system": (
+            ["c5.2xlarge"],
+            {"minSize": 3, "maxSize": 6, "desiredSize": 3},
+            {"workload": "system", POOL: "system"},
+        ),
         "apps": (
             ["c5.4xlarge"],
             {"minSize": 6, "maxSize": 50, "desiredSize": 6},
-            {"workload": "application"},
+            {"workload": "application", POOL: "apps"},
         ),
     }
     for group, (types, scaling, labels) in expected.items():
@@ -357,7 +363,7 @@ def test_node_group_overrides(tags: dict[str, str]) -> None:
     assert inputs["instanceTypes"] == ["m7g.2xlarge", "m6g.2xlarge"]
     # desired_size unset: the group starts at min_size.
     assert inputs["scalingConfig"] == {"minSize": 0, "maxSize": 10, "desiredSize": 0}
-    assert inputs["labels"] == {"workload": "etl", "example.com/team": "data"}
+    assert inputs["labels"] == {"workload": "etl", "example.com/team": "data", POOL: "etl"}
     assert inputs["taints"] == [
         {"key": "example.com/etl", "effect": "NO_EXECUTE"},
         {"key": "batch", "value": "yes", "effect": "PREFER_NO_SCHEDULE"},
@@ -380,7 +386,7 @@ def test_spot_group(tags: dict[str, str]) -> None:
     assert spot.inputs["capacityType"] == "SPOT"
     assert spot.inputs["instanceTypes"] == ["t3.large", "t3a.large"]
     assert spot.inputs["scalingConfig"] == {"minSize": 0, "maxSize": 20, "desiredSize": 5}
-    assert spot.inputs["labels"] == {"workload": "batch"}
+    assert spot.inputs["labels"] == {"workload": "batch", POOL: "spot"}
     assert spot.inputs["taints"] == [{"key": "spot", "value": "true", "effect": "NO_SCHEDULE"}]
     assert spot.ignore_changes == ["scalingConfig.desiredSize"]
     assert len(cr.of_type(TEMPLATE)) == 3

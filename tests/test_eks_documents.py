@@ -182,7 +182,8 @@ def test_scaling_starts_at_min_size_unless_desired_is_set() -> None:
 
 
 def test_labels_and_taints_are_left_out_when_empty() -> None:
-    assert node_labels(apps()) is None and node_taints(apps()) is None
+    # Taints are left out; labels always name the pool (the scheduling contract of pools.py).
+    assert node_labels(apps()) == {"dataplatform.io/pool": "apps"} and node_taints(apps()) is None
     group = apps(
         labels={"workload": "etl"},
         taints=[
@@ -190,7 +191,7 @@ def test_labels_and_taints_are_left_out_when_empty() -> None:
             Taint(key="a", value="b", effect="NO_SCHEDULE"),
         ],
     )
-    assert node_labels(group) == {"workload": "etl"}
+    assert node_labels(group) == {"workload": "etl", "dataplatform.io/pool": "apps"}
     assert node_taints(group) == [
         {"key": "example.com/etl", "value": None, "effect": "NO_EXECUTE"},
         {"key": "a", "value": "b", "effect": "NO_SCHEDULE"},

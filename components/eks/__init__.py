@@ -29,10 +29,12 @@ services) authenticates as whoever runs ``pulumi up``, through ``aws eks get-tok
 
 The package: :mod:`.settings` (the settings models and their constants), :mod:`.args` (the wiring,
 checked before anything is registered), :mod:`.documents` (key and IAM policies, launch-template
-options, access entries: plain functions), :mod:`.versions` (the EKS support calendar),
+ options, access entries: plain functions), :mod:`.versions` (the EKS support calendar),
 :mod:`.addons` (add-on configuration and the StorageClass), :mod:`.transforms` (for the hidden
-``aws.eks.Cluster``)
-and :mod:`.component` (``EksCluster``: registration only). Every public name is importable from here.
+``aws.eks.Cluster``) and :mod:`.component` (``EksCluster``: registration only); Karpenter in
+:mod:`.karpenter_settings` (settings), :mod:`.karpenter` (its documents) and
+:mod:`.karpenter_component` (the child component); the scheduling contract (pool placements) in
+:mod:`.pools`. Every public name is importable from here.
 """
 
 from __future__ import annotations
@@ -61,6 +63,15 @@ from .documents import ebs_key_policy as ebs_key_policy
 from .documents import logs_key_policy as logs_key_policy
 from .documents import node_trust_policy as node_trust_policy
 from .documents import secrets_key_policy as secrets_key_policy
+from .karpenter_component import Karpenter as Karpenter
+from .karpenter_component import KarpenterArgs as KarpenterArgs
+from .karpenter_settings import POOL_LABEL as POOL_LABEL
+from .karpenter_settings import DisruptionBudget as DisruptionBudget
+from .karpenter_settings import KarpenterSettings as KarpenterSettings
+from .karpenter_settings import NodePoolLimits as NodePoolLimits
+from .karpenter_settings import NodePoolSettings as NodePoolSettings
+from .karpenter_settings import PoolTaint as PoolTaint
+from .pools import Placement as Placement
 from .settings import ADDONS_AFTER_NODES as ADDONS_AFTER_NODES
 from .settings import ADDONS_BEFORE_NODES as ADDONS_BEFORE_NODES
 from .settings import CAPACITY_TYPES as CAPACITY_TYPES
@@ -101,6 +112,7 @@ __all__ = [
     "LOG_RETENTION_DAYS",
     "MAX_INSTANCE_TYPES",
     "NODE_POLICIES",
+    "POOL_LABEL",
     "ROOT_DEVICE_NAME",
     "STS_AUDIENCE",
     "TAINT_EFFECTS",
@@ -108,12 +120,20 @@ __all__ = [
     "AddonVersions",
     "AmiType",
     "CapacityType",
+    "DisruptionBudget",
     "EksCluster",
     "EksClusterArgs",
     "EksClusterSettings",
     "EksVersion",
+    "Karpenter",
+    "KarpenterArgs",
+    "KarpenterSettings",
     "LogType",
     "NodeGroupSettings",
+    "NodePoolLimits",
+    "NodePoolSettings",
+    "Placement",
+    "PoolTaint",
     "Taint",
     "TaintEffect",
     "UpgradePolicy",

@@ -56,6 +56,8 @@ from .documents import (
     root_volume,
     secrets_key_policy,
 )
+from .karpenter import discovery_tags
+from .karpenter_component import KarpenterPools
 from .settings import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, NodeGroupSettings
 from .transforms import disable_cluster_creator_admin, protect_transform
 
@@ -76,7 +78,7 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(pulumi.ComponentResource):
+class EksCluster(KarpenterPools, pulumi.ComponentResource):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -149,6 +151,7 @@ class EksCluster(pulumi.ComponentResource):
         self._kubernetes_provider(access)
         self._default_storage_class(addons["aws-ebs-csi-driver"])
         self.workload_dependencies = [*node_groups, addons["coredns"]]
+        self._karpenter(where)
 
         self.register_outputs(
             {
@@ -305,6 +308,7 @@ class EksCluster(pulumi.ComponentResource):
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             deletion_protection=settings.deletion_protection,
             tags=self._tags,
+            node_security_group_tags=discovery_tags(self._eks_name) if settings.karpenter else None,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=protect,

@@ -15,6 +15,7 @@ from typing import Any, TypedDict
 
 from ..iam import kms_account_admin_statement, kms_logs_statement, policy_json
 from ..tags import merge_tags
+from .pools import pool_labels
 from .settings import NodeGroupSettings, principal_partition
 
 __all__ = [
@@ -234,9 +235,10 @@ def node_scaling(group: NodeGroupSettings) -> dict[str, int]:
     return {"min_size": group.min_size, "max_size": group.max_size, "desired_size": group.initial_size}
 
 
-def node_labels(group: NodeGroupSettings) -> dict[str, str] | None:
-    """The group's Kubernetes labels, or None (the input left out) when it has none."""
-    return dict(group.labels) or None
+def node_labels(group: NodeGroupSettings) -> dict[str, str]:
+    """The group's Kubernetes labels and the pool label naming the group (the scheduling contract:
+    EKS's own ``eks.amazonaws.com/nodegroup`` carries the generated physical name)."""
+    return pool_labels(group.name, group.labels)
 
 
 class NodeTaint(TypedDict):

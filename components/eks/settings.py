@@ -19,6 +19,8 @@ from .._shared import (
     label_value_problem,
 )
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
+from .karpenter_settings import KarpenterSettings, cluster_issues
+from .pools import Placement, placements
 from .versions import (
     DEFAULT_KUBERNETES_VERSION,
     UPGRADE_POLICIES,
@@ -393,6 +395,9 @@ class EksClusterSettings(SettingsModel):
     deletion_protection: bool = True
     """EKS deletion protection, plus Pulumi ``protect`` and ``retain_on_delete`` on the cluster and
     its KMS keys. Dev stacks set it false to allow teardown."""
+    karpenter: KarpenterSettings | None = None
+    """Karpenter node autoscaling: the controller on ``controller_node_group`` and its NodePools
+    (``{}`` turns it on with the default ``apps`` and ``batch`` pools; unset: no Karpenter)."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -548,3 +553,14 @@ class EksClusterSettings(SettingsModel):
     def all_node_groups(self) -> list[NodeGroupSettings]:
         """``node_groups`` plus the default spot group when ``spot_node_group`` is on."""
         return [*self.node_groups, *([default_spot_node_group()] if self.spot_node_group else [])]
+
+    @model_validator(mode="after")
+    def _karpenter_fits(self) -> EksClusterSettings:
+        issues = cluster_issues(self.karpenter, self.all_node_groups) if self.karpenter else []
+        if issues:
+            raise CrossFieldError(issues)
+        return self
+
+    def placements(self) -> dict[str, Placement]:
+        """Pool name -> how a pod is placed there, for every managed node group and NodePool."""
+        return placements(self.all_node_groups, self.karpenter.node_pools if self.karpenter else [])

@@ -9,6 +9,9 @@ in ``default``, as they would with a kubeconfig that names none. A few kinds
 get the status fields programs read (a Service's ``clusterIP``, a Namespace's
 phase, a Deployment's replica counts).
 
+A Helm ``Release`` (``kubernetes:helm.sh/v3:Release``) is deployed at revision 1 with the chart,
+version and namespace it was given; its id is ``<namespace>/<release name>``.
+
 The provider itself (``pulumi:providers:kubernetes``) needs nothing: mocks
 record it like any resource and children reference it by URN and id.
 """
@@ -30,6 +33,9 @@ _CLUSTER_SCOPED = (
     "kubernetes:storage.k8s.io/v1:StorageClass",
     "kubernetes:scheduling.k8s.io/v1:PriorityClass",
     "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition",
+    # Karpenter's custom resources are cluster-scoped.
+    "kubernetes:karpenter.sh/v1:NodePool",
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
 )
 _NAMESPACED = (
     "kubernetes:core/v1:ServiceAccount",
@@ -149,3 +155,25 @@ _STATUS = {
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": _hpa,
     "kubernetes:policy/v1:PodDisruptionBudget": _pdb,
 }
+
+
+@outputs_for("kubernetes:helm.sh/v3:Release")
+def _helm_release(ctx: MockContext) -> dict[str, Any]:
+    name = ctx.inputs.get("name") or f"{ctx.name}-{ctx.hex(8, 'autoname')}"
+    namespace = ctx.inputs.get("namespace") or "default"
+    chart = str(ctx.inputs.get("chart", ""))
+    version = ctx.inputs.get("version", "0.0.0")
+    return {
+        "__id": f"{namespace}/{name}",
+        "name": name,
+        "namespace": namespace,
+        "status": {
+            "name": name,
+            "namespace": namespace,
+            "chart": chart.rstrip("/").rsplit("/", 1)[-1],
+            "version": version,
+            "appVersion": version,
+            "revision": 1,
+            "status": "deployed",
+        },
+    }
