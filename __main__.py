@@ -6,6 +6,7 @@ from components.datalake import DataLakeBucket, DataLakeBucketArgs
 from components.eks import EksCluster, EksClusterArgs
 from components.network import Network, NetworkArgs
 from components.pipeline_service import PipelineService, PipelineServiceArgs
+from components.pipeline_service.args import merge_policy_documents
 from components.stack_config import read_stack_config
 from components.warehouse import Warehouse, WarehouseArgs
 
@@ -37,10 +38,21 @@ warehouse = Warehouse(
     ),
 )
 
-for service in config.services:
+services: dict[int, PipelineService] = {}
+# Services that create their namespace come first, so the ones sharing it can wait for it.
+for index in sorted(range(len(config.services)), key=lambda i: config.namespace_owner(i) is not None):
+    service = config.services[index]
     access = service.lake_access
-    policy = lake.access_policy(read=access.read, write=access.write) if access.read or access.write else None
-    PipelineService(
+    documents = (
+        [lake.access_policy(read=access.read, write=access.write)] if access.read or access.write else []
+    )
+    environment: dict[str, pulumi.Output[str] | str] = {}
+    if service.warehouse_access is not None:
+        documents.append(warehouse.access_policy(service.warehouse_user))
+        environment = warehouse.connection_environment(service.warehouse_access, service.warehouse_user)
+    # A service sharing a namespace another service creates waits for that Namespace.
+    owner = config.namespace_owner(index)
+    services[index] = PipelineService(
         service.name,
         PipelineServiceArgs(
             settings=service,
@@ -48,7 +60,11 @@ for service in config.services:
             provider=cluster.provider,
             oidc_provider_arn=cluster.oidc_provider_arn,
             oidc_issuer_url=cluster.oidc_provider_url,
-            iam_policy_json=policy,
+            iam_policy_json=pulumi.Output.all(*documents).apply(lambda d: merge_policy_documents(*d))
+            if len(documents) > 1
+            else (documents[0] if documents else None),
+            environment=environment,
+            namespace_dependency=services[owner].namespace_resource if owner is not None else None,
             kubernetes_version=config.cluster.kubernetes_version,
             workload_dependencies=cluster.workload_dependencies,
         ),

@@ -27,11 +27,13 @@ from .datalake import DataLakeSettings
 from .eks import EksClusterSettings
 from .network import NetworkSettings
 from .pipeline_service import PipelineServiceSettings
+from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .tags import REQUIRED_TAG_KEYS, tag_issues
-from .warehouse import WarehouseSettings
+from .warehouse import WAREHOUSE_ENV_NAMES, WarehouseAccess, WarehouseSettings
 
 NAMESPACE = "dataplatform"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_DB_USER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
 class LakeAccess(SettingsModel):
@@ -40,7 +42,8 @@ class LakeAccess(SettingsModel):
     read: list[str] = Field(default_factory=list)
     """Layers the service may read (s3:GetObject, s3:ListBucket on the layer's prefix)."""
     write: list[str] = Field(default_factory=list)
-    """Layers the service may write (s3:PutObject, s3:AbortMultipartUpload on the layer's prefix)."""
+    """Layers the service may write: get, put, delete and list within the layer's prefix, with
+    multipart uploads (what table formats and Spark's S3A committers need to commit)."""
 
 
 class ServiceConfig(PipelineServiceSettings):
@@ -48,6 +51,24 @@ class ServiceConfig(PipelineServiceSettings):
 
     lake_access: LakeAccess = Field(default_factory=LakeAccess)
     """Least-privilege lake access of the service's IRSA role."""
+    warehouse_access: WarehouseAccess | None = None
+    """``read`` or ``write``: the role may read the warehouse's managed secret (and decrypt it
+    through Secrets Manager), and the pods get WAREHOUSE_ENGINE, _HOST, _PORT, _DATABASE,
+    _SECRET_ARN and _ACCESS. Both modes get the same IAM grants: IAM cannot make SQL read-only.
+    The managed secret is the admin's, so give a reader ``warehouse_user`` (IAM authentication as
+    a user whose database grants are SELECT-only) and let it ignore the secret."""
+    warehouse_user: str | None = None
+    """The database user the service connects as with IAM authentication (``rds-db:connect`` on
+    that user, and WAREHOUSE_USER in the pods); PostgreSQL with
+    ``warehouse.postgres.iam_database_authentication`` only. The user and its grants are made by
+    the schema migrations (``GRANT rds_iam TO <user>``)."""
+
+    @field_validator("warehouse_user")
+    @classmethod
+    def _warehouse_user(cls, value: str | None) -> str | None:
+        if value is not None and not _DB_USER.match(value):
+            raise ValueError("use 1-63 lowercase letters, digits and underscores, starting with a letter")
+        return value
 
 
 class StackConfig(SettingsModel):
@@ -115,6 +136,9 @@ class StackConfig(SettingsModel):
                             f"unknown lake layer(s); the lake has {', '.join(sorted(layers))}",
                         )
                     )
+        issues += identity_issues(self.services)
+        for index, service in enumerate(self.services):
+            issues += _warehouse_access_issues(self, index, service)
         if self.services and not self.cluster.admin_principal_arns:
             issues.append(
                 ConfigIssue(
@@ -129,6 +153,62 @@ class StackConfig(SettingsModel):
         if issues:
             raise CrossFieldError(issues)
         return self
+
+    def namespace_owner(self, index: int) -> int | None:
+        """The index of the other service that creates ``services[index]``'s namespace, or None."""
+        return namespace_owner(self.services, index)
+
+
+def _warehouse_access_issues(config: StackConfig, index: int, service: ServiceConfig) -> list[ConfigIssue]:
+    where = f"services[{index}]"
+    warehouse = config.warehouse
+    issues = []
+    if service.warehouse_access is None:
+        if service.warehouse_user is not None:
+            issues.append(
+                ConfigIssue(
+                    f"{where}.warehouse_user",
+                    service.warehouse_user,
+                    "has no effect without warehouse_access; set warehouse_access: read or write",
+                )
+            )
+        return issues
+    for key in WAREHOUSE_ENV_NAMES:
+        for field in ("env", "secret_env"):
+            if key in getattr(service, field):
+                issues.append(
+                    ConfigIssue(
+                        f"{where}.{field}.{key}", key, "is set by warehouse_access; remove it from " + field
+                    )
+                )
+    user = service.warehouse_user
+    if user is None:
+        return issues
+    if warehouse.engine != "postgres":
+        issues.append(
+            ConfigIssue(
+                f"{where}.warehouse_user",
+                user,
+                "IAM database users are for PostgreSQL; with engine redshift remove it and use the secret",
+            )
+        )
+    elif not warehouse.postgres.iam_database_authentication:
+        issues.append(
+            ConfigIssue(
+                f"{where}.warehouse_user",
+                user,
+                "needs IAM database authentication; set warehouse.postgres.iam_database_authentication: true",
+            )
+        )
+    if user == warehouse.master_username:
+        issues.append(
+            ConfigIssue(
+                f"{where}.warehouse_user",
+                user,
+                "is the warehouse's admin; connect as a user of the service's own with only its grants",
+            )
+        )
+    return issues
 
 
 def _prod_issues(config: StackConfig) -> list[ConfigIssue]:

@@ -599,8 +599,19 @@ def test_access_policy_is_least_privilege(tags: dict[str, str]) -> None:
         "WriteLayerObjects": {
             "Sid": "WriteLayerObjects",
             "Effect": "Allow",
-            "Action": ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"],
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:DeleteObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
             "Resource": [f"{arn}/silver/*"],
+        },
+        "ListPendingUploads": {
+            "Sid": "ListPendingUploads",
+            "Effect": "Allow",
+            "Action": "s3:ListBucketMultipartUploads",
+            "Resource": [arn],
         },
         "LocateLakeBuckets": {
             "Sid": "LocateLakeBuckets",
@@ -625,20 +636,25 @@ def test_read_and_write_policies(tags: dict[str, str]) -> None:
     assert sorted(read) == ["ListLayers0", "LocateLakeBuckets", "ReadLayerObjects", "UseLakeKeyThroughS3"]
     assert read["UseLakeKeyThroughS3"]["Action"] == ["kms:Decrypt"]
     assert read["ReadLayerObjects"]["Resource"] == [f"{arn}/gold/*"]
-    write = {
-        s["Sid"]: s
-        for s in json.loads(cr.value(cr.component.write_policy(["bronze"], allow_delete=True)))["Statement"]
-    }
-    assert sorted(write) == ["LocateLakeBuckets", "UseLakeKeyThroughS3", "WriteLayerObjects"]
+    write = {s["Sid"]: s for s in json.loads(cr.value(cr.component.write_policy(["bronze"])))["Statement"]}
+    assert sorted(write) == [
+        "ListLayers0",
+        "ListPendingUploads",
+        "LocateLakeBuckets",
+        "ReadLayerObjects",
+        "UseLakeKeyThroughS3",
+        "WriteLayerObjects",
+    ]
     assert write["WriteLayerObjects"]["Action"] == [
         "s3:AbortMultipartUpload",
         "s3:DeleteObject",
         "s3:ListMultipartUploadParts",
         "s3:PutObject",
     ]
+    # A writer reads and lists the layer it writes, and nothing else.
     assert write["WriteLayerObjects"]["Resource"] == [f"{arn}/bronze/*"]
-    for action in ("s3:GetObject", "s3:ListBucket"):
-        assert not any(action in json.dumps(s["Action"]) for s in write.values())
+    assert write["ReadLayerObjects"]["Resource"] == [f"{arn}/bronze/*"]
+    assert write["ListLayers0"]["Condition"] == {"StringLike": {"s3:prefix": ["bronze/*"]}}
 
 
 @pytest.mark.parametrize(

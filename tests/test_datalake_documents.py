@@ -315,20 +315,127 @@ def test_a_reader_gets_its_layers_objects_and_listing_only() -> None:
     assert decide(policy, "kms:Decrypt", OTHER_KEY, via_s3) == "implicit"
 
 
-@pytest.mark.parametrize("allow_delete", [False, True])
-def test_a_writer_puts_and_completes_uploads_but_deletes_only_when_allowed(allow_delete: bool) -> None:
-    policy = _document(access_policy_document(SHARED, KEY, write=["silver"], allow_delete=allow_delete))
-    obj = f"{LAKE}/silver/t/part-1.parquet"
-    for action in ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"):
-        assert decide(policy, action, obj) == "allow", action
-    assert decide(policy, "s3:DeleteObject", obj) == ("allow" if allow_delete else "implicit")
-    assert decide(policy, "s3:PutObject", f"{LAKE}/gold/x") == "implicit"
-    assert decide(policy, "s3:GetObject", obj) == "implicit"
-    assert decide(policy, "s3:ListBucket", LAKE, {"s3:prefix": "silver/"}) == "implicit"
-    via_s3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
-    # Multipart uploads to SSE-KMS objects need Decrypt as well as GenerateDataKey.
-    assert decide(policy, "kms:GenerateDataKey", KEY, via_s3) == "allow"
-    assert decide(policy, "kms:Decrypt", KEY, via_s3) == "allow"
+VIA_S3 = {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}
+
+
+def test_a_writer_gets_exactly_what_a_table_format_needs_in_its_layer() -> None:
+    policy = _document(access_policy_document(SHARED, KEY, write=["silver"]))
+    assert policy == [
+        {
+            "Sid": "ReadLayerObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": [f"{LAKE}/silver/*"],
+        },
+        {
+            "Sid": "ListLayers0",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": LAKE,
+            "Condition": {"StringLike": {"s3:prefix": ["silver/*"]}},
+        },
+        {
+            "Sid": "WriteLayerObjects",
+            "Effect": "Allow",
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:DeleteObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            "Resource": [f"{LAKE}/silver/*"],
+        },
+        {
+            "Sid": "ListPendingUploads",
+            "Effect": "Allow",
+            "Action": "s3:ListBucketMultipartUploads",
+            "Resource": [LAKE],
+        },
+        {"Sid": "LocateLakeBuckets", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": [LAKE]},
+        {
+            "Sid": "UseLakeKeyThroughS3",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+            "Resource": KEY,
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-1.amazonaws.com"}},
+        },
+    ]
+
+
+# What an Iceberg/Delta commit into silver, reading bronze, sends to S3 and KMS: each must be allowed.
+TABLE_COMMIT = [
+    ("s3:ListBucket", LAKE, {"s3:prefix": "silver/events/metadata/"}),  # find the current snapshot
+    ("s3:GetObject", f"{LAKE}/silver/events/metadata/v3.metadata.json", {}),  # read it back
+    ("s3:GetObject", f"{LAKE}/bronze/raw/2024/01/part-0.json", {}),  # the input
+    ("s3:ListBucket", LAKE, {"s3:prefix": "bronze/raw/"}),
+    ("s3:PutObject", f"{LAKE}/silver/events/data/part-00001.parquet", {}),
+    ("s3:PutObject", f"{LAKE}/silver/events/metadata/v4.metadata.json", {}),
+    ("s3:DeleteObject", f"{LAKE}/silver/events/_temporary/0/task-1/part-00001.parquet", {}),  # temp files
+    ("s3:ListBucketMultipartUploads", LAKE, {}),  # the S3A committer finds its pending uploads
+    ("s3:ListMultipartUploadParts", f"{LAKE}/silver/events/data/part-00002.parquet", {}),
+    ("s3:AbortMultipartUpload", f"{LAKE}/silver/events/data/part-00002.parquet", {}),  # a failed task
+    ("s3:GetBucketLocation", LAKE, {}),
+    ("kms:GenerateDataKey", KEY, VIA_S3),
+    ("kms:Decrypt", KEY, VIA_S3),  # reading SSE-KMS objects, and completing multipart uploads
+]
+# What the same service must never do.
+OUT_OF_BOUNDS = [
+    ("s3:PutObject", f"{LAKE}/gold/events/part-0.parquet", {}),  # another layer
+    ("s3:DeleteObject", f"{LAKE}/gold/events/part-0.parquet", {}),
+    ("s3:GetObject", f"{LAKE}/gold/events/part-0.parquet", {}),
+    ("s3:ListBucket", LAKE, {"s3:prefix": "gold/"}),
+    ("s3:ListBucket", LAKE, {"s3:prefix": ""}),  # the whole bucket
+    ("s3:ListBucket", LAKE, {}),
+    ("s3:DeleteObject", f"{LAKE}/bronze/raw/2024/01/part-0.json", {}),  # a layer it only reads
+    ("s3:PutObject", f"{LAKE}/bronze/raw/2024/01/part-1.json", {}),
+    ("s3:AbortMultipartUpload", f"{LAKE}/bronze/raw/big.json", {}),
+    ("s3:GetObject", "arn:aws:s3:::someone-else/silver/events/x", {}),  # another bucket
+    ("s3:ListBucket", "arn:aws:s3:::someone-else", {"s3:prefix": "silver/"}),
+    ("s3:ListBucketMultipartUploads", "arn:aws:s3:::someone-else", {}),
+    ("s3:DeleteBucket", LAKE, {}),
+    ("s3:PutBucketPolicy", LAKE, {}),
+    ("s3:DeleteObjectVersion", f"{LAKE}/silver/events/data/part-00001.parquet", {}),  # history stays
+    ("kms:Decrypt", KEY, {}),  # the key outside S3
+    ("kms:GenerateDataKey", OTHER_KEY, VIA_S3),
+]
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), TABLE_COMMIT)
+def test_a_table_format_commit_is_allowed(action: str, resource: str, context: dict[str, str]) -> None:
+    policy = _document(access_policy_document(SHARED, KEY, read=["bronze"], write=["silver"]))
+    assert decide(policy, action, resource, context) == "allow"
+
+
+@pytest.mark.parametrize(("action", "resource", "context"), OUT_OF_BOUNDS)
+def test_the_committer_stays_inside_its_layers(action: str, resource: str, context: dict[str, str]) -> None:
+    policy = _document(access_policy_document(SHARED, KEY, read=["bronze"], write=["silver"]))
+    assert decide(policy, action, resource, context) == "implicit"
+
+
+def test_a_reader_never_writes_deletes_or_uploads() -> None:
+    policy = _document(access_policy_document(SHARED, KEY, read=["bronze"]))
+    obj = f"{LAKE}/bronze/t/part-1.parquet"
+    for action in (
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    ):
+        assert decide(policy, action, obj) == "implicit", action
+    assert decide(policy, "s3:ListBucketMultipartUploads", LAKE) == "implicit"
+    assert decide(policy, "kms:GenerateDataKey", KEY, VIA_S3) == "implicit"
+
+
+def test_writers_of_buckets_of_their_own_are_scoped_to_those_buckets() -> None:
+    layers = {"gold": ("arn:aws:s3:::g", ""), "silver": ("arn:aws:s3:::s", "")}
+    policy = _document(access_policy_document(layers, KEY, read=["silver"], write=["gold"]))
+    assert decide(policy, "s3:ListBucket", "arn:aws:s3:::g") == "allow"  # the whole bucket is the layer
+    assert decide(policy, "s3:DeleteObject", "arn:aws:s3:::g/t/part-0.parquet") == "allow"
+    assert decide(policy, "s3:ListBucketMultipartUploads", "arn:aws:s3:::g") == "allow"
+    assert decide(policy, "s3:DeleteObject", "arn:aws:s3:::s/t/part-0.parquet") == "implicit"
+    assert decide(policy, "s3:ListBucketMultipartUploads", "arn:aws:s3:::s") == "implicit"
+    assert decide(policy, "s3:GetObject", "arn:aws:s3:::s/t/part-0.parquet") == "allow"
+    assert decide(policy, "s3:PutObject", "arn:aws:s3:::other/t/part-0.parquet") == "implicit"
 
 
 def test_a_reader_of_buckets_of_their_own_lists_each_whole_bucket() -> None:

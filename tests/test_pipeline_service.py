@@ -25,6 +25,7 @@ from components.pipeline_service import (
     PipelineServiceArgs,
     PipelineServiceSettings,
 )
+from components.pipeline_service.args import merge_policy_documents
 from dpengine.engine import ResourceRecord, run_function
 from dpengine.testing import ComponentRun, assert_tagged, resolve, run_component
 from tests.pipeline_service_cases import (
@@ -585,6 +586,7 @@ def test_network_policy_with_peers_and_egress(tags):
     assert spec["ingress"] == [
         {
             "from": [
+                {"podSelector": {}},  # the service's own namespace, by default
                 {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
                 {
                     "namespaceSelector": {"matchLabels": {"team": "data-eng"}},
@@ -760,6 +762,36 @@ def test_schema_validation_can_fail(tags):
             "network_policy.egress[0].peers[0].cidr",
             "has host bits set; use 'fd00::/64'",
         ),
+        # The API server refuses an except block that is not a strict subset of the cidr.
+        (
+            {"network_policy": {"allow_from": [{"cidr": "10.0.0.0/16", "except_cidrs": ["10.1.0.0/24"]}]}},
+            "network_policy.allow_from[0]",
+            "must lie strictly inside cidr 10.0.0.0/16",
+        ),
+        (
+            {"network_policy": {"allow_from": [{"cidr": "10.0.0.0/16", "except_cidrs": ["10.0.0.0/16"]}]}},
+            "network_policy.allow_from[0]",
+            "strictly inside",
+        ),
+        (
+            {
+                "network_policy": {
+                    "egress": [{"peers": [{"cidr": "10.0.0.0/8", "except_cidrs": ["fd00::/64"]}]}]
+                }
+            },
+            "network_policy.egress[0].peers[0]",
+            "strictly inside",
+        ),
+        (
+            {"network_policy": {"monitoring_namespace": "Monitoring"}},
+            "network_policy.monitoring_namespace",
+            "must be a DNS label",
+        ),
+        (
+            {"network_policy": {"egress": [{"protocol": "ICMP"}]}},
+            "network_policy.egress[0].protocol",
+            "'TCP', 'UDP' or 'SCTP'",
+        ),
         # Label and taint keys follow one rule everywhere: the prefix is a DNS subdomain.
         ({"node_selector": {"a..b/x": "1"}}, "node_selector", "label key prefix 'a..b'"),
         ({"labels": {"/team": "data"}}, "labels", "label key prefix ''"),
@@ -888,3 +920,72 @@ def test_settings_parse_as_a_stack_config_section():
 def test_image_by_digest_only_has_no_version_label(tags):
     cr = make({**BASE, "image": f"public.ecr.aws/acme/ingest@{DIGEST}"}, tags)
     assert "app.kubernetes.io/version" not in cr.one(DEPLOYMENT).inputs["metadata"]["labels"]
+
+
+# --------------------------------------------------------------------------- wiring
+
+
+def test_wired_environment_follows_the_settings_env_and_validates(tags):
+    host = pulumi.Output.from_input("db.example")
+    cr = make({**BASE, "env": {"LOG_LEVEL": "info"}}, tags, environment={"WAREHOUSE_HOST": host, "A": "1"})
+    assert container(cr)["env"] == [
+        {"name": "LOG_LEVEL", "value": "info"},
+        {"name": "A", "value": "1"},
+        {"name": "WAREHOUSE_HOST", "value": "db.example"},
+    ]
+    assert_valid_manifests(cr)
+
+
+def test_wired_environment_may_not_repeat_a_settings_variable(tags):
+    with pytest.raises(InvalidConfigError) as err:
+        make({**BASE, "env": {"WAREHOUSE_HOST": "x"}}, tags, environment={"WAREHOUSE_HOST": "y"})
+    assert [issue.path for issue in err.value.issues] == ["args.environment.WAREHOUSE_HOST"]
+
+
+def test_a_service_sharing_a_namespace_waits_for_it_and_creates_none(tags):
+    def program() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="{}")
+        wiring = {
+            "tags": tags,
+            "provider": provider,
+            "oidc_provider_arn": OIDC_ARN,
+            "oidc_issuer_url": ISSUER,
+            "kubernetes_version": K8S_VERSION,
+        }
+        owner = PipelineService(
+            "owner",
+            PipelineServiceArgs(settings=PipelineServiceSettings(**{**BASE, "namespace": "data"}), **wiring),
+        )
+        assert owner.namespace_resource is not None
+        sharer = {**BASE, "name": "sharer", "namespace": "data", "create_namespace": False}
+        shared = PipelineService(
+            "sharer",
+            PipelineServiceArgs(
+                settings=PipelineServiceSettings(**sharer),
+                namespace_dependency=owner.namespace_resource,
+                **wiring,
+            ),
+        )
+        assert shared.namespace_resource is None
+
+    run = run_function(program)
+    [namespace] = run.by_type(NAMESPACE)
+    sharer_objects = [
+        r for r in run.resources if r.type.startswith("kubernetes:") and r.name.startswith("sharer-")
+    ]
+    assert sharer_objects
+    for record in sharer_objects:
+        assert namespace.urn in record.dependencies, record.name
+
+
+def test_merged_policies_keep_every_statement_and_refuse_a_repeated_sid():
+    first = json.dumps({"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow"}]})
+    second = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Sid": "B", "Effect": "Allow"}, {"Effect": "Deny"}]}
+    )
+    assert json.loads(merge_policy_documents(first, second)) == {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "A", "Effect": "Allow"}, {"Sid": "B", "Effect": "Allow"}, {"Effect": "Deny"}],
+    }
+    with pytest.raises(ValueError, match="share Sid"):
+        merge_policy_documents(first, first)

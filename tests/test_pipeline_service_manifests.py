@@ -13,7 +13,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from components.pipeline_service import PipelineServiceSettings, manifests
+from components.pipeline_service import PipelineServiceSettings, is_metrics_port_name, manifests
 from components.pipeline_service.args import MIN_KUBERNETES_MINOR, pod_security_version
 from tests.pipeline_service_cases import BASE, DIGEST, FULL, IMAGE, K8S_VERSION, SELECTOR, assert_valid_object
 
@@ -54,6 +54,16 @@ CASES: dict[str, dict[str, Any]] = {
         "pdb": {"max_unavailable": "50%"},
         "service_type": "LoadBalancer",
     },
+    "metrics-port": {
+        **API,
+        "port": 9090,
+        "port_name": "http-metrics",
+        "network_policy": {
+            "allow_from": [{"namespace": "gateway"}],
+            "egress": [{"protocol": "UDP"}, {"peers": [{"cidr": "10.0.0.0/8"}], "protocol": "SCTP"}],
+        },
+    },
+    "isolated": {**API, "network_policy": {"allow_same_namespace": False}},
 }
 
 
@@ -368,6 +378,102 @@ def test_network_policy_denies_all_ingress_by_default_and_egress_only_when_asked
     ]
 
 
+PORT_8080 = [{"port": 8080, "protocol": "TCP"}]
+OWN_NAMESPACE = {"podSelector": {}}
+"""A peer with only an empty podSelector: every pod of the policy's own namespace."""
+
+
+def test_a_service_with_a_port_admits_its_own_namespace_by_default():
+    assert manifests.ingress_rules(settings_of("api")) == [{"from": [OWN_NAMESPACE], "ports": PORT_8080}]
+    # Extra peers join the own namespace on the same port.
+    settings = PipelineServiceSettings(**{**API, "network_policy": {"allow_from": [{"namespace": "gw"}]}})
+    assert manifests.ingress_rules(settings) == [
+        {
+            "from": [
+                OWN_NAMESPACE,
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gw"}}},
+            ],
+            "ports": PORT_8080,
+        }
+    ]
+
+
+def test_isolation_is_one_setting_away():
+    assert manifests.ingress_rules(settings_of("isolated")) == []
+    spec = manifests.network_policy_spec(settings_of("isolated"))
+    assert spec["policyTypes"] == ["Ingress"] and spec["ingress"] == []  # every peer denied
+    settings = PipelineServiceSettings(
+        **{
+            **API,
+            "network_policy": {"allow_same_namespace": False, "allow_from": [{"pod_labels": {"a": "b"}}]},
+        }
+    )
+    assert manifests.ingress_rules(settings) == [
+        {"from": [{"podSelector": {"matchLabels": {"a": "b"}}}], "ports": PORT_8080}
+    ]
+
+
+def test_a_worker_without_a_port_admits_no_one():
+    assert manifests.ingress_rules(settings_of("worker")) == []
+
+
+def test_a_metrics_port_admits_the_monitoring_namespace():
+    port = [{"port": 9090, "protocol": "TCP"}]
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    gateway = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}
+    assert manifests.ingress_rules(settings_of("metrics-port")) == [
+        {"from": [OWN_NAMESPACE, gateway], "ports": port},
+        {"from": [monitoring], "ports": port},
+    ]
+    case = CASES["metrics-port"]
+    elsewhere = PipelineServiceSettings(
+        **{**case, "network_policy": {"monitoring_namespace": "observability"}}
+    )
+    assert manifests.ingress_rules(elsewhere)[1] == {
+        "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}],
+        "ports": port,
+    }
+    off = PipelineServiceSettings(
+        **{**case, "network_policy": {"monitoring_namespace": None, "allow_same_namespace": False}}
+    )
+    assert manifests.ingress_rules(off) == []
+    # Isolated from its namespace, still scraped.
+    scraped = PipelineServiceSettings(**{**case, "network_policy": {"allow_same_namespace": False}})
+    assert manifests.ingress_rules(scraped) == [{"from": [monitoring], "ports": port}]
+
+
+@pytest.mark.parametrize(
+    ("port_name", "metrics"),
+    [
+        ("metrics", True),
+        ("http-metrics", True),
+        ("metrics-tls", True),
+        ("prom", True),
+        ("prometheus", True),
+        ("http", False),
+        ("grpc", False),
+        ("metricsapi", False),
+        ("promo", False),
+    ],
+)
+def test_which_port_names_are_metrics_ports(port_name, metrics):
+    assert is_metrics_port_name(port_name) is metrics
+    settings = PipelineServiceSettings(**{**API, "port_name": port_name})
+    assert len(manifests.ingress_rules(settings)) == (2 if metrics else 1)
+
+
+def test_egress_protocol_without_ports_allows_that_protocol_only():
+    assert manifests.egress_ports([], "UDP") == [{"protocol": "UDP"}]
+    assert manifests.egress_ports([], None) is None  # every protocol, every port
+    assert manifests.egress_ports([443], None) == [{"port": 443, "protocol": "TCP"}]
+    assert manifests.egress_ports([53], "UDP") == [{"port": 53, "protocol": "UDP"}]
+    egress = manifests.network_policy_spec(settings_of("metrics-port"))["egress"]
+    assert egress[1:] == [
+        {"ports": [{"protocol": "UDP"}]},
+        {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "SCTP"}]},
+    ]
+
+
 def test_service_account_is_annotated_only_with_a_role():
     settings = settings_of("worker")
     annotated = manifests.service_account(settings, ROLE_ARN)["metadata"]
@@ -415,3 +521,19 @@ def test_functions_do_not_share_state_between_calls():
     first["spec"]["selector"]["matchLabels"]["x"] = "y"
     assert "x" not in second["metadata"]["labels"] and "x" not in manifests.selector_labels(settings)
     assert first["metadata"]["labels"] is not first["spec"]["template"]["metadata"]["labels"]
+
+
+def test_wired_environment_is_added_to_a_copy_and_validates():
+    settings = PipelineServiceSettings(**{**BASE, "env": {"LOG_LEVEL": "info"}})
+    original = manifests.deployment(settings)
+    given = copy.deepcopy(original)
+    wired = manifests.with_environment(original, {"WAREHOUSE_PORT": "5432", "WAREHOUSE_ENGINE": "postgres"})
+    assert original == given  # not changed in place
+    (container,) = wired["spec"]["template"]["spec"]["containers"]
+    assert container["env"] == [
+        {"name": "LOG_LEVEL", "value": "info"},
+        {"name": "WAREHOUSE_ENGINE", "value": "postgres"},
+        {"name": "WAREHOUSE_PORT", "value": "5432"},
+    ]
+    assert_valid_object(wired)
+    assert manifests.with_environment(original, {}) is original

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -108,9 +109,11 @@ def test_graph_stays_wide() -> None:
     assert "aws:eks/nodeGroup:NodeGroup" not in types_of(run, closure(run, rds.urn))
     for deployment in run.by_type("kubernetes:apps/v1:Deployment"):
         waits_on = types_of(run, closure(run, deployment.urn))
-        # Services wait on what they use (cluster, IRSA role, namespace), not on the warehouse.
-        assert "aws:rds/instance:Instance" not in waits_on
-        assert "aws:rds/parameterGroup:ParameterGroup" not in waits_on
+        # Services wait on what they use (cluster, IRSA role, namespace): the warehouse only when
+        # their pods get its address.
+        uses_warehouse = deployment.name.removesuffix("-deployment") in {"stream-consumer", "batch-worker"}
+        assert ("aws:rds/instance:Instance" in waits_on) is uses_warehouse, deployment.name
+        assert ("aws:rds/parameterGroup:ParameterGroup" in waits_on) is uses_warehouse, deployment.name
         assert "kubernetes:core/v1:ServiceAccount" in waits_on
         # The awaited rollout needs nodes and DNS...
         assert "aws:eks/nodeGroup:NodeGroup" in waits_on
@@ -128,28 +131,89 @@ def test_graph_stays_wide() -> None:
 
 def test_each_service_role_touches_only_its_layers() -> None:
     run = stack("prod")
+    # (layers read, layers written) per service, as Pulumi.prod.yaml says.
     expected = {
-        "ingest-api": ({"s3:PutObject"}, {"bronze/"}),
-        "stream-consumer": ({"s3:GetObject", "s3:PutObject"}, {"bronze/", "silver/"}),
-        "batch-worker": ({"s3:GetObject", "s3:PutObject"}, {"silver/", "gold/"}),
+        "ingest-api": (set(), {"bronze/"}),
+        "stream-consumer": ({"bronze/"}, {"silver/"}),
+        "batch-worker": ({"silver/"}, {"gold/"}),
     }
-    for service, (actions, prefixes) in expected.items():
+    write_actions = {
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+    }
+    for service, (read, written) in expected.items():
         policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", f"{service}-policy").inputs["policy"])
-        object_resources = {
-            res
-            for st in policy["Statement"]
-            for res in ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
-            if st["Effect"] == "Allow" and res.startswith("arn:aws:s3:::") and "/" in res
+
+        def prefixes_of(
+            actions: set[str], statements: list[dict[str, Any]] = policy["Statement"]
+        ) -> set[str]:
+            found = set()
+            for st in statements:
+                granted = {st["Action"]} if isinstance(st["Action"], str) else set(st["Action"])
+                resources = [st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"]
+                if st["Effect"] == "Allow" and granted & actions:
+                    for res in resources:
+                        if res.startswith("arn:aws:s3:::") and "/" in res:
+                            found.add(res.split(":::")[-1].split("/", 1)[1].removesuffix("*"))
+            return found
+
+        # A writer reads its layer back (table-format commits do); it writes and deletes only there.
+        assert prefixes_of({"s3:GetObject"}) == read | written, service
+        assert prefixes_of(write_actions) == written, service
+        assert prefixes_of({"s3:DeleteObject"}) == written, service
+
+
+def test_services_with_warehouse_access_get_the_secret_and_connection_settings() -> None:
+    run = stack("prod")
+    rds = run.one("aws:rds/instance:Instance")
+    secret_arn = rds.outputs["masterUserSecrets"][0]["secretArn"]
+    key_arn = run.one("aws:kms/key:Key", "warehouse-key").outputs["arn"]
+    users = {"stream-consumer": ("write", "stream_consumer"), "batch-worker": ("read", "batch_worker_ro")}
+    for service in ("ingest-api", "stream-consumer", "batch-worker"):
+        policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", f"{service}-policy").inputs["policy"])
+        by_sid = {st["Sid"]: st for st in policy["Statement"]}
+        (container,) = run.one("kubernetes:apps/v1:Deployment", f"{service}-deployment").inputs["spec"][
+            "template"
+        ]["spec"]["containers"]
+        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        if service not in users:
+            assert "ReadWarehouseSecret" not in by_sid and not any(k.startswith("WAREHOUSE_") for k in env)
+            continue
+        access, user = users[service]
+        assert by_sid["ReadWarehouseSecret"]["Resource"] == secret_arn
+        assert by_sid["DecryptWarehouseSecret"]["Resource"] == key_arn
+        assert by_sid["DecryptWarehouseSecret"]["Condition"] == {
+            "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
         }
-        used_prefixes = {res.split(":::")[-1].split("/", 1)[1].removesuffix("*") for res in object_resources}
-        assert used_prefixes == prefixes, service
-        granted = {
-            a
-            for st in policy["Statement"]
-            for a in ([st["Action"]] if isinstance(st["Action"], str) else st["Action"])
+        assert by_sid["ConnectAsDatabaseUser"]["Resource"] == (
+            f"arn:aws:rds-db:eu-west-1:123456789012:dbuser:{rds.outputs['resourceId']}/{user}"
+        )
+        # The lake's statements are kept beside the warehouse's.
+        assert {"ReadLayerObjects", "WriteLayerObjects", "UseLakeKeyThroughS3"} <= set(by_sid)
+        assert env == {
+            "WAREHOUSE_ACCESS": access,
+            "WAREHOUSE_DATABASE": "warehouse",
+            "WAREHOUSE_ENGINE": "postgres",
+            "WAREHOUSE_HOST": rds.outputs["address"],
+            "WAREHOUSE_PORT": "5432",
+            "WAREHOUSE_SECRET_ARN": secret_arn,
+            "WAREHOUSE_USER": user,
         }
-        assert actions <= granted
-        assert "s3:DeleteObject" not in granted
+
+
+def test_a_metrics_port_is_reachable_from_monitoring_and_every_port_from_its_namespace() -> None:
+    run = stack("prod")
+    netpol = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    own = {"from": [{"podSelector": {}}], "ports": [{"port": 8080, "protocol": "TCP"}]}
+    assert run.one(netpol, "ingest-api-network-policy").inputs["spec"]["ingress"] == [own]
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    assert run.one(netpol, "stream-consumer-network-policy").inputs["spec"]["ingress"] == [
+        {"from": [{"podSelector": {}}], "ports": [{"port": 9090, "protocol": "TCP"}]},
+        {"from": [monitoring], "ports": [{"port": 9090, "protocol": "TCP"}]},
+    ]
+    assert run.one(netpol, "batch-worker-network-policy").inputs["spec"]["ingress"] == []  # no port
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])

@@ -9,6 +9,7 @@ import pytest
 
 from components.warehouse import PostgresSettings, WarehouseSettings
 from components.warehouse.documents import (
+    WAREHOUSE_ENV_NAMES,
     default_identifier,
     engine_port,
     final_snapshot_identifier,
@@ -20,6 +21,9 @@ from components.warehouse.documents import (
     redshift_parameters,
     redshift_trust_policy,
     s3_prefix_list_name,
+    warehouse_access_policy,
+    warehouse_access_statements,
+    warehouse_environment,
     warehouse_key_policy,
 )
 from components.warehouse.windows import backup_window_minutes, maintenance_window_minutes, windows_overlap
@@ -164,3 +168,64 @@ def test_role_policies_trust_one_service_each() -> None:
     assert monitoring_policy_arn("aws-cn") == (
         "arn:aws-cn:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
     )
+
+
+# --------------------------------------------------------------------------- access from services
+
+SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-AbCdEf"
+WH_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+
+
+def test_warehouse_access_reads_the_secret_and_decrypts_it_through_secrets_manager_only() -> None:
+    assert warehouse_access_statements(SECRET, WH_KEY) == [
+        {
+            "Sid": "ReadWarehouseSecret",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": SECRET,
+        },
+        {
+            "Sid": "DecryptWarehouseSecret",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": WH_KEY,
+            "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
+        },
+    ]
+
+
+def test_a_database_user_connects_through_iam_in_the_secrets_partition_region_and_account() -> None:
+    secret = "arn:aws-us-gov:secretsmanager:us-gov-west-1:210987654321:secret:rds!db-x-AbCdEf"
+    key = "arn:aws-us-gov:kms:us-gov-west-1:210987654321:key/k"
+    statements = warehouse_access_statements(
+        secret, key, database_user="batch_ro", resource_id="db-ABCDEFGHIJKL0123456789"
+    )
+    assert statements[1]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-gov-west-1.amazonaws.com"}
+    }
+    assert statements[2] == {
+        "Sid": "ConnectAsDatabaseUser",
+        "Effect": "Allow",
+        "Action": "rds-db:connect",
+        "Resource": "arn:aws-us-gov:rds-db:us-gov-west-1:210987654321:dbuser:"
+        "db-ABCDEFGHIJKL0123456789/batch_ro",
+    }
+    with pytest.raises(ValueError, match="resource_id"):
+        warehouse_access_statements(SECRET, WH_KEY, database_user="batch_ro")
+    document = json.loads(warehouse_access_policy(SECRET, WH_KEY))
+    assert document == {"Version": "2012-10-17", "Statement": warehouse_access_statements(SECRET, WH_KEY)}
+
+
+def test_warehouse_environment_names_every_connection_setting() -> None:
+    connection = {"host": "db.example", "port": "5432", "database": "warehouse", "secret_arn": SECRET}
+    assert warehouse_environment("postgres", "read", connection) == {
+        "WAREHOUSE_ENGINE": "postgres",
+        "WAREHOUSE_HOST": "db.example",
+        "WAREHOUSE_PORT": "5432",
+        "WAREHOUSE_DATABASE": "warehouse",
+        "WAREHOUSE_SECRET_ARN": SECRET,
+        "WAREHOUSE_ACCESS": "read",
+    }
+    with_user = warehouse_environment("postgres", "write", connection, "etl")
+    assert with_user["WAREHOUSE_USER"] == "etl"
+    assert set(with_user) == set(WAREHOUSE_ENV_NAMES)

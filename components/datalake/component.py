@@ -314,9 +314,7 @@ class DataLakeBucket(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ access policies
 
-    def access_policy(
-        self, read: Sequence[str] = (), write: Sequence[str] = (), *, allow_delete: bool = False
-    ) -> pulumi.Output[str]:
+    def access_policy(self, read: Sequence[str] = (), write: Sequence[str] = ()) -> pulumi.Output[str]:
         """Least-privilege IAM policy JSON to read ``read`` and write ``write`` layers
         (see :func:`access_policy_document`). Unknown layers raise :class:`InvalidConfigError`."""
         # Checked now, not inside an apply, so a typo fails the program at once.
@@ -331,7 +329,6 @@ class DataLakeBucket(pulumi.ComponentResource):
                 v[0],
                 read,
                 write,
-                allow_delete=allow_delete,
             )
         )
 
@@ -339,6 +336,7 @@ class DataLakeBucket(pulumi.ComponentResource):
         """Least-privilege IAM policy JSON to read ``layers``."""
         return self.access_policy(read=layers)
 
-    def write_policy(self, layers: Sequence[str], *, allow_delete: bool = False) -> pulumi.Output[str]:
-        """Least-privilege IAM policy JSON to write ``layers`` (not read them)."""
-        return self.access_policy(write=layers, allow_delete=allow_delete)
+    def write_policy(self, layers: Sequence[str]) -> pulumi.Output[str]:
+        """Least-privilege IAM policy JSON to write ``layers`` (a writer reads, lists and deletes
+        inside the layers it writes, as table-format commits need)."""
+        return self.access_policy(write=layers)

@@ -169,60 +169,74 @@ def access_policy_document(
     key_arn: str,
     read: Sequence[str] = (),
     write: Sequence[str] = (),
-    *,
-    allow_delete: bool = False,
 ) -> str:
     """Least-privilege IAM policy JSON for reading ``read`` and writing ``write`` layers.
 
     ``layers`` maps each layer to ``(bucket_arn, prefix)`` (prefix ``""`` for a bucket of its
-    own). Readers get s3:GetObject on the layer's objects and s3:ListBucket limited to its
-    prefix; writers s3:PutObject, s3:AbortMultipartUpload and s3:ListMultipartUploadParts
-    (s3:DeleteObject with ``allow_delete``); both may use the lake key through S3 only.
+    own). Readers get s3:GetObject on the layer's objects and s3:ListBucket limited to its prefix
+    (the whole bucket for a bucket of its own). Writers get what table formats (Iceberg, Delta,
+    Hudi) and Spark's S3A committers do inside the layer they commit to: read and list it, put and
+    delete objects (temporary files, compaction, vacuum), and run multipart uploads (list and
+    abort them). Both may use the lake key through S3 only: Decrypt to read, GenerateDataKey and
+    Decrypt to write.
     """
     check_access(layers, read, write)
 
     def objects(names: Sequence[str]) -> list[str]:
         return sorted({f"{layers[n][0]}/{layers[n][1]}*" for n in names})
 
-    statements: list[dict[str, Any]] = []
-    if read:
-        statements.append(
-            {
-                "Sid": "ReadLayerObjects",
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": objects(read),
+    # A table-format commit reads the table's metadata back and lists the layer it writes.
+    visible = sorted(set(read) | set(write))
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadLayerObjects",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": objects(visible),
+        }
+    ]
+    prefixes: dict[str, set[str]] = {}
+    for layer_name in visible:
+        bucket_arn, prefix = layers[layer_name]
+        prefixes.setdefault(bucket_arn, set()).add(prefix)
+    for index, bucket_arn in enumerate(sorted(prefixes)):
+        listing: dict[str, Any] = {
+            "Sid": f"ListLayers{index}",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+        }
+        if "" not in prefixes[bucket_arn]:
+            listing["Condition"] = {
+                "StringLike": {"s3:prefix": sorted(f"{p}*" for p in prefixes[bucket_arn])}
             }
-        )
-        prefixes: dict[str, set[str]] = {}
-        for layer_name in read:
-            bucket_arn, prefix = layers[layer_name]
-            prefixes.setdefault(bucket_arn, set()).add(prefix)
-        for index, bucket_arn in enumerate(sorted(prefixes)):
-            listing: dict[str, Any] = {
-                "Sid": f"ListLayers{index}",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": bucket_arn,
-            }
-            if "" not in prefixes[bucket_arn]:
-                listing["Condition"] = {
-                    "StringLike": {"s3:prefix": sorted(f"{p}*" for p in prefixes[bucket_arn])}
-                }
-            statements.append(listing)
+        statements.append(listing)
     if write:
-        actions = ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts", "s3:PutObject"]
-        if allow_delete:
-            actions.append("s3:DeleteObject")
         statements.append(
             {
                 "Sid": "WriteLayerObjects",
                 "Effect": "Allow",
-                "Action": sorted(actions),
+                "Action": [
+                    "s3:AbortMultipartUpload",
+                    "s3:DeleteObject",
+                    "s3:ListMultipartUploadParts",
+                    "s3:PutObject",
+                ],
                 "Resource": objects(write),
             }
         )
-    buckets = sorted({layers[n][0] for n in (*read, *write)})
+        # S3A committers and SDK cleanup list the bucket's pending uploads to abort their own.
+        # The action takes no s3:prefix condition (IAM would then never match), so it is granted
+        # on the written buckets; it lists upload ids and keys, never object data.
+        statements.append(
+            {
+                "Sid": "ListPendingUploads",
+                "Effect": "Allow",
+                "Action": "s3:ListBucketMultipartUploads",
+                "Resource": sorted({layers[n][0] for n in write}),
+            }
+        )
+    buckets = sorted({layers[n][0] for n in visible})
     # SDKs and engines (Spark, Athena) look up the bucket region first; s3:prefix cannot scope it.
     statements.append(
         {"Sid": "LocateLakeBuckets", "Effect": "Allow", "Action": "s3:GetBucketLocation", "Resource": buckets}

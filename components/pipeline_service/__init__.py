@@ -15,7 +15,8 @@ One component makes everything a production workload needs, secure by default
 - a Service (ClusterIP) when the container exposes a port;
 - a HorizontalPodAutoscaler (``autoscaling/v2``) with scale-up/down behavior;
 - a PodDisruptionBudget that always allows at least one eviction;
-- a NetworkPolicy denying ingress except from the peers given (egress optional).
+- a NetworkPolicy admitting the service's own namespace, the peers given and, on a
+  metrics port, the monitoring namespace; every other ingress denied (egress optional).
 
 The package: ``settings`` (and ``settings_pod``, ``settings_scaling``,
 ``settings_network``) hold the pydantic models, ``quantities`` the Kubernetes
@@ -41,9 +42,11 @@ from .settings import LimitRangeSettings as LimitRangeSettings
 from .settings import PipelineServiceSettings as PipelineServiceSettings
 from .settings import ResourceQuotaSettings as ResourceQuotaSettings
 from .settings import image_reference_problem as image_reference_problem
+from .settings_network import METRICS_PORT_WORDS as METRICS_PORT_WORDS
 from .settings_network import EgressRule as EgressRule
 from .settings_network import NetworkPeer as NetworkPeer
 from .settings_network import NetworkPolicySettings as NetworkPolicySettings
+from .settings_network import is_metrics_port_name as is_metrics_port_name
 from .settings_pod import ProbeSettings as ProbeSettings
 from .settings_pod import ProbesSettings as ProbesSettings
 from .settings_pod import ResourceList as ResourceList
@@ -66,6 +69,7 @@ from .settings_scaling import Utilization as Utilization
 
 __all__ = [
     "MAX_NAME_LENGTH",
+    "METRICS_PORT_WORDS",
     "MIN_KUBERNETES_MINOR",
     "ROLE_ARN_ANNOTATION",
     "AutoscalingSettings",
@@ -100,6 +104,7 @@ __all__ = [
     "TopologySpreadSettings",
     "Utilization",
     "image_reference_problem",
+    "is_metrics_port_name",
     "label_key_problem",
     "label_value_problem",
     "parse_quantity",

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 
 from .._validation import ConfigIssue, InvalidConfigError
 from ..eks.versions import DEFAULT_KUBERNETES_VERSION, support_status
+from ..iam import policy_json
 from ..tags import validate_tags
 from .settings import PipelineServiceSettings
 
@@ -22,6 +24,7 @@ __all__ = [
     "MIN_KUBERNETES_MINOR",
     "PipelineServiceArgs",
     "check_args",
+    "merge_policy_documents",
     "pod_security_version",
 ]
 
@@ -46,7 +49,14 @@ class PipelineServiceArgs:
     provider: pulumi.ProviderResource | None = None
     """The cluster's Kubernetes provider; every Kubernetes child uses it."""
     iam_policy_json: pulumi.Input[str] | None = None
-    """The IRSA role's permissions (e.g. the lake's per-layer read/write policy); no role when None."""
+    """The IRSA role's permissions (e.g. the lake's per-layer read/write policy); no role when None.
+    Several documents are merged with :func:`merge_policy_documents`."""
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Environment variables the wiring provides (e.g. ``Warehouse.connection_environment``), after
+    ``settings.env``; a name may not be in both."""
+    namespace_dependency: pulumi.Resource | None = None
+    """The Namespace another service of the program creates, when this one shares it
+    (``create_namespace: false``): every Kubernetes object waits for it."""
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     """The cluster's Kubernetes minor version; sets the Pod Security Standard version."""
     workload_dependencies: Sequence[pulumi.Resource] = ()
@@ -107,6 +117,23 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
         problem = policy_problem(args.iam_policy_json)
         if problem:
             issues.append(ConfigIssue("args.iam_policy_json", args.iam_policy_json, problem))
+    settings_env = (
+        set(args.settings.env) | set(args.settings.secret_env)
+        if isinstance(args.settings, PipelineServiceSettings)
+        else set()
+    )
+    for key in sorted(set(args.environment) & settings_env):
+        issues.append(
+            ConfigIssue(f"args.environment.{key}", key, "is also set in settings.env or secret_env; keep one")
+        )
+    if args.namespace_dependency is not None and not isinstance(args.namespace_dependency, pulumi.Resource):
+        issues.append(
+            ConfigIssue(
+                "args.namespace_dependency",
+                type(args.namespace_dependency).__name__,
+                "pass the owning service's PipelineService.namespace_resource",
+            )
+        )
     if args.provider is not None and not isinstance(args.provider, pulumi.ProviderResource):
         issues.append(
             ConfigIssue("args.provider", type(args.provider).__name__, "must be a pulumi_kubernetes.Provider")
@@ -130,3 +157,16 @@ def policy_problem(document: str) -> str | None:
     if not isinstance(policy, dict) or not policy.get("Statement"):
         return "is not an IAM policy document (no Statement); pass e.g. the lake's access policy"
     return None
+
+
+def merge_policy_documents(*documents: str) -> str:
+    """One IAM policy document (JSON) holding the statements of ``documents`` in order; their
+    ``Sid`` values must differ (IAM refuses a policy with two statements of one Sid)."""
+    statements: list[Any] = []
+    for document in documents:
+        statements += json.loads(document)["Statement"]
+    sids = [s["Sid"] for s in statements if "Sid" in s]
+    duplicated = sorted({sid for sid in sids if sids.count(sid) > 1})
+    if duplicated:
+        raise ValueError(f"statements share Sid(s) {', '.join(duplicated)}; rename them in one document")
+    return policy_json(statements)

@@ -36,6 +36,8 @@ class PipelineService(pulumi.ComponentResource):
     """None with autoscaling off."""
     selector_labels: dict[str, str]
     """The labels selecting the service's pods (for other NetworkPolicies, monitors...)."""
+    namespace_resource: pulumi.Resource | None
+    """The Namespace this service created (for services sharing it), or None."""
 
     def __init__(
         self, name: str, args: PipelineServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -48,7 +50,9 @@ class PipelineService(pulumi.ComponentResource):
         self._k8s = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.selector_labels = manifests.selector_labels(settings)
 
-        after_namespace: list[pulumi.Resource] = []
+        after_namespace: list[pulumi.Resource] = (
+            [args.namespace_dependency] if args.namespace_dependency is not None else []
+        )
         namespace: k8s.core.v1.Namespace | None = None
         if settings.create_namespace:
             namespace = self._namespace(
@@ -68,7 +72,7 @@ class PipelineService(pulumi.ComponentResource):
             else None
         )
         deployment = self._deployment(
-            manifests.deployment(settings),
+            manifests.with_environment(manifests.deployment(settings), args.environment),
             [
                 *after_namespace,
                 account,
@@ -83,6 +87,7 @@ class PipelineService(pulumi.ComponentResource):
         if settings.pdb.enabled:
             self._pdb(manifests.pdb(settings), after_namespace)
 
+        self.namespace_resource = namespace
         self.namespace = (
             _name_of(namespace)
             if namespace is not None

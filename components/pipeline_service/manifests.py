@@ -9,6 +9,7 @@ through unchanged, so the object reaches the provider exactly as written here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._shared import label_value_problem
@@ -19,7 +20,7 @@ from .settings import (
     ResourceQuotaSettings,
     image_tag,
 )
-from .settings_network import NetworkPeer
+from .settings_network import NetworkPeer, is_metrics_port_name
 from .settings_pod import ProbeSettings, ResourceList, Toleration
 from .settings_scaling import ScalingRules
 
@@ -30,8 +31,10 @@ __all__ = [
     "container",
     "deployment",
     "deployment_spec",
+    "egress_ports",
     "hpa",
     "hpa_spec",
+    "ingress_rules",
     "labels",
     "limit_range",
     "limit_range_spec",
@@ -54,6 +57,7 @@ __all__ = [
     "service_spec",
     "toleration",
     "topology_spread",
+    "with_environment",
 ]
 
 Manifest = dict[str, Any]
@@ -366,6 +370,21 @@ def deployment(settings: PipelineServiceSettings) -> Manifest:
     }
 
 
+def with_environment(workload: Manifest, environment: Mapping[str, Any]) -> Manifest:
+    """A copy of ``workload`` whose container also gets ``environment`` (values may be Outputs), by
+    name after its own variables. The workload itself is not changed."""
+    if not environment:
+        return workload
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    added = [{"name": name, "value": value} for name, value in sorted(environment.items())]
+    pod = {
+        **workload["spec"]["template"]["spec"],
+        "containers": [{**container, "env": [*container.get("env", []), *added]}],
+    }
+    template = {**workload["spec"]["template"], "spec": pod}
+    return {**workload, "spec": {**workload["spec"], "template": template}}
+
+
 def service_spec(settings: PipelineServiceSettings) -> Manifest:
     """The Service's spec: ``service_port`` (or ``port``) to the container port by name."""
     if settings.port is None:
@@ -512,22 +531,46 @@ def network_peer(settings: NetworkPeer) -> Manifest:
     return wire
 
 
+def _namespace_peer(name: str) -> Manifest:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
+def ingress_rules(settings: PipelineServiceSettings) -> list[Manifest]:
+    """Who may reach the container port: the own namespace and ``allow_from``, then monitoring on a
+    metrics port. None without a port (or with every source off): all ingress is denied."""
+    s = settings
+    policy = s.network_policy
+    if s.port is None:
+        return []
+    port = [{"port": s.port, "protocol": "TCP"}]
+    rules: list[Manifest] = []
+    # A peer with only an empty podSelector is every pod of the policy's own namespace.
+    peers: list[Manifest] = [{"podSelector": {}}] if policy.allow_same_namespace else []
+    peers += [network_peer(peer) for peer in policy.allow_from]
+    if peers:
+        rules.append({"from": peers, "ports": port})
+    if policy.monitoring_namespace is not None and is_metrics_port_name(s.port_name):
+        rules.append({"from": [_namespace_peer(policy.monitoring_namespace)], "ports": port})
+    return rules
+
+
+def egress_ports(ports: list[int], protocol: str | None) -> list[Manifest] | None:
+    """An egress rule's ports: each port of ``protocol`` (TCP by default); with no ports, every port
+    of ``protocol`` (an entry with only the protocol), or None (every protocol) when it is unset."""
+    if ports:
+        return [{"port": port, "protocol": protocol or "TCP"} for port in ports]
+    return [{"protocol": protocol}] if protocol is not None else None
+
+
 def network_policy_spec(settings: PipelineServiceSettings) -> Manifest:
-    """The NetworkPolicy's spec: ingress only from ``allow_from`` to the port; egress limited when set."""
+    """The NetworkPolicy's spec: ingress as :func:`ingress_rules` says; egress limited when set."""
     s = settings
     policy = s.network_policy
     spec: dict[str, Any] = {
         "podSelector": {"matchLabels": selector_labels(s)},
         "policyTypes": ["Ingress"],
-        "ingress": [],
+        "ingress": ingress_rules(s),
     }
-    if policy.allow_from and s.port is not None:
-        spec["ingress"] = [
-            {
-                "from": [network_peer(peer) for peer in policy.allow_from],
-                "ports": [{"port": s.port, "protocol": "TCP"}],
-            }
-        ]
     if policy.egress is not None:
         spec["policyTypes"].append("Egress")
         rules: list[dict[str, Any]] = []
@@ -549,8 +592,9 @@ def network_policy_spec(settings: PipelineServiceSettings) -> Manifest:
             wire: dict[str, Any] = {}
             if rule.peers:
                 wire["to"] = [network_peer(peer) for peer in rule.peers]
-            if rule.ports:
-                wire["ports"] = [{"port": port, "protocol": rule.protocol} for port in rule.ports]
+            ports = egress_ports(rule.ports, rule.protocol)
+            if ports is not None:
+                wire["ports"] = ports
             rules.append(wire)
         spec["egress"] = rules
     return spec

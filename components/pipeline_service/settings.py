@@ -21,6 +21,7 @@ from .._shared import (
     label_value_problem,
 )
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
+from .namespaces import pod_quota_use
 from .quantities import Quantity, format_quantity, parse_quantity, pods_of
 from .settings_network import NetworkPolicySettings
 from .settings_pod import (
@@ -444,15 +445,7 @@ class PipelineServiceSettings(SettingsModel):
 
     def _check_quota(self, quota: ResourceQuotaSettings, issues: list[ConfigIssue]) -> None:
         peak = self.peak_replicas
-        per_pod = {
-            "requests.cpu": self.resources.requests.cpu,
-            "cpu": self.resources.requests.cpu,
-            "requests.memory": self.resources.requests.memory,
-            "memory": self.resources.requests.memory,
-            "limits.cpu": self.resources.limits.cpu,
-            "limits.memory": self.resources.limits.memory,
-            "pods": "1",
-        }
+        per_pod = pod_quota_use(self)
         for key, hard in quota.hard.items():
             each = per_pod.get(key)
             if each is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, model_validator
@@ -9,7 +10,24 @@ from pydantic import AfterValidator, Field, model_validator
 from .._shared import DnsLabel, Labels, cidr_problem
 from .._validation import SettingsModel
 
-__all__ = ["Cidr", "EgressRule", "NetworkPeer", "NetworkPolicySettings"]
+__all__ = [
+    "METRICS_PORT_WORDS",
+    "Cidr",
+    "EgressRule",
+    "NetworkPeer",
+    "NetworkPolicySettings",
+    "is_metrics_port_name",
+]
+
+METRICS_PORT_WORDS = frozenset({"metrics", "prom", "prometheus"})
+"""A port is a metrics port when one of the ``-``-separated words of its name is one of these
+(``metrics``, ``http-metrics``, ``metrics-tls``, ``prom``, ``prometheus``), so the monitoring
+namespace may scrape it."""
+
+
+def is_metrics_port_name(port_name: str) -> bool:
+    """Whether ``port_name`` names a metrics port (see :data:`METRICS_PORT_WORDS`)."""
+    return any(word in METRICS_PORT_WORDS for word in port_name.split("-"))
 
 
 def _check_cidr(value: str) -> str:
@@ -48,7 +66,20 @@ class NetworkPeer(SettingsModel):
             raise ValueError("set namespace or namespace_labels, not both")
         if self.except_cidrs and self.cidr is None:
             raise ValueError("except_cidrs needs cidr")
+        if self.cidr is not None:
+            outside = [c for c in self.except_cidrs if not _strictly_inside(c, self.cidr)]
+            if outside:
+                # The API server refuses an ipBlock whose except is not a strict subset of cidr.
+                raise ValueError(
+                    f"except_cidrs {', '.join(outside)} must lie strictly inside cidr {self.cidr}; "
+                    "remove them or widen cidr"
+                )
         return self
+
+
+def _strictly_inside(inner: str, outer: str) -> bool:
+    small, big = ipaddress.ip_network(inner), ipaddress.ip_network(outer)
+    return small.version == big.version and small != big and small.subnet_of(big)  # type: ignore[arg-type]
 
 
 class EgressRule(SettingsModel):
@@ -57,21 +88,33 @@ class EgressRule(SettingsModel):
     peers: list[NetworkPeer] = []
     """Where the pods may connect; empty means anywhere."""
     ports: list[Annotated[int, Field(ge=1, le=65535)]] = []
-    """The destination ports; empty means every port."""
-    protocol: Literal["TCP", "UDP", "SCTP"] = "TCP"
-    """The protocol of ``ports``."""
+    """The destination ports; empty means every port (of ``protocol``, or of every protocol)."""
+    protocol: Literal["TCP", "UDP", "SCTP"] | None = None
+    """The protocol of ``ports`` (TCP when unset). Without ports: every port of this protocol
+    only; unset, every protocol."""
 
 
 class NetworkPolicySettings(SettingsModel):
-    """A NetworkPolicy for the service's pods: ingress denied except from ``allow_from``.
+    """A NetworkPolicy for the service's pods: who may reach the container port.
 
-    On EKS the VPC CNI enforces it once network policy is enabled on the add-on.
+    Reachable by design: a service with a port admits the pods of its own namespace
+    (``allow_same_namespace``) and the peers in ``allow_from``; a metrics port (a name such as
+    ``metrics``, ``http-metrics`` or ``prom``, see :data:`METRICS_PORT_WORDS`) also admits
+    ``monitoring_namespace``. Every other peer is denied. Isolation is one setting away:
+    ``allow_same_namespace: false`` leaves only ``allow_from`` (and monitoring on a metrics
+    port; ``monitoring_namespace: null`` turns that off too). A service without a port admits
+    nothing. On EKS the VPC CNI enforces it once network policy is enabled on the add-on.
     """
 
     enabled: bool = True
     """Make the NetworkPolicy (off leaves the pods open to every peer in the cluster)."""
+    allow_same_namespace: bool = True
+    """Admit every pod of the service's namespace to the container port; false isolates the
+    service from its neighbours (then only ``allow_from`` reaches it)."""
     allow_from: list[NetworkPeer] = []
-    """Peers allowed to reach the container port; none means no ingress at all."""
+    """More peers allowed to reach the container port (other namespaces, pods, IP blocks)."""
+    monitoring_namespace: DnsLabel | None = "monitoring"
+    """The namespace of the metrics scraper (Prometheus), admitted to a metrics port; null for none."""
     egress: list[EgressRule] | None = None
     """Unset leaves egress open. A list denies all other egress: add rules for what the service
     calls (e.g. 443 to AWS APIs for IRSA's STS calls)."""

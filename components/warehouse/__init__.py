@@ -14,13 +14,19 @@ values explicitly.
 
 Modules: :mod:`.settings` (settings, wiring and their checks), :mod:`.windows` (backup and
 maintenance window arithmetic), :mod:`.documents` (identifier, log groups, key policy,
-parameter groups, role policies) and :mod:`.component` (the registration).
+parameter groups, role policies, the access policy and environment of connecting services) and
+:mod:`.component` (the registration).
 """
 
 from __future__ import annotations
 
 from .component import Warehouse as Warehouse
+from .documents import WAREHOUSE_ENV_NAMES as WAREHOUSE_ENV_NAMES
+from .documents import WarehouseAccess as WarehouseAccess
 from .documents import default_identifier as default_identifier
+from .documents import warehouse_access_policy as warehouse_access_policy
+from .documents import warehouse_access_statements as warehouse_access_statements
+from .documents import warehouse_environment as warehouse_environment
 from .settings import MIN_PROD_RETENTION_DAYS as MIN_PROD_RETENTION_DAYS
 from .settings import MIN_WINDOW_MINUTES as MIN_WINDOW_MINUTES
 from .settings import POSTGRES_LOG_EXPORTS as POSTGRES_LOG_EXPORTS
@@ -38,13 +44,18 @@ __all__ = [
     "MIN_WINDOW_MINUTES",
     "POSTGRES_LOG_EXPORTS",
     "REDSHIFT_LOG_EXPORTS",
+    "WAREHOUSE_ENV_NAMES",
     "PostgresSettings",
     "RedshiftSettings",
     "Warehouse",
+    "WarehouseAccess",
     "WarehouseArgs",
     "WarehouseSettings",
     "backup_window_minutes",
     "default_identifier",
     "maintenance_window_minutes",
+    "warehouse_access_policy",
+    "warehouse_access_statements",
+    "warehouse_environment",
     "windows_overlap",
 ]

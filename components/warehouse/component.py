@@ -9,9 +9,10 @@ import pulumi
 import pulumi_aws as aws
 
 from .._shared import new_customer_kms_key
-from .._validation import InvalidConfigError
+from .._validation import ConfigIssue, InvalidConfigError
 from .documents import (
     REDSHIFT_PARAMETER_GROUP_FAMILY,
+    WarehouseAccess,
     default_identifier,
     engine_port,
     final_snapshot_identifier,
@@ -23,6 +24,8 @@ from .documents import (
     redshift_parameters,
     redshift_trust_policy,
     s3_prefix_list_name,
+    warehouse_access_policy,
+    warehouse_environment,
     warehouse_key_policy,
 )
 from .settings import (
@@ -53,6 +56,12 @@ class Warehouse(pulumi.ComponentResource):
     """The key encrypting storage, the master secret, Performance Insights and logs."""
     identifier: str
     """The DB instance / cluster identifier (known before deployment)."""
+    engine: str
+    """``postgres`` or ``redshift``."""
+    resource_id: pulumi.Output[str] | None
+    """The RDS instance's DbiResourceId (names it in ``rds-db:connect`` ARNs); None for Redshift."""
+    iam_database_authentication: bool
+    """Whether IAM database authentication is on (PostgreSQL only)."""
 
     def __init__(self, name: str, args: WarehouseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         tags = check_args(args)
@@ -68,6 +77,11 @@ class Warehouse(pulumi.ComponentResource):
         self._protected = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
         self._child = pulumi.ResourceOptions(parent=self)
         self._partition = aws.get_partition_output().partition
+        self.engine = settings.engine
+        self.resource_id = None
+        self.iam_database_authentication = (
+            settings.engine == "postgres" and settings.postgres.iam_database_authentication
+        )
 
         log_prefix = log_group_prefix(settings.engine, self.identifier)
         given_key = args.kms_key_arn
@@ -246,6 +260,7 @@ class Warehouse(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._protected, pulumi.ResourceOptions(depends_on=log_groups)),
         )
         self.endpoint = instance.address
+        self.resource_id = instance.resource_id
         self.port = instance.port
         self.database_name = instance.db_name
         self.master_secret_arn = instance.master_user_secrets.apply(_rds_secret_arn)
@@ -353,6 +368,41 @@ class Warehouse(pulumi.ComponentResource):
             f"{self._name}-lake-read", role=role.id, policy=lake_read_policy_json, opts=self._child
         )
         return pulumi.Output.all(role.arn, policy.id).apply(lambda v: v[0])
+
+    # ------------------------------------------------------------------ access from services
+
+    def access_policy(self, database_user: str | None = None) -> pulumi.Output[str]:
+        """IAM policy JSON for a service that connects: the master secret, its key through Secrets
+        Manager, and ``rds-db:connect`` as ``database_user`` (IAM database authentication must be on).
+        See :func:`~components.warehouse.documents.warehouse_access_statements`."""
+        if database_user is not None and not self.iam_database_authentication:
+            raise InvalidConfigError(
+                [
+                    ConfigIssue(
+                        "database_user",
+                        database_user,
+                        "needs IAM database authentication, which is off; set "
+                        "postgres.iam_database_authentication: true (PostgreSQL only)",
+                    )
+                ],
+                subject="warehouse access",
+            )
+        resource_id = self.resource_id if database_user is not None else None
+        return pulumi.Output.all(self.master_secret_arn, self.kms_key_arn, resource_id).apply(
+            lambda v: warehouse_access_policy(v[0], v[1], database_user=database_user, resource_id=v[2])
+        )
+
+    def connection_environment(
+        self, access: WarehouseAccess, database_user: str | None = None
+    ) -> dict[str, pulumi.Output[str] | str]:
+        """The environment variables a connecting service gets (see ``WAREHOUSE_ENV_NAMES``)."""
+        connection = {
+            "host": self.endpoint,
+            "port": self.port.apply(str),
+            "database": self.database_name,
+            "secret_arn": self.master_secret_arn,
+        }
+        return warehouse_environment(self.engine, access, connection, database_user)
 
 
 def _checked_subnets(subnets: pulumi.Input[Sequence[str]], engine: str) -> pulumi.Input[Sequence[str]]:

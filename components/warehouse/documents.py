@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from ..iam import kms_account_admin_statement, kms_logs_statement, policy_json, service_trust_policy
 from .settings import POSTGRES_LOG_EXPORTS, REDSHIFT_LOG_EXPORTS, PostgresSettings, WarehouseSettings
 
 __all__ = [
     "REDSHIFT_PARAMETER_GROUP_FAMILY",
+    "WAREHOUSE_ENV_NAMES",
+    "WarehouseAccess",
     "default_identifier",
     "engine_port",
     "final_snapshot_identifier",
@@ -22,8 +26,29 @@ __all__ = [
     "redshift_parameters",
     "redshift_trust_policy",
     "s3_prefix_list_name",
+    "warehouse_access_policy",
+    "warehouse_access_statements",
+    "warehouse_environment",
     "warehouse_key_policy",
 ]
+
+WarehouseAccess = Literal["read", "write"]
+"""What a service does in the warehouse. IAM grants both the same way (the secret, its key, and
+``rds-db:connect`` as the service's own database user): AWS IAM cannot tell a SELECT from an
+INSERT. Read-only is enforced by the database grants of that user, which the schema migrations
+own (``GRANT SELECT`` for a ``read`` service)."""
+
+WAREHOUSE_ENV_NAMES = (
+    "WAREHOUSE_ENGINE",
+    "WAREHOUSE_HOST",
+    "WAREHOUSE_PORT",
+    "WAREHOUSE_DATABASE",
+    "WAREHOUSE_SECRET_ARN",
+    "WAREHOUSE_USER",
+    "WAREHOUSE_ACCESS",
+)
+"""The environment variables a service with warehouse access gets (``WAREHOUSE_USER`` only with
+a database user for IAM authentication)."""
 
 REDSHIFT_PARAMETER_GROUP_FAMILY = "redshift-2.0"
 """The parameter group family of current Redshift clusters."""
@@ -122,3 +147,83 @@ def monitoring_policy_arn(partition: str) -> str:
 def redshift_trust_policy() -> str:
     """The cluster role's trust policy: Redshift only (the role reads the lake for COPY/Spectrum)."""
     return service_trust_policy("redshift.amazonaws.com")
+
+
+# --------------------------------------------------------------------------- access from services
+
+
+def warehouse_access_statements(
+    secret_arn: str,
+    key_arn: str,
+    *,
+    database_user: str | None = None,
+    resource_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """The statements a service needs to reach the warehouse: read the managed master secret, decrypt
+    it through Secrets Manager only, and with ``database_user`` (IAM database authentication on a
+    PostgreSQL instance whose DbiResourceId is ``resource_id``) connect as that user.
+
+    Partition, region and account come from the secret's ARN (the secret lives beside the database).
+    """
+    _, partition, _, region, account, *_ = secret_arn.split(":")
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadWarehouseSecret",
+            "Effect": "Allow",
+            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+            "Resource": secret_arn,
+        },
+        {
+            "Sid": "DecryptWarehouseSecret",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": key_arn,
+            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+        },
+    ]
+    if database_user is not None:
+        if resource_id is None:
+            raise ValueError("database_user needs the instance's resource_id (DbiResourceId)")
+        statements.append(
+            {
+                "Sid": "ConnectAsDatabaseUser",
+                "Effect": "Allow",
+                "Action": "rds-db:connect",
+                "Resource": f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{database_user}",
+            }
+        )
+    return statements
+
+
+def warehouse_access_policy(
+    secret_arn: str,
+    key_arn: str,
+    *,
+    database_user: str | None = None,
+    resource_id: str | None = None,
+) -> str:
+    """:func:`warehouse_access_statements` as an IAM policy document (JSON)."""
+    return policy_json(
+        warehouse_access_statements(secret_arn, key_arn, database_user=database_user, resource_id=resource_id)
+    )
+
+
+def warehouse_environment(
+    engine: str,
+    access: WarehouseAccess,
+    connection: Mapping[str, Any],
+    database_user: str | None = None,
+) -> dict[str, Any]:
+    """The pod environment of a service with warehouse access: ``connection`` holds ``host``,
+    ``port``, ``database`` and ``secret_arn`` (plain values or Outputs, as strings)."""
+    environment = {
+        "WAREHOUSE_ENGINE": engine,
+        "WAREHOUSE_HOST": connection["host"],
+        "WAREHOUSE_PORT": connection["port"],
+        "WAREHOUSE_DATABASE": connection["database"],
+        "WAREHOUSE_SECRET_ARN": connection["secret_arn"],
+        "WAREHOUSE_ACCESS": access,
+    }
+    if database_user is not None:
+        environment["WAREHOUSE_USER"] = database_user
+    return environment
