@@ -502,8 +502,8 @@ def configuration(cr: ComponentRun[Any], addon: str) -> Any:
 
 def test_addon_configuration_values(default_run: ComponentRun[EksCluster]) -> None:
     cr = default_run
-    system = named(cr, NODE_GROUP, "eks-system-nodes").outputs["nodeGroupName"]
-    assert system != "system"  # the EKS (auto-named) name, which the nodes' label carries
+    # By the contract's pool label, which the group's nodes carry (the EKS node-group name is generated).
+    assert named(cr, NODE_GROUP, "eks-system-nodes").inputs["labels"][POOL] == "system"
     tolerations = [
         {"key": "CriticalAddonsOnly", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
     ]
@@ -513,9 +513,7 @@ def test_addon_configuration_values(default_run: ComponentRun[EksCluster]) -> No
                 {
                     "weight": 100,
                     "preference": {
-                        "matchExpressions": [
-                            {"key": "eks.amazonaws.com/nodegroup", "operator": "In", "values": [system]}
-                        ]
+                        "matchExpressions": [{"key": POOL, "operator": "In", "values": ["system"]}]
                     },
                 }
             ]

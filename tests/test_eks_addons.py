@@ -46,9 +46,9 @@ SYSTEM_AFFINITY = {
                 "preference": {
                     "matchExpressions": [
                         {
-                            "key": "eks.amazonaws.com/nodegroup",
+                            "key": "dataplatform.io/pool",
                             "operator": "In",
-                            "values": ["eks-system-nodes-1"],
+                            "values": ["system"],
                         }
                     ]
                 },
@@ -69,7 +69,7 @@ def _today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def placement() -> dict[str, Any] | None:
     settings = EksClusterSettings()
-    return system_placement_values(system_node_groups(settings), ["eks-system-nodes-1"])
+    return system_placement_values(system_node_groups(settings))
 
 
 # --------------------------------------------------------------------------- placement
@@ -98,10 +98,10 @@ def test_the_system_group_comes_from_the_settings() -> None:
         {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoExecute"},
         {"key": "example.com/dedicated", "operator": "Equal", "value": "ops", "effect": "PreferNoSchedule"},
     ]
-    values = system_placement_values(groups, ["eks-platform-nodes-9"])
+    values = system_placement_values(groups)
     assert values is not None
     term = values["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
-    assert term["preference"]["matchExpressions"][0]["values"] == ["eks-platform-nodes-9"]
+    assert term["preference"]["matchExpressions"][0]["values"] == ["platform"]
 
 
 def test_a_toleration_is_listed_once() -> None:
@@ -111,18 +111,18 @@ def test_a_toleration_is_listed_once() -> None:
         for name in ("sys-a", "sys-b")
     ]
     assert tolerations(groups) == SYSTEM_TOLERATIONS
-    values = system_placement_values(groups, ["a-1", "b-2"])
+    values = system_placement_values(groups)
     assert values is not None
     expression = values["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
     assert expression["preference"]["matchExpressions"] == [
-        {"key": "eks.amazonaws.com/nodegroup", "operator": "In", "values": ["a-1", "b-2"]}
+        {"key": "dataplatform.io/pool", "operator": "In", "values": ["sys-a", "sys-b"]}
     ]
 
 
 def test_without_a_system_group_nothing_is_placed() -> None:
     settings = EksClusterSettings(node_groups=[{"name": "apps", "instance_types": ["m6i.large"]}])
     assert system_node_groups(settings) == []
-    assert system_placement_values([], []) is None
+    assert system_placement_values([]) is None
     for addon in SYSTEM_PLACED_ADDONS:
         assert addon_configuration(addon, None) is None
 

@@ -26,13 +26,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .karpenter_settings import POOL_LABEL
+from .pools import node_group_placement
 from .settings import EksClusterSettings, NodeGroupSettings
 
 __all__ = [
     "DEFAULT_STORAGE_CLASS",
     "DEFAULT_STORAGE_CLASS_ANNOTATION",
     "EBS_CSI_PROVISIONER",
-    "NODEGROUP_LABEL",
     "SYSTEM_PLACED_ADDONS",
     "SYSTEM_TAINT_KEY",
     "VPC_CNI_CONFIGURATION",
@@ -45,8 +46,6 @@ __all__ = [
     "tolerations",
 ]
 
-NODEGROUP_LABEL = "eks.amazonaws.com/nodegroup"
-"""The label EKS puts on every node of a managed node group: the node group's name."""
 SYSTEM_TAINT_KEY = "CriticalAddonsOnly"
 """A node group tainted with this key is a system group: it runs cluster add-ons."""
 
@@ -65,12 +64,6 @@ SYSTEM_PLACED_ADDONS: dict[str, tuple[str, ...]] = {
 (the EBS CSI driver's chart nests the controller's under ``controller``; its node DaemonSet already
 tolerates every taint)."""
 
-_KUBERNETES_EFFECT = {
-    "NO_SCHEDULE": "NoSchedule",
-    "NO_EXECUTE": "NoExecute",
-    "PREFER_NO_SCHEDULE": "PreferNoSchedule",
-}
-
 EBS_CSI_PROVISIONER = "ebs.csi.aws.com"
 DEFAULT_STORAGE_CLASS = "gp3"
 """The name of the default StorageClass."""
@@ -88,24 +81,21 @@ def system_node_groups(settings: EksClusterSettings) -> list[NodeGroupSettings]:
 
 
 def tolerations(groups: Sequence[NodeGroupSettings]) -> list[dict[str, str]]:
-    """Tolerations (Kubernetes spelling) of every taint of ``groups``, each once, in order: ``Equal``
-    to the taint's value, or ``Exists`` for a taint without one."""
+    """The tolerations of every taint of ``groups``, each once, in order (from the scheduling
+    contract, :func:`.pools.node_group_placement`: a taint is written once)."""
     result: list[dict[str, str]] = []
     for group in groups:
-        for taint in group.taints:
-            toleration = {"key": taint.key, "operator": "Exists", "effect": _KUBERNETES_EFFECT[taint.effect]}
-            if taint.value is not None:
-                toleration = {**toleration, "operator": "Equal", "value": taint.value}
+        for toleration in node_group_placement(group).tolerations:
             if toleration not in result:
                 result.append(toleration)
     return result
 
 
-def system_placement_values(
-    groups: Sequence[NodeGroupSettings], node_group_names: Sequence[str]
-) -> dict[str, Any] | None:
+def system_placement_values(groups: Sequence[NodeGroupSettings]) -> dict[str, Any] | None:
     """``tolerations`` and ``affinity`` that let a pod on the system nodes and make the scheduler prefer
-    them; ``node_group_names`` are the EKS names of ``groups``. None without a system group."""
+    them (by the pool label every node of a group carries, which is known before the group exists:
+    the ``eks.amazonaws.com/nodegroup`` label holds the generated node-group name). None without a
+    system group."""
     if not groups:
         return None
     return {
@@ -117,7 +107,7 @@ def system_placement_values(
                         "weight": 100,
                         "preference": {
                             "matchExpressions": [
-                                {"key": NODEGROUP_LABEL, "operator": "In", "values": list(node_group_names)}
+                                {"key": POOL_LABEL, "operator": "In", "values": [g.name for g in groups]}
                             ]
                         },
                     }

@@ -391,7 +391,7 @@ class EksCluster(KarpenterPools, pulumi.ComponentResource):
         self, where: _Account, node_groups: Sequence[pulumi.Resource]
     ) -> dict[str, aws.eks.Addon]:
         """CoreDNS, the EBS CSI driver (with its IRSA role) and metrics-server: their pods need nodes to
-        run on, and they prefer the system nodes (whose EKS names are known once the groups exist)."""
+        run on, and they prefer the system nodes (by the pool label)."""
         ebs_csi_role = self.irsa_role(
             "ebs-csi",
             EBS_CSI_NAMESPACE,
@@ -401,18 +401,14 @@ class EksCluster(KarpenterPools, pulumi.ComponentResource):
         )
         self.ebs_csi_role_arn = ebs_csi_role.arn
         roles = {"aws-ebs-csi-driver": ebs_csi_role.arn}
-        system_groups = system_node_groups(self._settings)
-        system_names = pulumi.Output.all(*[self.node_group_names[group.name] for group in system_groups])
-
-        def placed(addon: str) -> pulumi.Output[str | None]:
-            def document(names: list[str]) -> str | None:
-                placement = system_placement_values(system_groups, names)
-                return configuration_json(addon_configuration(addon, placement))
-
-            return system_names.apply(document)
-
+        placement = system_placement_values(system_node_groups(self._settings))
         return {
-            addon: self._addon(addon, roles.get(addon), node_groups, configuration=placed(addon))
+            addon: self._addon(
+                addon,
+                roles.get(addon),
+                node_groups,
+                configuration=configuration_json(addon_configuration(addon, placement)),
+            )
             for addon in ADDONS_AFTER_NODES
         }
 
