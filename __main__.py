@@ -13,7 +13,15 @@ from components.warehouse import Warehouse, WarehouseArgs
 config = read_stack_config()
 tags = config.tags
 
-network = Network("network", NetworkArgs(settings=config.network, tags=tags))
+# The private subnets carry the cluster's Karpenter discovery tag (the cluster comes after the network).
+network = Network(
+    "network",
+    NetworkArgs(
+        settings=config.network,
+        tags=tags,
+        private_subnet_tags=config.cluster.subnet_discovery_tags("eks", pulumi.get_stack()),
+    ),
+)
 lake = DataLakeBucket("lake", DataLakeBucketArgs(settings=config.lake, tags=tags))
 cluster = EksCluster(
     "eks",
@@ -52,6 +60,7 @@ for index in sorted(range(len(config.services)), key=lambda i: config.namespace_
         environment = warehouse.connection_environment(service.warehouse_access, service.warehouse_user)
     # A service sharing a namespace another service creates waits for that Namespace.
     owner = config.namespace_owner(index)
+    pool = config.pool_of(index)
     services[index] = PipelineService(
         service.name,
         PipelineServiceArgs(
@@ -66,7 +75,8 @@ for index in sorted(range(len(config.services)), key=lambda i: config.namespace_
             environment=environment,
             namespace_dependency=services[owner].namespace_resource if owner is not None else None,
             kubernetes_version=config.cluster.kubernetes_version,
-            workload_dependencies=cluster.workload_dependencies,
+            placement=cluster.placement(pool),
+            workload_dependencies=cluster.workload_dependencies_for(pool),
         ),
     )
 

@@ -207,6 +207,37 @@ REQUIRED_ORDERINGS: dict[tuple[str, str], str] = {
     ("kubernetes:apps/v1:Deployment", "aws:eks/addon:Addon#coredns"): (
         "the rollout Pulumi awaits needs cluster DNS for readiness"
     ),
+    # Karpenter: the controller chart runs on the system nodes; its custom resources need its CRDs.
+    ("kubernetes:helm.sh/v3:Release", "aws:eks/nodeGroup:NodeGroup"): (
+        "the Karpenter controller runs on the system node group: the Release awaits its pods"
+    ),
+    ("kubernetes:helm.sh/v3:Release", "aws:eks/addon:Addon#coredns"): (
+        "the controller resolves the AWS and cluster endpoints through cluster DNS"
+    ),
+    ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Release"): (
+        "the controller chart is installed without CRDs: the CRD chart comes first"
+    ),
+    ("kubernetes:helm.sh/v3:Release", "aws:iam/rolePolicy:RolePolicy"): (
+        "the controller needs its IAM permissions when it starts (IRSA role policy)"
+    ),
+    ("kubernetes:helm.sh/v3:Release", "aws:sqs/queuePolicy:QueuePolicy"): (
+        "the controller polls the interruption queue from its start"
+    ),
+    ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "kubernetes:helm.sh/v3:Release"): (
+        "the EC2NodeClass CRD and its validation come with the Karpenter charts"
+    ),
+    ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "aws:eks/accessEntry:AccessEntry"): (
+        "nodes launched for the class join the cluster only with the node role's access entry"
+    ),
+    ("kubernetes:karpenter.sh/v1:NodePool", "kubernetes:helm.sh/v3:Release"): (
+        "the NodePool CRD comes with the Karpenter charts"
+    ),
+    ("kubernetes:karpenter.sh/v1:NodePool", "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"): (
+        "a NodePool launches nothing until the EC2NodeClass it references is ready"
+    ),
+    ("kubernetes:apps/v1:Deployment", "kubernetes:karpenter.sh/v1:NodePool"): (
+        "the rollout Pulumi awaits needs Karpenter to launch nodes of the service's pool"
+    ),
     ("pulumi:providers:kubernetes", "aws:eks/accessEntry:AccessEntry"): (
         "the deployer's access to the Kubernetes API"
     ),

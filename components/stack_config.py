@@ -137,6 +137,7 @@ class StackConfig(SettingsModel):
                         )
                     )
         issues += identity_issues(self.services)
+        issues += _pool_issues(self)
         for index, service in enumerate(self.services):
             issues += _warehouse_access_issues(self, index, service)
         if self.services and not self.cluster.admin_principal_arns:
@@ -154,9 +155,42 @@ class StackConfig(SettingsModel):
             raise CrossFieldError(issues)
         return self
 
+    def pool_of(self, index: int) -> str:
+        """The pool ``services[index]`` runs on: its own, else the cluster's default pool."""
+        pool = self.services[index].pool or self.cluster.default_pool
+        assert pool is not None  # _pool_issues refuses a stack where this is None
+        return pool
+
     def namespace_owner(self, index: int) -> int | None:
         """The index of the other service that creates ``services[index]``'s namespace, or None."""
         return namespace_owner(self.services, index)
+
+
+def _pool_issues(config: StackConfig) -> list[ConfigIssue]:
+    """Every service runs on a pool the cluster has (a managed node group or a NodePool)."""
+    pools = config.cluster.placements()
+    names = ", ".join(pools) or "none"
+    issues = []
+    for index, service in enumerate(config.services):
+        if service.pool is not None and service.pool not in pools:
+            issues.append(
+                ConfigIssue(
+                    f"services[{index}].pool",
+                    service.pool,
+                    f"the cluster has no such pool (its pools: {names}); use one of them, or add a node "
+                    "group or a Karpenter NodePool of that name under cluster",
+                )
+            )
+        elif service.pool is None and config.cluster.default_pool is None:
+            issues.append(
+                ConfigIssue(
+                    f"services[{index}].pool",
+                    None,
+                    f"every pool of the cluster is tainted, so there is no default; set pool to one of "
+                    f"{names}",
+                )
+            )
+    return issues
 
 
 def _warehouse_access_issues(config: StackConfig, index: int, service: ServiceConfig) -> list[ConfigIssue]:

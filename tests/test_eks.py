@@ -83,7 +83,7 @@ def make(tags: dict[str, str], name: str = "eks", **fields: Any) -> ComponentRun
     wiring.update({k: fields.pop(k) for k in list(fields) if k in EksClusterArgs.__dataclass_fields__})
     stack = fields.pop("stack", "dev")
     settings = fields.pop("settings", None) or EksClusterSettings(
-        **{"admin_principal_arns": [DEPLOYER], **fields}
+        deploy_from="inside_vpc", **{"admin_principal_arns": [DEPLOYER], **fields}
     )
     return run_component(
         lambda: EksCluster(name, EksClusterArgs(settings=settings, tags=tags, **wiring)), stack=stack
@@ -621,7 +621,7 @@ def test_irsa_role_helper(tags: dict[str, str]) -> None:
         cluster = EksCluster(
             "eks",
             EksClusterArgs(
-                settings=EksClusterSettings(),
+                settings=EksClusterSettings(deploy_from="inside_vpc"),
                 tags=tags,
                 vpc_id=VPC,
                 private_subnet_ids=SUBNETS,
@@ -654,7 +654,7 @@ def test_irsa_role_rejects_bad_names(tags: dict[str, str]) -> None:
         cluster = EksCluster(
             "eks",
             EksClusterArgs(
-                settings=EksClusterSettings(),
+                settings=EksClusterSettings(deploy_from="inside_vpc"),
                 tags=tags,
                 vpc_id=VPC,
                 private_subnet_ids=SUBNETS,
@@ -773,7 +773,7 @@ def test_explicit_cluster_name_and_stack(tags: dict[str, str]) -> None:
 
 
 def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings(admin_principal_arns=[DEPLOYER])
+    settings = EksClusterSettings(deploy_from="inside_vpc", admin_principal_arns=[DEPLOYER])
     cr = run_component(
         lambda: EksCluster(
             "eks", EksClusterArgs(settings=settings, tags=tags, vpc_id=VPC, private_subnet_ids=SUBNETS)
@@ -789,7 +789,7 @@ def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
 def issues_of(**fields: Any) -> dict[str, str]:
     """Every problem of settings with ``fields``, by exact key path (a path reported twice fails)."""
     with pytest.raises(InvalidConfigError) as err:
-        EksClusterSettings(**fields)
+        EksClusterSettings(**{"deploy_from": "inside_vpc", **fields})
     found = {issue.path: issue.message for issue in err.value.issues}
     assert len(found) == len(err.value.issues), err.value.issues
     return found
@@ -901,7 +901,7 @@ def test_public_endpoint_needs_cidrs() -> None:
 
 def test_kubernetes_version_is_pinned() -> None:
     # The support rules (table, dates, policy) are in tests/test_eks_versions.py.
-    assert EksClusterSettings().kubernetes_version == "1.36"
+    assert EksClusterSettings(deploy_from="inside_vpc").kubernetes_version == "1.36"
     pin = "pin a Kubernetes minor version such as '1.36' (no 'latest', no 'v' prefix, no patch)"
     assert issues_of(kubernetes_version="latest") == {"kubernetes_version": pin}
     assert issues_of(kubernetes_version="1.36.1") == {"kubernetes_version": pin}
@@ -911,7 +911,9 @@ def test_kubernetes_version_is_pinned() -> None:
             "use 1.35 or 1.36"
         )
     }
-    assert EksClusterSettings(kubernetes_version="1.35").kubernetes_version == "1.35"
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", kubernetes_version="1.35").kubernetes_version == "1.35"
+    )
     # YAML reads an unquoted 1.30 as 1.3: the hint names the version meant.
     assert issues_of(kubernetes_version=1.3) == {
         "kubernetes_version": (
@@ -982,7 +984,7 @@ def test_stack_config_path() -> None:
 
 
 def test_bad_wiring_registers_nothing(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings()
+    settings = EksClusterSettings(deploy_from="inside_vpc")
     with pytest.raises(InvalidConfigError) as err:
         run_component(
             lambda: EksCluster(

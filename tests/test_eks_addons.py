@@ -68,7 +68,7 @@ def _today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def placement() -> dict[str, Any] | None:
-    settings = EksClusterSettings()
+    settings = EksClusterSettings(deploy_from="inside_vpc")
     return system_placement_values(system_node_groups(settings))
 
 
@@ -76,9 +76,10 @@ def placement() -> dict[str, Any] | None:
 
 
 def test_the_system_group_comes_from_the_settings() -> None:
-    settings = EksClusterSettings(spot_node_group=True)
+    settings = EksClusterSettings(deploy_from="inside_vpc", spot_node_group=True)
     assert [g.name for g in system_node_groups(settings)] == ["system"]
     renamed = EksClusterSettings(
+        deploy_from="inside_vpc",
         node_groups=[
             {"name": "apps", "instance_types": ["m6i.large"]},
             {
@@ -89,7 +90,7 @@ def test_the_system_group_comes_from_the_settings() -> None:
                     {"key": "example.com/dedicated", "value": "ops", "effect": "PREFER_NO_SCHEDULE"},
                 ],
             },
-        ]
+        ],
     )
     groups = system_node_groups(renamed)
     assert [g.name for g in groups] == ["platform"]
@@ -120,7 +121,9 @@ def test_a_toleration_is_listed_once() -> None:
 
 
 def test_without_a_system_group_nothing_is_placed() -> None:
-    settings = EksClusterSettings(node_groups=[{"name": "apps", "instance_types": ["m6i.large"]}])
+    settings = EksClusterSettings(
+        deploy_from="inside_vpc", node_groups=[{"name": "apps", "instance_types": ["m6i.large"]}]
+    )
     assert system_node_groups(settings) == []
     assert system_placement_values([]) is None
     for addon in SYSTEM_PLACED_ADDONS:

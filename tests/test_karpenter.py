@@ -335,7 +335,9 @@ def test_names_fit_their_limits() -> None:
 
 
 def test_controller_values() -> None:
-    cluster = EksClusterSettings(kubernetes_version="1.36", node_groups=[SYSTEM], karpenter={})
+    cluster = EksClusterSettings(
+        deploy_from="inside_vpc", kubernetes_version="1.36", node_groups=[SYSTEM], karpenter={}
+    )
     assert cluster.karpenter is not None
     values = controller_values(
         cluster.karpenter,
@@ -630,7 +632,12 @@ def test_mutations_are_caught() -> None:
 
 def cluster_issues(**karpenter: Any) -> dict[str, str]:
     """Every problem of a cluster with ``karpenter``, by exact key path from the stack config."""
-    data = {"kubernetes_version": "1.36", "node_groups": [SYSTEM], "karpenter": karpenter}
+    data = {
+        "deploy_from": "inside_vpc",
+        "kubernetes_version": "1.36",
+        "node_groups": [SYSTEM],
+        "karpenter": karpenter,
+    }
     with pytest.raises(InvalidConfigError) as err:
         EksClusterSettings.parse(data, prefix="cluster")
     found = {issue.path: issue.message for issue in err.value.issues}
@@ -788,6 +795,7 @@ KARPENTER_COUNTS = {
 def make(karpenter: dict[str, Any] | None) -> ComponentRun[EksCluster]:
     data: dict[str, Any] = {
         "kubernetes_version": "1.36",
+        "deploy_from": "inside_vpc",
         "admin_principal_arns": [DEPLOYER],
         "node_groups": [SYSTEM],
     }
@@ -1021,6 +1029,7 @@ def test_bad_karpenter_settings_register_nothing() -> None:
 def test_reserved_stack_tags_are_refused() -> None:
     data = {
         "kubernetes_version": "1.36",
+        "deploy_from": "inside_vpc",
         "admin_principal_arns": [DEPLOYER],
         "node_groups": [SYSTEM],
         "karpenter": {},

@@ -26,7 +26,11 @@ IMAGE = "public.ecr.aws/acme/x:1.0"
 BASE: dict[str, Any] = {
     "environment": "dev",
     "tags": {"Environment": "dev", "Project": "p", "Owner": "o", "CostCenter": "c", "ManagedBy": "pulumi"},
-    "cluster": {"kubernetes_version": "1.36", "admin_principal_arns": ["arn:aws:iam::123456789012:role/x"]},
+    "cluster": {
+        "deploy_from": "inside_vpc",
+        "kubernetes_version": "1.36",
+        "admin_principal_arns": ["arn:aws:iam::123456789012:role/x"],
+    },
     "warehouse": {
         "production": False,
         "deletion_protection": False,

@@ -47,6 +47,7 @@ def test_stack_composes_every_component(name: str) -> None:
     components = sorted(r.type for r in run.resources if r.type.startswith("dataplatform:"))
     assert components == [
         "dataplatform:compute:EksCluster",
+        "dataplatform:compute:Karpenter",
         "dataplatform:database:Warehouse",
         "dataplatform:network:Network",
         "dataplatform:storage:DataLakeBucket",
@@ -269,7 +270,7 @@ def test_prod_refuses_teardown_settings() -> None:
 def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> None:
     err = bad({"dataplatform:warehouse": {"production": False, "postgres": {"multi_az": True}}}, "prod")
     assert "dataplatform:warehouse.production: must be true in prod" in str(err)
-    err = bad({"dataplatform:cluster": {"kubernetes_version": "1.36"}})
+    err = bad({"dataplatform:cluster": {"deploy_from": "inside_vpc", "kubernetes_version": "1.36"}})
     assert (
         "dataplatform:cluster.admin_principal_arns: services are deployed through the cluster's API"
         in str(err)

@@ -49,7 +49,7 @@ def check_args(name: str, args: EksClusterArgs, stack: str) -> tuple[dict[str, s
             ConfigIssue("args.settings", type(args.settings).__name__, "must be EksClusterSettings")
         )
         raise InvalidConfigError(issues, subject="EksClusterArgs")
-    cluster_name = args.settings.cluster_name or f"{name}-{stack}"
+    cluster_name = args.settings.eks_name(name, stack)
     if not CLUSTER_NAME_PATTERN.match(cluster_name):
         issues.append(
             ConfigIssue(

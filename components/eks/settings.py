@@ -19,6 +19,7 @@ from .._shared import (
     label_value_problem,
 )
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
+from .karpenter import discovery_tags
 from .karpenter_settings import KarpenterSettings, cluster_issues
 from .pools import Placement, placements
 from .versions import (
@@ -375,6 +376,14 @@ class EksClusterSettings(SettingsModel):
     endpoint_public_access: bool = False
     """Open the API server endpoint to the internet (then ``public_access_cidrs`` is required).
     The private endpoint is always on."""
+    deploy_from: Literal["outside_vpc", "inside_vpc"] | None = None
+    """Where ``pulumi up`` runs, which must reach the API endpoint: the cluster creates Kubernetes
+    objects through it (the default StorageClass, Karpenter and its pools) and so does every
+    pipeline service. ``inside_vpc``: a runner in the VPC (self-hosted CI runner, CodeBuild, a host
+    behind SSM or VPN), which reaches the private endpoint. ``outside_vpc``: a laptop or a hosted
+    CI runner, which needs ``endpoint_public_access`` with its egress CIDRs. A private endpoint
+    without ``inside_vpc`` is refused: pulumi-eks skips its health check for a private endpoint,
+    so the cluster would "succeed" and every Kubernetes object time out."""
     public_access_cidrs: list[str] = Field(default_factory=list)
     """IPv4 CIDRs allowed to reach the public endpoint (office, VPN); never ``0.0.0.0/0``."""
     log_types: list[LogType] = Field(default_factory=lambda: list(DEFAULT_LOG_TYPES))
@@ -513,6 +522,16 @@ class EksClusterSettings(SettingsModel):
                     "reach the API (never 0.0.0.0/0), or keep the endpoint private",
                 )
             )
+        if not self.endpoint_public_access and self.deploy_from != "inside_vpc":
+            issues.append(
+                ConfigIssue(
+                    "deploy_from",
+                    self.deploy_from,
+                    "the API endpoint is private, so only a deployer inside the VPC reaches it; set "
+                    "deploy_from: inside_vpc (a runner in the VPC), or endpoint_public_access: true with "
+                    "public_access_cidrs of the runner's egress (and deploy_from: outside_vpc)",
+                )
+            )
         if self.public_access_cidrs and not self.endpoint_public_access:
             issues.append(
                 ConfigIssue(
@@ -564,3 +583,20 @@ class EksClusterSettings(SettingsModel):
     def placements(self) -> dict[str, Placement]:
         """Pool name -> how a pod is placed there, for every managed node group and NodePool."""
         return placements(self.all_node_groups, self.karpenter.node_pools if self.karpenter else [])
+
+    def eks_name(self, component_name: str, stack: str) -> str:
+        """The EKS cluster name: ``cluster_name``, else ``<component name>-<stack>``."""
+        return self.cluster_name or f"{component_name}-{stack}"
+
+    def subnet_discovery_tags(self, component_name: str, stack: str) -> dict[str, str]:
+        """The tags the private subnets need so Karpenter's EC2NodeClass finds them (empty without
+        Karpenter); the stack gives them to ``Network``, which exists before the cluster."""
+        return discovery_tags(self.eks_name(component_name, stack)) if self.karpenter else {}
+
+    @property
+    def default_pool(self) -> str | None:
+        """The pool of workloads that name none: the first untainted NodePool (autoscaled), else the
+        first untainted managed node group, else None (every pool is tainted: workloads must choose)."""
+        found = [p for p in self.placements().values() if not p.tolerations]
+        found.sort(key=lambda p: p.kind != "node_pool")
+        return found[0].pool if found else None

@@ -87,7 +87,7 @@ class Network(pulumi.ComponentResource):
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=self._vpc.id, tags=self._tagged(f"{name}-igw"), opts=self._child
         )
-        subnets = self._subnets(settings, zones)
+        subnets = self._subnets(settings, zones, dict(args.private_subnet_tags))
         tables = {"public": [self._public_routing(subnets["public"], igw)]}
         nats = self._nat_gateways(settings, subnets["public"], igw)
         tables["private"] = self._private_routing(settings, subnets["private"], nats)
@@ -176,7 +176,7 @@ class Network(pulumi.ComponentResource):
         return vpc
 
     def _subnets(
-        self, settings: NetworkSettings, zones: pulumi.Output[list[str]]
+        self, settings: NetworkSettings, zones: pulumi.Output[list[str]], private_tags: dict[str, str]
     ) -> dict[str, list[aws.ec2.Subnet]]:
         """The subnets of each tier, one per AZ, at the CIDRs of the subnet plan."""
         subnets: dict[str, list[aws.ec2.Subnet]] = {tier: [] for tier in TIERS}
@@ -191,7 +191,10 @@ class Network(pulumi.ComponentResource):
                         cidr_block=cidr,
                         availability_zone=zone,
                         map_public_ip_on_launch=tier == "public" and settings.map_public_ip_on_launch,
-                        tags=self._tagged(pulumi.Output.concat(f"{label}-", zone), subnet_tags(tier)),
+                        tags=self._tagged(
+                            pulumi.Output.concat(f"{label}-", zone),
+                            {**subnet_tags(tier), **(private_tags if tier == "private" else {})},
+                        ),
                         opts=self._child,
                     )
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
@@ -17,6 +17,7 @@ from .layout import (
     extra_cidr_issues,
     nat_gateway_count,
     subnet_plan,
+    subnet_tags,
     vpc_cidr_problem,
     vpc_size_problem,
 )
@@ -114,6 +115,9 @@ class NetworkArgs:
     """Validated settings (from stack config or built in code)."""
     tags: Mapping[str, str]
     """The stack's tag set; applied to every taggable child."""
+    private_subnet_tags: Mapping[str, str] = field(default_factory=dict)
+    """Extra tags on the private subnets, e.g. ``EksClusterSettings.subnet_discovery_tags`` so
+    Karpenter launches nodes there; they may not override the tier tags."""
     flow_logs_kms_key_arn: pulumi.Input[str] | None = None
     """A KMS key ARN for the flow-log group; one is created when omitted. A key passed in
     must let ``logs.<region>.amazonaws.com`` use it for this log group."""
@@ -149,6 +153,15 @@ def check_args(args: NetworkArgs) -> dict[str, str]:
         issues.append(
             ConfigIssue(
                 "args.flow_logs_kms_key_arn", key, f"{key_problem}: CloudWatch Logs only accepts key ARNs"
+            )
+        )
+    clash = sorted(set(args.private_subnet_tags) & (set(subnet_tags("private")) | set(tags)))
+    if clash:
+        issues.append(
+            ConfigIssue(
+                "args.private_subnet_tags",
+                clash,
+                "would override the stack's or the tier's own tags; use other keys",
             )
         )
     if issues:

@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 
 from .._validation import ConfigIssue, InvalidConfigError
+from ..eks.pools import Placement
 from ..eks.versions import DEFAULT_KUBERNETES_VERSION, support_status
 from ..iam import policy_json
 from ..tags import validate_tags
@@ -25,6 +26,7 @@ __all__ = [
     "PipelineServiceArgs",
     "check_args",
     "merge_policy_documents",
+    "placement_issues",
     "pod_security_version",
 ]
 
@@ -59,6 +61,9 @@ class PipelineServiceArgs:
     (``create_namespace: false``): every Kubernetes object waits for it."""
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
     """The cluster's Kubernetes minor version; sets the Pod Security Standard version."""
+    placement: Placement | None = None
+    """Where the pods run: ``EksCluster.placement(pool)`` for ``settings.pool`` (the pool's node
+    selector and the tolerations of its taints). None: no placement beyond the settings' own."""
     workload_dependencies: Sequence[pulumi.Resource] = ()
     """What the pods need before the rollout can finish (``EksCluster.workload_dependencies``:
     node groups and CoreDNS); only the Deployment waits for them."""
@@ -70,6 +75,37 @@ def pod_security_version(kubernetes_version: str) -> str:
     return f"v1.{match.group(1) if match else MIN_KUBERNETES_MINOR}"
 
 
+def placement_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
+    """The placement must be the one of ``settings.pool``, and the settings' extra node selector may
+    not contradict it (the pods would match no node)."""
+    placement, settings = args.placement, args.settings
+    if placement is None or not isinstance(settings, PipelineServiceSettings):
+        return []
+    if not isinstance(placement, Placement):
+        return [ConfigIssue("args.placement", type(placement).__name__, "pass EksCluster.placement(pool)")]
+    issues = []
+    if settings.pool is not None and placement.pool != settings.pool:
+        issues.append(
+            ConfigIssue(
+                "args.placement",
+                placement.pool,
+                f"is the placement of pool {placement.pool!r}, but settings.pool is {settings.pool!r}; "
+                "pass EksCluster.placement(settings.pool)",
+            )
+        )
+    for key, value in settings.node_selector.items():
+        if placement.node_selector.get(key, value) != value:
+            issues.append(
+                ConfigIssue(
+                    f"settings.node_selector.{key}",
+                    value,
+                    f"pool {placement.pool!r} selects {key}={placement.node_selector[key]}, so no node would "
+                    "match; drop the key or choose another pool",
+                )
+            )
+    return issues
+
+
 def check_args(args: PipelineServiceArgs) -> dict[str, str]:
     """The validated tags; raises :class:`InvalidConfigError` listing every problem of ``args``."""
     issues: list[ConfigIssue] = []
@@ -77,6 +113,7 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
         issues.append(
             ConfigIssue("args.settings", type(args.settings).__name__, "must be PipelineServiceSettings")
         )
+    issues += placement_issues(args)
     for index, dependency in enumerate(args.workload_dependencies):
         if not isinstance(dependency, pulumi.Resource):
             issues.append(

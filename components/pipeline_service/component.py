@@ -72,7 +72,9 @@ class PipelineService(pulumi.ComponentResource):
             else None
         )
         deployment = self._deployment(
-            manifests.with_environment(manifests.deployment(settings), args.environment),
+            manifests.with_placement(
+                manifests.with_environment(manifests.deployment(settings), args.environment), args.placement
+            ),
             [
                 *after_namespace,
                 account,

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._shared import label_value_problem
+from ..eks.pools import Placement
 from .settings import (
     ROLE_ARN_ANNOTATION,
     LimitRangeSettings,
@@ -381,6 +382,21 @@ def with_environment(workload: Manifest, environment: Mapping[str, Any]) -> Mani
         **workload["spec"]["template"]["spec"],
         "containers": [{**container, "env": [*container.get("env", []), *added]}],
     }
+    template = {**workload["spec"]["template"], "spec": pod}
+    return {**workload, "spec": {**workload["spec"], "template": template}}
+
+
+def with_placement(workload: Manifest, placement: Placement | None) -> Manifest:
+    """A copy of ``workload`` whose pods carry ``placement`` (the cluster's node selector and
+    tolerations for the service's pool) before the service's own extra ones. Unchanged for None."""
+    if placement is None:
+        return workload
+    pod = dict(workload["spec"]["template"]["spec"])
+    pod["nodeSelector"] = {**placement.node_selector, **pod.get("nodeSelector", {})}
+    own = pod.get("tolerations", [])
+    pod["tolerations"] = [*placement.tolerations, *(t for t in own if t not in placement.tolerations)]
+    if not pod["tolerations"]:
+        del pod["tolerations"]
     template = {**workload["spec"]["template"], "spec": pod}
     return {**workload, "spec": {**workload["spec"], "template": template}}
 

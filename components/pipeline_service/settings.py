@@ -183,10 +183,16 @@ class PipelineServiceSettings(SettingsModel):
     """The pod and container security context."""
     topology_spread: TopologySpreadSettings = TopologySpreadSettings()
     """Spreading the pods across zones and nodes."""
+    pool: str | None = None
+    """The cluster pool the pods run on: a managed node group or a Karpenter NodePool of the cluster
+    (``EksCluster.pool_names``). The cluster's placement for it (node selector and the tolerations
+    of the pool's taints) goes into the pods, so a taint is written once, in the cluster settings.
+    Unset: the cluster's default pool (in a stack) or no placement (a component used alone)."""
     node_selector: Labels = {}
-    """Node labels the pods require, e.g. ``{"eks.amazonaws.com/capacityType": "SPOT"}``."""
+    """Extra node labels the pods require, on top of the pool's (e.g. ``{"kubernetes.io/arch":
+    "arm64"}``); a key the pool's selector sets must keep the pool's value."""
     tolerations: list[Toleration] = []
-    """Taints the pods tolerate, e.g. a spot node group's ``spot=true:NoSchedule``."""
+    """Extra taints the pods tolerate, on top of the pool's."""
     priority_class_name: str | None = None
     """The pods' PriorityClass (which pods the scheduler preempts first); the cluster default when unset."""
     automount_service_account_token: bool = False
