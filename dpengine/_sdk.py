@@ -34,11 +34,13 @@ from pulumi_policy import policy as _policy
 RELIES_ON: tuple[str, ...] = (
     "pulumi.runtime.mocks.MockMonitor",
     "pulumi.runtime.mocks.MockMonitor.resources",
+    "pulumi.runtime.mocks.MockMonitor.ResourceRegistration",
     "pulumi.runtime.mocks.set_mocks",
     "pulumi.runtime.mocks._sync_await",
     "pulumi.runtime.settings.ROOT",
     "pulumi.runtime.settings.SETTINGS.rpc_manager",
     "pulumi.runtime.settings.SETTINGS.outputs",
+    "pulumi.runtime.settings.SETTINGS.lock",
     "pulumi.runtime.config.set_all_config",
     "pulumi.runtime.stack.run_in_stack",
     "pulumi.runtime.sync_await._sync_await",

@@ -133,9 +133,10 @@ def load_pack_dir(directory: str | Path) -> PolicyPackSpec:
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
-    except Exception:
+    except Exception as error:  # noqa: BLE001 a broken pack is the user's to fix: a message, no traceback
         del sys.modules[name]
-        raise
+        problem = f"{type(error).__name__}: {error}"
+        raise ValueError(f"{path}: the policy pack cannot be imported: {problem}") from None
     return PolicyPackSpec.from_module(module)
 
 

@@ -509,6 +509,16 @@ def test_a_directory_that_is_not_a_pack_is_a_usage_error(
     project = small_project(tmp_path / "project")
     assert main(["check", "--dir", str(project), "--policy-pack", str(tmp_path)]) == 2
     assert f"{tmp_path}: not a policy pack package (no __init__.py)" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("from ._missing import POLICIES\n")
+    assert main(["check", "--dir", str(project), "--policy-pack", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: the policy pack cannot be imported: ModuleNotFoundError" in err
+    assert "Traceback" not in err
+    (broken / "__init__.py").write_text("POLICIES = []\n")
+    assert main(["check", "--dir", str(project), "--policy-pack", str(broken)]) == 2
+    assert "does not publish ALL_POLICIES, PACK_NAME, PACK_VERSION" in capsys.readouterr().err
 
 
 def test_engine_and_pack_run_from_an_installed_namespace(tmp_path: Path) -> None:

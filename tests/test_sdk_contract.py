@@ -89,6 +89,8 @@ def test_signatures_the_engine_calls() -> None:
     require_parameters("pulumi.Output.__init__", output_init, prefix=False)
     for method in ("resources", "future", "is_known"):
         assert inspect.iscoroutinefunction(getattr(pulumi.Output, method)), f"{SDK}: Output.{method}"
+    for method in ("get_output", "require_output"):  # replaced during runs by _sdk._reference_output
+        require_parameters(f"pulumi.StackReference.{method}", ["name"], prefix=False)
     is_secret_name = resolve("pulumi.StackReference._StackReference__is_secret_name")
     assert inspect.iscoroutinefunction(is_secret_name) and parameters(is_secret_name) == ["name"], (
         f"{SDK}: StackReference.__is_secret_name(name) changed; _sdk._reference_output awaits it"
