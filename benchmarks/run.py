@@ -333,23 +333,37 @@ def run_floor(
     )
 
 
-def load_evaluate() -> tuple[Callable[..., Any] | None, str | None]:
+def load_pack() -> tuple[Any, str | None]:
+    """The dataplatform pack, as ``dataplatform check`` is handed it (None and a reason if it cannot load)."""
+    try:
+        import policies
+        from dpengine.pack import PolicyPackSpec
+
+        return PolicyPackSpec.from_module(policies), None
+    except Exception as error:  # noqa: BLE001 reported with the figures, not as a traceback
+        return None, f"the policy pack cannot be loaded ({type(error).__name__}: {error})"
+
+
+def load_evaluate() -> tuple[Callable[[Any, dict[str, Any] | None], Any] | None, str | None]:
+    """``evaluate(run, config)`` with the dataplatform pack (None and a reason if unavailable)."""
+    pack, missing = load_pack()
+    if pack is None:
+        return None, missing
     try:
         from dpengine.check import evaluate
-    except Exception as error:  # noqa: BLE001 written by another part of the project; may not exist yet
+    except Exception as error:  # noqa: BLE001 reported with the figures, not as a traceback
         return None, f"dpengine.check.evaluate unavailable ({type(error).__name__}: {error})"
-    return evaluate, None
+    return (lambda run, config: evaluate(run, pack, config)), None
 
 
 def pack_config(project_dir: Path, stack: str) -> tuple[dict[str, Any] | None, str | None]:
     """The stack's policy pack config as ``dataplatform check`` finds it (``policies/<stack>.json``)."""
     path: Path | None = project_dir / "policies" / f"{stack}.json"
-    try:
-        from dpengine.check import default_config_path
+    pack, _ = load_pack()
+    if pack is not None:
+        from dpengine.pack import default_config_path
 
-        path = default_config_path(stack, project_dir)
-    except ImportError:
-        pass
+        path = default_config_path(stack, project_dir, pack)
     if path is None or not path.is_file():
         return None, None
     try:

@@ -1,5 +1,5 @@
 """Offline engine and CLI for Pulumi Python programs: plan and policy checks with no CLI or cloud."""
 
-from dpengine.engine import EngineError, ResourceRecord, StackRun, run_function, run_program
+from .engine import EngineError, ResourceRecord, StackRun, run_function, run_program
 
 __all__ = ["EngineError", "ResourceRecord", "StackRun", "run_function", "run_program"]

@@ -1,5 +1,6 @@
-"""Offline policy checks: evaluate the CrossGuard pack on a run captured by the offline engine.
+"""Offline policy checks: evaluate a CrossGuard pack on a run captured by the offline engine.
 
+The engine is handed the pack (a :class:`~dpengine.pack.PolicyPackSpec`); it never imports one.
 The pack's policies run inside pulumi-policy's own analyzer servicer (the object
 ``PolicyPack`` serves over gRPC to the Pulumi CLI), driven in-process with the same protobuf
 requests the engine sends: ``Configure`` with the reconciled pack config, ``Analyze`` once per
@@ -7,18 +8,16 @@ resource and ``AnalyzeStack`` once for the stack. Properties therefore reach the
 CLI's shape (camelCase, numbers as floats, unknowns as the engine's sentinel strings) and
 enforcement levels come out of pulumi-policy's own logic.
 
-Reports: text for people, JSON, and SARIF 2.1.0 for code scanning.
+Reports (:mod:`dpengine.report`): text for people, JSON, and SARIF 2.1.0 for code scanning.
 
-    report = evaluate(run_program(".", "prod"), load_config("policies/prod.json"))
+    pack = PolicyPackSpec.from_module(policies)
+    report = evaluate(run_program(".", "prod"), pack, load_config("policies/prod.json"))
     assert not report.mandatory
 """
 
 from __future__ import annotations
 
 import argparse
-import difflib
-import hashlib
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -27,18 +26,20 @@ from pathlib import Path
 from typing import Any
 
 from google.protobuf import struct_pb2
-from pulumi.runtime.proto import analyzer_pb2
-from pulumi_policy import EnforcementLevel, Severity
-from pulumi_policy.policy import _PolicyAnalyzerServicer
+from pulumi_policy import Severity
 
-from dpengine import wire
-from dpengine.engine import ResourceRecord, StackRun, few_collections
-
-PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
-"""The policy pack directory (PulumiPolicy.yaml, dev.json, prod.json)."""
-
-FORMATS = ("text", "json", "sarif")
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+from . import wire
+from ._sdk import analyzer_pb2, policy_analyzer_servicer
+from .engine import ResourceRecord, StackRun, few_collections, load_project
+from .pack import LEVELS as LEVELS
+from .pack import PolicyInfo as PolicyInfo
+from .pack import PolicyPackSpec as PolicyPackSpec
+from .pack import default_config_path as default_config_path
+from .pack import load_config as load_config
+from .pack import load_pack_dir as load_pack_dir
+from .pack import resolve_config as resolve_config
+from .report import FORMATS as FORMATS
+from .report import render as render
 
 _LEVEL_FROM_PROTO = {
     analyzer_pb2.ADVISORY: "advisory",
@@ -48,7 +49,6 @@ _LEVEL_FROM_PROTO = {
 }
 _LEVEL_TO_PROTO = {v: k for k, v in _LEVEL_FROM_PROTO.items()}
 _SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 _PREVIEW_SKIP = "can't run policy"
 
 
@@ -112,6 +112,8 @@ class CheckReport:
     """The program file results point at in SARIF when a resource's own line is not known."""
     sources: dict[str, tuple[str, int]] = field(default_factory=dict)
     """URN -> (relative path, line) where the program declared the resource: SARIF locations."""
+    pack_name: str = ""
+    pack_version: str = ""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -147,13 +149,11 @@ class CheckReport:
         }
 
     def to_json(self) -> dict[str, Any]:
-        from policies import PACK_NAME, PACK_VERSION
-
         return {
             "version": 1,
             "project": self.project,
             "stack": self.stack,
-            "pack": {"name": PACK_NAME, "version": PACK_VERSION, "config": self.config_source},
+            "pack": {"name": self.pack_name, "version": self.pack_version, "config": self.config_source},
             "summary": self.summary(),
             "policies": [asdict(p) for p in self.policies],
             "violations": [asdict(v) for v in self.violations],
@@ -162,105 +162,14 @@ class CheckReport:
         }
 
     def to_sarif(self) -> dict[str, Any]:
-        return _sarif(self)
+        from .report import sarif_report
+
+        return sarif_report(self)
 
     def to_text(self) -> str:
-        return _text(self)
+        from .report import text_report
 
-
-# --------------------------------------------------------------------------- pack config
-
-
-def load_config(path: str | Path) -> dict[str, Any]:
-    """Read a pack config file (the JSON ``--policy-pack-config`` takes)."""
-    file = Path(path)
-    try:
-        data = json.loads(file.read_text())
-    except OSError as error:
-        raise ValueError(f"cannot read policy config {file}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{file}: not valid JSON ({error.msg} at line {error.lineno})") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{file}: a policy pack config is a JSON object of policy name -> level or settings")
-    return data
-
-
-def resolve_config(config: Mapping[str, Any] | None) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Policy name -> (enforcement level, properties), reconciled as the Pulumi CLI does.
-
-    Schema defaults and each policy's own level first, then ``"all"``, then per-policy entries.
-    Stricter than the CLI: unknown policy names and unknown settings are errors (a typo would
-    otherwise silently drop an exemption or a setting). Raises ``ValueError`` with every problem.
-    """
-    from policies import ALL_POLICIES
-
-    problems: list[str] = []
-    names = [p.name for p in ALL_POLICIES]
-    result: dict[str, tuple[str, dict[str, Any]]] = {}
-    for policy in ALL_POLICIES:
-        schema = policy.config_schema.properties if policy.config_schema else {}
-        defaults = {k: v["default"] for k, v in schema.items() if "default" in v}
-        default_level = (policy.enforcement_level or EnforcementLevel.ADVISORY).value
-        result[policy.name] = (default_level, defaults)
-
-    parsed: dict[str, tuple[str | None, dict[str, Any]]] = {}
-    for key, value in (config or {}).items():
-        if key != "all" and key not in names:
-            close = difflib.get_close_matches(key, names, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            problems.append(f"{key}: no policy of that name{hint}")
-            continue
-        level: str | None = None
-        props: dict[str, Any] = {}
-        if isinstance(value, str):
-            level = value
-        elif isinstance(value, dict):
-            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
-            level = value.get("enforcementLevel")
-        else:
-            problems.append(f"{key}: must be an enforcement level or an object, not {type(value).__name__}")
-            continue
-        if level is not None and level not in _LEVEL_TO_PROTO:
-            problems.append(f"{key}: {level!r} is not an enforcement level ({', '.join(_LEVEL_TO_PROTO)})")
-            continue
-        if key == "all" and props:
-            problems.append(
-                "all: only 'enforcementLevel' applies to all policies; put settings under a policy"
-            )
-        parsed[key] = (level, props)
-
-    if "all" in parsed and parsed["all"][0]:
-        result = {name: (str(parsed["all"][0]), props) for name, (_, props) in result.items()}
-    for key, (level, props) in parsed.items():
-        if key == "all":
-            continue
-        current_level, current = result[key]
-        result[key] = (level or current_level, {**current, **props})
-
-    by_name = {p.name: p for p in ALL_POLICIES}
-    for name, (_, props) in result.items():
-        policy_schema = by_name[name].config_schema
-        known: dict[str, dict[str, Any]] = policy_schema.properties if policy_schema else {}
-        for prop in props:
-            if prop not in known:
-                problems.append(f"{name}.{prop}: unknown setting (known: {', '.join(sorted(known))})")
-        problems += [f"{name}: {p}" for p in _schema_problems(known, props)]
-    if problems:
-        raise ValueError("invalid policy pack config:\n  " + "\n  ".join(problems))
-    return result
-
-
-def _schema_problems(properties: Mapping[str, Any], values: Mapping[str, Any]) -> list[str]:
-    try:
-        import jsonschema
-    except ImportError:  # pragma: no cover - jsonschema is optional
-        return []
-    schema = {"type": "object", "properties": dict(properties)}
-    validator = jsonschema.Draft7Validator(schema)
-    return [
-        f"{'.'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
-        for error in sorted(validator.iter_errors(dict(values)), key=lambda e: list(e.absolute_path))
-    ]
+        return text_report(self)
 
 
 # --------------------------------------------------------------------------- requests
@@ -344,6 +253,7 @@ def stack_resource(record: ResourceRecord, by_urn: Mapping[str, ResourceRecord])
 
 
 def make_servicer(
+    pack: PolicyPackSpec,
     config: Mapping[str, Any] | None = None,
     *,
     project: str = "",
@@ -351,21 +261,18 @@ def make_servicer(
     policies: Sequence[Any] | None = None,
     resolved_config: dict[str, tuple[str, dict[str, Any]]] | None = None,
 ) -> Any:
-    """pulumi-policy's analyzer servicer for the pack, configured as the CLI would configure it.
+    """pulumi-policy's analyzer servicer for ``pack``, configured as the CLI would configure it.
 
     ``policies`` narrows it to some of the pack's policies (default: all of them);
     ``resolved_config`` is ``config`` already through :func:`resolve_config`.
     """
-    from policies import ALL_POLICIES, PACK_DESCRIPTION, PACK_ENFORCEMENT_LEVEL, PACK_NAME, PACK_VERSION
-
-    resolved = resolve_config(config) if resolved_config is None else resolved_config
-    servicer = _PolicyAnalyzerServicer(
-        PACK_NAME,
-        PACK_VERSION,
-        list(ALL_POLICIES if policies is None else policies),
-        PACK_ENFORCEMENT_LEVEL,
-        None,
-        PACK_DESCRIPTION,
+    resolved = resolve_config(pack, config) if resolved_config is None else resolved_config
+    servicer = policy_analyzer_servicer(
+        pack.name,
+        pack.version,
+        list(pack.policies if policies is None else policies),
+        pack.enforcement_level,
+        pack.description,
     )
     request = analyzer_pb2.ConfigureAnalyzerRequest()
     for name, (level, props) in resolved.items():
@@ -426,13 +333,24 @@ def synthetic_run(resources: list[ResourceRecord], *, project: str = "test", sta
 
 
 def evaluate(
-    run: StackRun, config: Mapping[str, Any] | None = None, *, config_source: str | None = None
+    run: StackRun,
+    pack: PolicyPackSpec,
+    config: Mapping[str, Any] | None = None,
+    *,
+    config_source: str | None = None,
 ) -> CheckReport:
-    """Evaluate every policy of the pack on ``run``: each resource, then the stack."""
-    from policies import ALL_POLICIES, REGISTRY
-    from policies._common import collect_exemptions
+    """Evaluate every policy of ``pack`` on ``run``: each resource, then the stack.
 
-    resolved = resolve_config(config)
+    ``config`` is the pack config (the JSON ``--policy-pack-config`` takes); ``config_source``
+    names where it came from in the report.
+    """
+    if not isinstance(pack, PolicyPackSpec):
+        raise TypeError(
+            f"evaluate(run, pack, config): the pack comes second, not a {type(pack).__name__} "
+            "(e.g. PolicyPackSpec.from_module(policies))"
+        )
+    registry = pack.registry
+    resolved = resolve_config(pack, config)
     # pulumi-policy re-decodes a resource's properties for every policy it runs, so each
     # resource goes to a servicer holding only the policies that can apply to its type: the
     # same verdicts (a policy skips other types anyway) for a fraction of the decoding.
@@ -443,13 +361,13 @@ def evaluate(
         if resource_type not in by_type:
             applicable = [
                 p
-                for p in ALL_POLICIES
-                if REGISTRY[p.name].kind == "resource" and REGISTRY[p.name].applies_to_type(resource_type)
+                for p in pack.policies
+                if registry[p.name].kind == "resource" and registry[p.name].applies_to_type(resource_type)
             ]
             key = tuple(p.name for p in applicable)
             if key and key not in by_applicable:
                 by_applicable[key] = make_servicer(
-                    project=run.project, stack=run.stack, policies=applicable, resolved_config=resolved
+                    pack, project=run.project, stack=run.stack, policies=applicable, resolved_config=resolved
                 )
             by_type[resource_type] = by_applicable.get(key)
         return by_type[resource_type]
@@ -473,7 +391,7 @@ def evaluate(
             violations.append(
                 Violation(
                     policy=diagnostic.policyName,
-                    severity=REGISTRY[diagnostic.policyName].severity.value,
+                    severity=registry[diagnostic.policyName].severity.value,
                     enforcement="mandatory" if level == "remediate" else level,
                     urn=urn,
                     type=found.type if found else "pulumi:pulumi:Stack",
@@ -482,7 +400,7 @@ def evaluate(
                 )
             )
 
-    with collect_exemptions() as applied, few_collections():
+    with pack.collect_exemptions() as applied, few_collections():
         for record in run.resources:
             narrowed = servicer_for(record.type)
             if narrowed is not None:
@@ -490,8 +408,8 @@ def evaluate(
         # Stack policies likewise: each group of policies that read the same types gets only
         # those resources (a policy that declares nothing gets them all).
         groups: dict[frozenset[str] | None, list[Any]] = {}
-        for policy in ALL_POLICIES:
-            meta = REGISTRY[policy.name]
+        for policy in pack.policies:
+            meta = registry[policy.name]
             if meta.kind == "stack":
                 reads = (
                     None
@@ -506,7 +424,7 @@ def evaluate(
                 if record.urn not in converted:
                     converted[record.urn] = stack_resource(record, by_urn)
             stack_servicer = make_servicer(
-                project=run.project, stack=run.stack, policies=stack_policies, resolved_config=resolved
+                pack, project=run.project, stack=run.stack, policies=stack_policies, resolved_config=resolved
             )
             stack_request = analyzer_pb2.AnalyzeStackRequest(resources=[converted[r.urn] for r in chosen])
             collect(stack_servicer.AnalyzeStack(stack_request, None), run.stack_urn)
@@ -525,18 +443,18 @@ def evaluate(
                 message=item.message,
             )
         )
-    order = {p.name: i for i, p in enumerate(ALL_POLICIES)}
+    order = {p.name: i for i, p in enumerate(pack.policies)}
     summaries = [
         PolicySummary(
             name=p.name,
-            domain=REGISTRY[p.name].domain,
-            kind=REGISTRY[p.name].kind,
+            domain=registry[p.name].domain,
+            kind=registry[p.name].kind,
             description=p.description,
             severity=(p.severity or Severity.MEDIUM).value,
             enforcement=resolved[p.name][0],
             remediation=p.remediation_steps or "",
         )
-        for p in ALL_POLICIES
+        for p in pack.policies
     ]
     violations.sort(
         key=lambda v: (
@@ -560,6 +478,8 @@ def evaluate(
         config_source=config_source,
         entry_point=_entry_point(run),
         sources=_sources(run),
+        pack_name=pack.name,
+        pack_version=pack.version,
     )
 
 
@@ -577,163 +497,11 @@ def _sources(run: StackRun) -> dict[str, tuple[str, int]]:
 def _entry_point(run: StackRun) -> str:
     if run.project_dir is None:
         return "__main__.py"
-    main = run.project_dir / "__main__.py"
     try:
-        from dpengine.engine import load_project
-
         main = load_project(run.project_dir).main
     except Exception:  # noqa: BLE001 the run already succeeded; a default path will do
-        pass
+        main = run.project_dir / "__main__.py"
     return _relative(main)
-
-
-# --------------------------------------------------------------------------- renderers
-
-
-def _text(report: CheckReport) -> str:
-    lines = [
-        f"Policy check of {report.project}/{report.stack}: {report.resource_count} resources, "
-        f"{len(report.policies)} policies"
-        + (f" (config {report.config_source})" if report.config_source else " (default config)"),
-        "",
-    ]
-    by_name = {p.name: p for p in report.policies}
-    current = None
-    for violation in report.violations:
-        heading = (violation.enforcement, violation.policy)
-        if heading != current:
-            if current is not None:
-                lines.append("")
-            current = heading
-            summary = by_name[violation.policy]
-            lines.append(f"{violation.enforcement.upper()}  {violation.policy}  [{violation.severity}]")
-            lines.append(f"  {summary.description}")
-            lines.append(f"  fix: {summary.remediation}")
-        lines.append(f"  - {violation.type}  {violation.name}")
-        lines.append(f"      {violation.message}")
-    if report.violations:
-        lines.append("")
-    if report.exemptions:
-        lines.append(f"Exempted ({len(report.exemptions)}):")
-        for exemption in report.exemptions:
-            lines.append(
-                f"  - {exemption.policy}: {exemption.type}  {exemption.name}  "
-                f"reason: {exemption.reason} (by {exemption.source})"
-            )
-            lines.append(f"      suppressed: {exemption.message}")
-        lines.append("")
-    if report.skipped:
-        lines.append(f"Not evaluated, values unknown until deployment ({len(report.skipped)}):")
-        for item in report.skipped:
-            lines.append(f"  - {item.policy}: {item.urn}")
-        lines.append("")
-    verdict = "PASSED" if report.passed else "FAILED"
-    lines.append(
-        f"{verdict}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory violation(s), "
-        f"{len(report.exemptions)} exemption(s)"
-    )
-    return "\n".join(lines) + "\n"
-
-
-def _fingerprint(*parts: str) -> str:
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
-
-
-def _sarif(report: CheckReport) -> dict[str, Any]:
-    from policies import PACK_NAME, PACK_VERSION
-
-    rule_index = {p.name: i for i, p in enumerate(report.policies)}
-    rules = [
-        {
-            "id": p.name,
-            "name": "".join(part.capitalize() for part in p.name.split("-")),
-            "shortDescription": {"text": p.description},
-            "fullDescription": {"text": p.description},
-            "help": {"text": p.remediation, "markdown": f"**Remediation:** {p.remediation}"},
-            "defaultConfiguration": {"level": "error" if p.enforcement == "mandatory" else "warning"},
-            "properties": {
-                "tags": ["security", p.domain],
-                "severity": p.severity,
-                "security-severity": _SECURITY_SEVERITY.get(p.severity, "5.5"),
-                "enforcementLevel": p.enforcement,
-                "kind": p.kind,
-            },
-        }
-        for p in report.policies
-    ]
-
-    def location(urn: str, type_: str, name: str) -> dict[str, Any]:
-        # The line that declared the resource (a component's child: the component's line),
-        # or the program's entry point when that is not known.
-        path, line = report.sources.get(urn, (report.entry_point, 1))
-        return {
-            "physicalLocation": {
-                "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": line},
-            },
-            "logicalLocations": [
-                {"name": name, "fullyQualifiedName": urn, "kind": "resource", "decoratedName": type_}
-            ],
-        }
-
-    results: list[dict[str, Any]] = []
-    for v in report.violations:
-        results.append(
-            {
-                "ruleId": v.policy,
-                "ruleIndex": rule_index[v.policy],
-                "level": "error" if v.enforcement == "mandatory" else "warning",
-                "message": {"text": f"{v.type} '{v.name}': {v.message}"},
-                "locations": [location(v.urn, v.type, v.name)],
-                "partialFingerprints": {"dataplatformPolicy/v1": _fingerprint(v.policy, v.urn, v.message)},
-                "properties": {"urn": v.urn, "severity": v.severity, "enforcementLevel": v.enforcement},
-            }
-        )
-    for e in report.exemptions:
-        results.append(
-            {
-                "ruleId": e.policy,
-                "ruleIndex": rule_index[e.policy],
-                "level": "note",
-                "message": {"text": f"{e.type} '{e.name}': {e.message}"},
-                "locations": [location(e.urn, e.type, e.name)],
-                "suppressions": [
-                    {"kind": "inSource" if e.source == "tag" else "external", "justification": e.reason}
-                ],
-                "partialFingerprints": {"dataplatformPolicy/v1": _fingerprint(e.policy, e.urn, e.message)},
-                "properties": {"urn": e.urn, "exemptionSource": e.source},
-            }
-        )
-    return {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {
-                    "driver": {
-                        "name": f"{PACK_NAME}-policy-pack",
-                        "version": PACK_VERSION,
-                        "semanticVersion": PACK_VERSION,
-                        "rules": rules,
-                    }
-                },
-                "automationDetails": {"id": f"dataplatform-check/{report.project}/{report.stack}/"},
-                "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
-                "results": results,
-                "properties": {"project": report.project, "stack": report.stack, "summary": report.summary()},
-            }
-        ],
-    }
-
-
-def render(report: CheckReport, fmt: str = "text") -> str:
-    if fmt == "text":
-        return report.to_text()
-    if fmt == "json":
-        return json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
-    if fmt == "sarif":
-        return json.dumps(report.to_sarif(), indent=2) + "\n"
-    raise ValueError(f"unknown format {fmt!r} (use one of {', '.join(FORMATS)})")
 
 
 # --------------------------------------------------------------------------- CLI
@@ -741,31 +509,28 @@ def render(report: CheckReport, fmt: str = "text") -> str:
 
 def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--policy-pack",
+        metavar="DIR",
+        default=None,
+        help="policy pack directory, as for `pulumi preview --policy-pack` (a package publishing "
+        "ALL_POLICIES; default: the dataplatform pack)",
+    )
+    parser.add_argument(
         "--policy-config",
         metavar="PATH",
         default=None,
         help="pack config JSON, as for `pulumi preview --policy-pack-config` (default: policies/<stack>.json "
-        "in the project, else in the policy pack directory, if present)",
+        "in the project, else <stack>.json in the policy pack directory, if present)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", default=None, help="write the report to FILE")
 
 
-def default_config_path(stack: str, project_dir: Path | None = None) -> Path | None:
-    candidates = []
-    if project_dir is not None:
-        candidates.append(project_dir / "policies" / f"{stack}.json")
-    candidates.append(PACK_DIR / f"{stack}.json")
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def cli_check(run: StackRun, args: argparse.Namespace) -> int:
-    """Evaluate ``run``, print or write the report; 1 when a mandatory policy is violated, else 0."""
+def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> int:
+    """Evaluate ``run`` against ``pack``, print or write the report; 1 when a mandatory policy is
+    violated, else 0."""
     given = getattr(args, "policy_config", None)
-    path = Path(given) if given else default_config_path(run.stack, run.project_dir)
+    path = Path(given) if given else default_config_path(run.stack, run.project_dir, pack)
     config = load_config(path) if path is not None else None
     source = None
     if path is not None:
@@ -773,7 +538,7 @@ def cli_check(run: StackRun, args: argparse.Namespace) -> int:
             source = os.path.relpath(path.resolve(), Path.cwd())
         except ValueError:
             source = str(path)
-    report = evaluate(run, config, config_source=source)
+    report = evaluate(run, pack, config, config_source=source)
     fmt = getattr(args, "format", "text") or "text"
     text = render(report, fmt)
     output = getattr(args, "output", None)

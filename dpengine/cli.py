@@ -1,7 +1,7 @@
 """``dataplatform``: offline preview and policy checks of Pulumi Python programs, and backend bootstrap.
 
 dataplatform preview [--stack dev] [--dir .] [--json plan.json]
-dataplatform check   [--stack prod] [--format text|json|sarif] [--output FILE]
+dataplatform check   [--stack prod] [--policy-pack DIR] [--format text|json|sarif] [--output FILE]
 dataplatform schema  [--output FILE]
 dataplatform bootstrap --region eu-west-1
 """
@@ -14,7 +14,10 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .pack import PolicyPackSpec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -55,7 +58,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> Any:
-    from dpengine.engine import run_program
+    from .engine import run_program
 
     project_dir = Path(args.dir).resolve()
     refs = _stack_reference_outputs(project_dir, args.stack, args.stack_outputs or [])
@@ -63,7 +66,7 @@ def _run(args: argparse.Namespace) -> Any:
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from dpengine.plan import render_text, write_plan
+    from .plan import render_text, write_plan
 
     run = _run(args)
     print(render_text(run))
@@ -73,16 +76,28 @@ def _cmd_preview(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_check(args: argparse.Namespace) -> int:
-    from dpengine.check import cli_check
+def default_pack() -> PolicyPackSpec:
+    """The dataplatform policy pack (the ``policies`` package beside the engine): the CLI's choice."""
+    from ._siblings import sibling
+    from .pack import PolicyPackSpec
 
-    return cli_check(_run(args), args)
+    return PolicyPackSpec.from_module(sibling("policies"))
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from .check import cli_check
+    from .pack import load_pack_dir
+
+    run = _run(args)
+    pack = load_pack_dir(args.policy_pack) if getattr(args, "policy_pack", None) else default_pack()
+    return cli_check(run, args, pack)
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from components.stack_config import stack_config_json_schema
+    from ._siblings import sibling
 
-    text = json.dumps(stack_config_json_schema(), indent=2, sort_keys=True) + "\n"
+    schema = sibling("components.stack_config").stack_config_json_schema()
+    text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.output:
         Path(args.output).write_text(text)
         print(f"JSON Schema of the stack config written to {args.output}")
@@ -92,7 +107,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_bootstrap(args: argparse.Namespace) -> int:
-    from dpengine.bootstrap import cli_bootstrap
+    from .bootstrap import cli_bootstrap
 
     return cli_bootstrap(args)
 
@@ -123,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="run the program under mocks and evaluate the policy pack")
     _add_program_arguments(check, "dev")
     try:
-        from dpengine.check import add_check_arguments
+        from .check import add_check_arguments
 
         add_check_arguments(check)
     except ImportError:  # pragma: no cover - only without the cli extra
@@ -136,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     bootstrap = sub.add_parser("bootstrap", help="create an S3 + KMS Pulumi state backend (boto3)")
     try:
-        from dpengine.bootstrap import add_bootstrap_arguments
+        from .bootstrap import add_bootstrap_arguments
 
         add_bootstrap_arguments(bootstrap)
     except ImportError:  # pragma: no cover - only without the cli extra
@@ -151,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         # The main job: an offline preview of the dev stack.
         args = parser.parse_args(["preview", *(argv or [])])
-    from dpengine.engine import EngineError
+    from .engine import EngineError
 
     # A failed program leaves SDK tasks whose exceptions asyncio would log with a
     # traceback when they are collected; the error has been reported already.

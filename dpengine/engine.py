@@ -10,10 +10,7 @@ and dependencies, plus the stack outputs.
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import contextlib
-import copy
 import gc
 import heapq
 import json
@@ -25,43 +22,25 @@ import threading
 import traceback
 import urllib.parse
 import urllib.request
-from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
-from pulumi.runtime import mocks as pulumi_mocks
-from pulumi.runtime import resource as pulumi_resource
-from pulumi.runtime import settings as pulumi_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.proto import source_pb2
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from dpengine import wire
-from dpengine.mocks import PlatformMocks, UnknownInvokeError
+from . import _sdk, wire
+from .mocks import PlatformMocks, UnknownInvokeError
+from .project import OFFLINE_SECRET as OFFLINE_SECRET
+from .project import EngineError as EngineError
+from .project import ProjectFile as ProjectFile
+from .project import available_stacks as available_stacks
+from .project import load_project as load_project
+from .project import load_stack_config as load_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
-OFFLINE_SECRET = "offline-secret-value"
-"""What a ``secure:`` config value reads as offline: the ciphertext cannot be decrypted here."""
 
 _run_lock = threading.Lock()
-
-
-class EngineError(Exception):
-    """A stack that cannot be run: missing files, bad YAML, bad config or a failing program.
-
-    ``kind`` is one of ``project``, ``stack``, ``config``, ``program``;
-    ``resources`` holds what was registered before the failure.
-    """
-
-    def __init__(self, message: str, kind: str, resources: list[ResourceRecord] | None = None) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.resources = resources or []
 
 
 @dataclass
@@ -92,10 +71,6 @@ class ResourceRecord:
     source: tuple[str, int] | None = None
     """Where the program declared the resource: (absolute file path, line) of the innermost
     frame in the project's own code (for a component's child, the component's line)."""
-
-    @property
-    def is_component(self) -> bool:
-        return not self.custom
 
 
 @dataclass
@@ -149,9 +124,6 @@ class StackRun:
             frontier.extend(k.urn for k in kids)
         return out
 
-    def type_counts(self, custom_only: bool = True) -> Counter[str]:
-        return Counter(r.type for r in self.resources if r.custom or not custom_only)
-
 
 def _dependency_order(records: list[ResourceRecord]) -> list[ResourceRecord]:
     """Parents and dependencies before dependents, ties by URN.
@@ -203,7 +175,7 @@ def _plain_state(value: Any, secrets: str) -> Any:
     return str(value)
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
+class RecordingMonitor(_sdk.MockMonitor):
     """A mock monitor that keeps every registration request, in order."""
 
     def __init__(self, mocks: PlatformMocks, project_dir: Path | None = None) -> None:
@@ -228,8 +200,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == STACK_TYPE:
             return response
         urn = response.urn
-        registration = self.resources.get(urn)
-        state = registration.state if registration else {}
+        state = _sdk.registered_state(self, urn)
         record = ResourceRecord(
             urn=urn,
             type=request.type,
@@ -359,131 +330,6 @@ def few_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-class _SuspendsError(Exception):
-    """An inline monitor call met an await it cannot finish without the event loop."""
-
-
-def _finish_now(awaitable: Any) -> Any:
-    """The value of a coroutine that completes without suspending; :class:`_SuspendsError` if it would."""
-    if not asyncio.iscoroutine(awaitable):
-        raise _SuspendsError
-    try:
-        awaitable.send(None)
-    except StopIteration as stop:
-        return stop.value
-    awaitable.close()
-    raise _SuspendsError
-
-
-class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
-    """Runs monitor RPCs at once in the calling thread, and on a worker thread only if it must.
-
-    The SDK sends every monitor RPC through the event loop's default executor, so a real
-    gRPC call does not block the loop. The mock monitor answers in microseconds, and the
-    thread hop around it (a handoff, a wakeup and a GIL switch per call) left the loop idle
-    for a fifth of a preview. A call whose mock answer awaits something still pending on
-    the loop (a resource reference's URN) is rerun on the worker thread, as the SDK would
-    have run it: the mock monitor has not stored anything by then, and the platform mocks
-    answer the same inputs with the same outputs.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(max_workers=1, thread_name_prefix="dpengine-rpc")
-        self.main_thread = threading.get_ident()
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except _SuspendsError:
-            return super().submit(fn, *args, **kwargs)
-        except BaseException as error:  # noqa: BLE001 delivered to the awaiting coroutine, as a thread would
-            future.set_exception(error)
-        return future
-
-
-@contextlib.contextmanager
-def _inline_rpcs() -> Iterator[None]:
-    """Monitor RPCs run inline (see :class:`_InlineExecutor`).
-
-    Pulumi's mock monitor finishes its answers with ``_sync_await``, which on the program's
-    thread would re-enter the program's event loop: there, the answer must complete at once.
-    """
-    loop = _ensure_event_loop()
-    executor = _InlineExecutor()
-    original_sync_await = pulumi_mocks._sync_await
-
-    def sync_await(awaitable: Any) -> Any:
-        if threading.get_ident() == executor.main_thread:
-            return _finish_now(awaitable)
-        return original_sync_await(awaitable)
-
-    previous = getattr(loop, "_default_executor", None)
-    loop.set_default_executor(executor)
-    pulumi_mocks._sync_await = sync_await
-    try:
-        yield
-    finally:
-        pulumi_mocks._sync_await = original_sync_await
-        loop._default_executor = previous
-        executor.shutdown(wait=True)
-
-
-_STACK_FRAMES: dict[tuple[str, int | None], source_pb2.StackFrame] = {}
-
-
-def _stack_frame(filename: str, line: int | None) -> source_pb2.StackFrame:
-    """The SDK's frame message for a source position; the same positions recur for every resource."""
-    key = (filename, line)
-    cached = _STACK_FRAMES.get(key)
-    if cached is None:
-        position = None
-        if filename and line is not None:
-            try:
-                position = source_pb2.SourcePosition(uri=Path(filename).as_uri(), line=line)
-            except ValueError:  # not an absolute path (e.g. "<frozen runpy>"): no position
-                position = None
-        cached = _STACK_FRAMES[key] = source_pb2.StackFrame(pc=position)
-    return cached
-
-
-def fast_stack_trace() -> source_pb2.StackTrace:
-    """What ``pulumi.runtime.resource._get_stack_trace`` returns, without its per-call costs.
-
-    The SDK's version reads every frame's source line (``traceback.extract_stack``) and
-    builds a ``pathlib.Path`` per frame for each resource: a tenth of a preview, more the
-    deeper components nest. The frames (those below the concrete resource class's
-    ``__init__``, the third ``__init__`` up the stack) and their positions are the same;
-    tests/test_engine.py compares the two.
-    """
-    frame: Any = sys._getframe(1)
-    inits = 0
-    while frame is not None:
-        if frame.f_code.co_name == "__init__":
-            inits += 1
-            if inits == 3:
-                break
-        frame = frame.f_back
-    if frame is None:
-        return source_pb2.StackTrace()
-    frames = []
-    frame = frame.f_back
-    while frame is not None:
-        frames.append(_stack_frame(frame.f_code.co_filename, frame.f_lineno))
-        frame = frame.f_back
-    return source_pb2.StackTrace(frames=frames)
-
-
-@contextlib.contextmanager
-def _fast_stack_traces() -> Iterator[None]:
-    original = pulumi_resource._get_stack_trace
-    pulumi_resource._get_stack_trace = fast_stack_trace
-    try:
-        yield
-    finally:
-        pulumi_resource._get_stack_trace = original
-
-
 def run_function(
     program: Callable[[], Any],
     *,
@@ -512,21 +358,30 @@ def run_function(
     logger.propagate = False
     logger.addHandler(handler)
     with _run_lock:
-        pulumi_settings.ROOT.set(None)
-        pulumi_mocks.set_mocks(
-            mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor
+        before = _sdk.tracked_outputs()
+        _sdk.install_mocks(
+            mocks,
+            monitor,
+            project=project,
+            stack=stack,
+            preview=preview,
+            logger=logger,
+            config=config_values,
+            secret_keys=secret_config_keys or [],
         )
-        # set_mocks makes a root stack of its own; the program's is made by run_in_stack.
-        pulumi_settings.ROOT.set(None)
-        set_all_config(config_values, secret_config_keys or [])
-        pulumi_settings.SETTINGS.rpc_manager.clear()
-        pulumi_settings.SETTINGS.outputs.clear()
         failure: BaseException | None = None
-        with _program_environment(project_dir), few_collections(), _fast_stack_traces(), _inline_rpcs():
+        with (
+            _program_environment(project_dir),
+            few_collections(),
+            _sdk.fast_stack_traces(),
+            _sdk.inline_rpcs(),
+            _sdk.stack_reference_outputs_as_tasks(),
+        ):
             try:
-                _sync_await(run_in_stack(program))
+                _sdk.run_in_new_stack(program)
             except BaseException as error:  # noqa: BLE001 re-raised below with what was recorded
                 failure = error
+            _sdk.settle_leftover_outputs(before)
         for record in monitor.records:
             if not record.custom and record.urn in monitor.component_outputs:
                 record.outputs = monitor.component_outputs[record.urn]
@@ -544,9 +399,9 @@ def run_function(
             project_dir=project_dir,
             preview=preview,
         )
-        pulumi_settings.ROOT.set(None)
+        _sdk.clear_root_stack()
     if failure is not None:
-        failure.__dict__.setdefault("recorded_run", run)
+        failure.__dict__.setdefault(_sdk.REPORTED, run)
         raise failure
     return run
 
@@ -558,116 +413,6 @@ def _config_string(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return json.dumps(value)
-
-
-@dataclass
-class ProjectFile:
-    name: str
-    runtime: str
-    main: Path
-    config_defaults: dict[str, Any]
-
-
-def load_project(project_dir: Path) -> ProjectFile:
-    path = project_dir / "Pulumi.yaml"
-    if not path.is_file():
-        alt = project_dir / "Pulumi.yml"
-        if not alt.is_file():
-            raise EngineError(
-                f"no Pulumi.yaml in {project_dir}: is this a Pulumi project? (use --dir)", "project"
-            )
-        path = alt
-    data = _read_yaml(path, "project")
-    if not isinstance(data, dict) or not data.get("name"):
-        raise EngineError(f"{path}: a Pulumi project file needs a 'name'", "project")
-    runtime = data.get("runtime")
-    runtime_name = runtime.get("name") if isinstance(runtime, dict) else runtime
-    if runtime_name != "python":
-        raise EngineError(
-            f"{path}: runtime is {runtime_name!r}; the offline engine runs Python programs only", "project"
-        )
-    main = project_dir / str(data.get("main") or ".")
-    if main.is_dir():
-        main = main / "__main__.py"
-    if not main.is_file():
-        raise EngineError(f"{path}: program entry point {main} does not exist", "project")
-    defaults: dict[str, Any] = {}
-    for key, spec in (data.get("config") or {}).items():
-        full = key if ":" in key else f"{data['name']}:{key}"
-        if isinstance(spec, dict) and ("default" in spec or "value" in spec):
-            defaults[full] = spec.get("value", spec.get("default"))
-        elif not isinstance(spec, dict):
-            defaults[full] = spec
-    return ProjectFile(name=str(data["name"]), runtime="python", main=main, config_defaults=defaults)
-
-
-# libyaml's loader when PyYAML has it: the pure-Python one took a sixth of a dev preview.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-_YAML_CACHE: dict[tuple[str, int, int], Any] = {}
-
-
-def _read_yaml(path: Path, kind: str) -> Any:
-    """The parsed file; an unchanged file (same size and mtime) is parsed once per process."""
-    try:
-        stat = path.stat()
-        key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-        if key not in _YAML_CACHE:
-            _YAML_CACHE[key] = yaml.load(path.read_text(), Loader=_YAML_LOADER)
-        return copy.deepcopy(_YAML_CACHE[key])
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error)
-        raise EngineError(f"{path}: not valid YAML{where}: {problem}", kind) from None
-    except OSError as error:
-        raise EngineError(f"{path}: cannot read: {error.strerror}", kind) from None
-
-
-def available_stacks(project_dir: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
-
-
-def load_stack_config(
-    project_dir: Path, project: ProjectFile, stack: str
-) -> tuple[dict[str, Any], list[str]]:
-    """Config of ``stack`` as the CLI would pass it: qualified keys, secrets marked."""
-    path = project_dir / f"Pulumi.{stack}.yaml"
-    if not path.is_file():
-        known = ", ".join(available_stacks(project_dir)) or "none"
-        raise EngineError(f"no stack file {path.name} in {project_dir} (stacks here: {known})", "stack")
-    data = _read_yaml(path, "stack") or {}
-    if not isinstance(data, dict):
-        raise EngineError(f"{path}: expected a mapping with a 'config' key", "stack")
-    raw = data.get("config") or {}
-    if not isinstance(raw, dict):
-        raise EngineError(f"{path}: 'config' must be a mapping of keys to values", "stack")
-    config: dict[str, Any] = dict(project.config_defaults)
-    secrets: list[str] = []
-    for key, value in raw.items():
-        full = str(key) if ":" in str(key) else f"{project.name}:{key}"
-        value, secret = _strip_secure(value)
-        config[full] = value
-        if secret:
-            secrets.append(full)
-    return config, secrets
-
-
-def _strip_secure(value: Any) -> tuple[Any, bool]:
-    if isinstance(value, dict) and set(value) == {"secure"}:
-        return OFFLINE_SECRET, True
-    if isinstance(value, dict):
-        found = False
-        out = {}
-        for k, v in value.items():
-            out[k], secret = _strip_secure(v)
-            found = found or secret
-        return out, found
-    if isinstance(value, list):
-        items = [_strip_secure(v) for v in value]
-        return [v for v, _ in items], any(s for _, s in items)
-    return value, False
 
 
 def run_program(
@@ -703,25 +448,17 @@ def run_program(
             preview=preview,
             project_dir=directory,
         )
-    except pulumi.RunError as error:
-        recorded = getattr(error, "recorded_run", None)
+    except (Exception, SystemExit) as error:  # noqa: BLE001 any program failure becomes a message
+        recorded = getattr(error, _sdk.REPORTED, None)
+        resources = recorded.resources if recorded else None
         kind = "config" if type(error).__name__ == "InvalidConfigError" else "program"
-        raise EngineError(str(error), kind, recorded.resources if recorded else None) from None
-    except UnknownInvokeError as error:
-        recorded = getattr(error, "recorded_run", None)
-        raise EngineError(str(error), "program", recorded.resources if recorded else None) from None
-    except SystemExit as error:
-        recorded = getattr(error, "recorded_run", None)
-        raise EngineError(
-            f"the program exited with status {error.code}",
-            "program",
-            recorded.resources if recorded else None,
-        ) from None
-    except Exception as error:  # noqa: BLE001 any program bug becomes a message
-        recorded = getattr(error, "recorded_run", None)
-        raise EngineError(
-            _program_failure(error, directory), "program", recorded.resources if recorded else None
-        ) from None
+        if isinstance(error, (pulumi.RunError, UnknownInvokeError)):
+            message = str(error)
+        elif isinstance(error, SystemExit):
+            message = f"the program exited with status {error.code}"
+        else:
+            message = _program_failure(error, directory)
+        raise EngineError(message, kind, resources, error) from None
 
 
 def _program_failure(error: BaseException, project_dir: Path) -> str:

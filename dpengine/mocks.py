@@ -91,11 +91,6 @@ def invoke(*tokens: str) -> Callable[[InvokeFn], InvokeFn]:
     return register
 
 
-def known_invokes() -> list[str]:
-    _load_domains()
-    return sorted(_INVOKES)
-
-
 _loaded = False
 
 
@@ -103,10 +98,10 @@ def _load_domains() -> None:
     global _loaded
     if _loaded:
         return
-    from dpengine import mockdata
+    from . import mockdata
 
     for module in pkgutil.iter_modules(mockdata.__path__):
-        importlib.import_module(f"dpengine.mockdata.{module.name}")
+        importlib.import_module(f"{mockdata.__name__}.{module.name}")
     _loaded = True
 
 

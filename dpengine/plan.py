@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from dpengine.engine import STACK_TYPE, ResourceRecord, StackRun
-from dpengine.wire import SECRET_MASK
+from .engine import STACK_TYPE, ResourceRecord, StackRun
+from .wire import SECRET_MASK
 
 
 def _new_state(record: ResourceRecord) -> dict[str, Any]:

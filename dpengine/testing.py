@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import pulumi
-from pulumi.runtime.sync_await import _sync_await
 
-from dpengine.engine import ResourceRecord, StackRun, run_function
+from ._sdk import resolve_output
+from .engine import ResourceRecord, StackRun, run_function
 
 T = TypeVar("T")
 
@@ -57,7 +57,7 @@ class ComponentRun(Generic[T]):
 
 def resolve(output: Any) -> Any:
     """Resolve an Output (or plain value) after its run finished."""
-    return _sync_await(pulumi.Output.from_input(output).future())
+    return resolve_output(output)
 
 
 def run_component(
@@ -100,10 +100,22 @@ def run_program_fn(program: Callable[[], None], **kwargs: Any) -> StackRun:
     return run_function(program, **kwargs)
 
 
-def assert_tagged(records: list[ResourceRecord], tags: Mapping[str, str]) -> None:
-    """Every taggable AWS resource among ``records`` carries ``tags`` in its inputs."""
-    from dpengine.taggable import is_taggable
+def assert_tagged(
+    records: list[ResourceRecord],
+    tags: Mapping[str, str],
+    *,
+    is_taggable: Callable[[str], bool] | None = None,
+) -> None:
+    """Every taggable AWS resource among ``records`` carries ``tags`` in its inputs.
 
+    Which types take tags is the policy pack's rule (``policies.is_taggable``, derived from the
+    provider SDK), taken from the pack beside the engine unless ``is_taggable`` is given: this
+    module is the tests' composition root, as the CLI is the command line's.
+    """
+    if is_taggable is None:
+        from ._siblings import sibling
+
+        is_taggable = sibling("policies").is_taggable
     missing = []
     for record in records:
         if not is_taggable(record.type):

@@ -3,14 +3,24 @@
 ``ALL_POLICIES`` is what ``policies/__main__.py`` hands to ``PolicyPack`` and what the offline
 ``dataplatform check`` evaluates. Never import ``policies.__main__``: building a PolicyPack
 starts a gRPC server and blocks.
+
+The pack does not import the engine: ``dataplatform check`` is handed this package and reads
+the names below (the pack's metadata, its policies, their registry and the exemption collector).
 """
 
 from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from policies import baseline, encryption, kubernetes, network, tagging
-from policies._common import EXEMPT_PREFIX, PACK_NAME, PACK_VERSION, REGISTRY, PolicyMeta
+from . import baseline, encryption, kubernetes, network, tagging
+from ._common import EXEMPT_PREFIX as EXEMPT_PREFIX
+from ._common import PACK_NAME as PACK_NAME
+from ._common import PACK_VERSION as PACK_VERSION
+from ._common import REGISTRY as REGISTRY
+from ._common import ExemptionRecord as ExemptionRecord
+from ._common import PolicyMeta as PolicyMeta
+from ._common import collect_exemptions as collect_exemptions
+from ._taggable import is_taggable as is_taggable
 
 ALL_POLICIES: list[Policy] = [
     *encryption.POLICIES,
@@ -37,5 +47,8 @@ __all__ = [
     "PACK_NAME",
     "PACK_VERSION",
     "REGISTRY",
+    "ExemptionRecord",
     "PolicyMeta",
+    "collect_exemptions",
+    "is_taggable",
 ]

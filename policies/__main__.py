@@ -2,7 +2,8 @@
 
 ``PolicyPack(...)`` starts the analyzer gRPC server and blocks, so nothing may import this file.
 The CLI runs this directory as a script; the repository root goes on ``sys.path`` so that the
-``policies`` package (and ``dpengine.taggable``) import as they do in tests and offline checks.
+``policies`` package imports as it does in tests and offline checks (the pack is self-contained:
+it imports nothing from the engine or the components).
 """
 
 import sys

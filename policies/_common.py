@@ -74,10 +74,6 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
-def is_unknown(value: Any) -> bool:
-    return value is UNKNOWN
-
-
 def contains_unknown(value: Any) -> bool:
     if value is UNKNOWN:
         return True

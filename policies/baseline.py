@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policies._common import (
+from ._common import (
     UNKNOWN,
     ResourceContext,
     StackContext,
@@ -19,7 +19,7 @@ from policies._common import (
     stack_policy,
     truthy,
 )
-from policies.encryption import BUCKET_TYPES, attached_to_bucket
+from .encryption import BUCKET_TYPES, attached_to_bucket
 
 DOMAIN = "baseline"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policies._common import (
+from ._common import (
     UNKNOWN,
     ResourceContext,
     StackContext,

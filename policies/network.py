@@ -7,7 +7,7 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from policies._common import (
+from ._common import (
     UNKNOWN,
     ResourceContext,
     applies_to,

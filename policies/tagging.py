@@ -1,7 +1,7 @@
 """Required tags on every taggable AWS resource.
 
 Which types take tags is derived from the installed pulumi-aws SDK
-(:func:`dpengine.taggable.is_taggable`), never from a hand-kept list. Tags the AWS provider
+(:func:`policies._taggable.is_taggable`), never from a hand-kept list. Tags the AWS provider
 adds through ``defaultTags`` count as present.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from dpengine.taggable import is_taggable
-from policies._common import UNKNOWN, ResourceContext, applies_when, parse_json_object, resource_policy
+from ._common import UNKNOWN, ResourceContext, applies_when, parse_json_object, resource_policy
+from ._taggable import is_taggable
 
 DOMAIN = "tagging"
 

@@ -645,3 +645,52 @@ def test_dataplatform_bootstrap_command(aws: None, capsys: pytest.CaptureFixture
 
     assert main(["bootstrap", "--region", REGION, "--dry-run"]) == EXIT_OK
     assert "10 would-create." in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- wanted settings (pure)
+
+
+def test_the_tls_statement_is_recognised_and_narrower_ones_are_not() -> None:
+    from dpengine.bootstrap.wanted import denies_insecure_transport, tls_only_statement
+
+    arn = f"arn:aws:s3:::{BUCKET}"
+    wanted = tls_only_statement(arn)
+    assert wanted["Sid"] == POLICY_SID
+    assert denies_insecure_transport(wanted, arn)
+    assert denies_insecure_transport({**wanted, "Principal": {"AWS": "*"}, "Sid": "Other"}, arn)
+    assert not denies_insecure_transport({**wanted, "Resource": arn}, arn)  # objects still reachable
+    assert not denies_insecure_transport({**wanted, "Effect": "Allow"}, arn)
+    assert not denies_insecure_transport({**wanted, "Principal": {"AWS": "arn:aws:iam::1:root"}}, arn)
+    assert not denies_insecure_transport({**wanted, "Action": "s3:GetObject"}, arn)
+    assert not denies_insecure_transport(
+        {**wanted, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}, arn
+    )
+
+
+def test_the_lifecycle_rule_matches_only_a_whole_bucket_rule_with_the_same_settings() -> None:
+    from dpengine.bootstrap.wanted import lifecycle_rule, same_lifecycle_rule
+
+    wanted = lifecycle_rule(30)
+    assert wanted["ID"] == LIFECYCLE_RULE_ID
+    assert wanted["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert same_lifecycle_rule(wanted, wanted)
+    assert same_lifecycle_rule({**wanted, "Filter": {"Prefix": ""}}, wanted)
+    assert not same_lifecycle_rule({**wanted, "Filter": {"Prefix": "logs/"}}, wanted)
+    assert not same_lifecycle_rule(lifecycle_rule(90), wanted)
+    assert not same_lifecycle_rule({**wanted, "Status": "Disabled"}, wanted)
+
+
+def test_encryption_is_wanted_with_this_key_by_arn_or_id_and_a_bucket_key() -> None:
+    from dpengine.bootstrap.wanted import is_wanted_encryption
+
+    key_arn = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+    def rule(key: str, algorithm: str = "aws:kms", bucket_key: bool = True) -> dict[str, Any]:
+        default = {"SSEAlgorithm": algorithm, "KMSMasterKeyID": key}
+        return {"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": bucket_key}
+
+    assert is_wanted_encryption(rule(key_arn), key_arn)
+    assert is_wanted_encryption(rule("1234abcd-12ab-34cd-56ef-1234567890ab"), key_arn)
+    assert not is_wanted_encryption(rule(key_arn, bucket_key=False), key_arn)
+    assert not is_wanted_encryption(rule(key_arn, algorithm="AES256"), key_arn)
+    assert not is_wanted_encryption(rule(key_arn.replace("1234abcd", "ffffffff")), key_arn)

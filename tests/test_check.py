@@ -12,10 +12,12 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
+import policies
 from dpengine.check import add_check_arguments, cli_check, evaluate, load_config, render
 from dpengine.engine import StackRun, run_function, run_program
+from dpengine.pack import PolicyPackSpec
 
-PACK = Path(__file__).resolve().parent.parent / "policies"
+PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 SOURCE_LINES = Path(__file__).read_text().splitlines()
 TAGS = {
     "Environment": "prod",
@@ -24,6 +26,9 @@ TAGS = {
     "CostCenter": "cc-1234",
     "ManagedBy": "pulumi",
 }
+
+PACK = PolicyPackSpec.from_module(policies)
+"""The pack under test, handed to the check as the CLI hands it."""
 
 
 def bad_program() -> None:
@@ -95,7 +100,7 @@ def bad_run() -> StackRun:
 
 
 def test_bad_program_fails_with_exactly_the_expected_violations(bad_run: StackRun) -> None:
-    report = evaluate(bad_run, load_config(PACK / "prod.json"))
+    report = evaluate(bad_run, PACK, load_config(PACK_DIR / "prod.json"))
     assert sorted((v.policy, v.name, v.enforcement) for v in report.violations) == [
         ("aws-required-tags", "raw", "mandatory"),
         ("cloudwatch-log-group-kms", "logs", "mandatory"),
@@ -115,7 +120,7 @@ def test_bad_program_fails_with_exactly_the_expected_violations(bad_run: StackRu
 
 
 def test_dev_config_makes_most_of_them_advisory(bad_run: StackRun) -> None:
-    report = evaluate(bad_run, load_config(PACK / "dev.json"))
+    report = evaluate(bad_run, PACK, load_config(PACK_DIR / "dev.json"))
     assert sorted(v.policy for v in report.mandatory) == [
         "aws-required-tags",
         "db-not-publicly-accessible",
@@ -127,18 +132,20 @@ def test_dev_config_makes_most_of_them_advisory(bad_run: StackRun) -> None:
 
 def test_good_program_passes() -> None:
     run = run_function(good_program, project="demo", stack="prod")
-    report = evaluate(run, load_config(PACK / "prod.json"))
+    report = evaluate(run, PACK, load_config(PACK_DIR / "prod.json"))
     assert report.violations == []
     assert report.exit_code == 0
 
 
 def test_preview_run_with_unknown_outputs_passes() -> None:
     run = run_function(good_program, project="demo", stack="prod", preview=True)
-    assert evaluate(run, load_config(PACK / "prod.json")).violations == []
+    assert evaluate(run, PACK, load_config(PACK_DIR / "prod.json")).violations == []
 
 
 def test_text_report(bad_run: StackRun) -> None:
-    text = render(evaluate(bad_run, load_config(PACK / "prod.json"), config_source="policies/prod.json"))
+    text = render(
+        evaluate(bad_run, PACK, load_config(PACK_DIR / "prod.json"), config_source="policies/prod.json")
+    )
     assert text.startswith(
         "Policy check of demo/prod: 4 resources, 25 policies (config policies/prod.json)\n"
     )
@@ -149,7 +156,7 @@ def test_text_report(bad_run: StackRun) -> None:
 
 
 def test_json_report(bad_run: StackRun) -> None:
-    data = json.loads(render(evaluate(bad_run, load_config(PACK / "prod.json")), "json"))
+    data = json.loads(render(evaluate(bad_run, PACK, load_config(PACK_DIR / "prod.json")), "json"))
     assert data["summary"] == {
         "passed": False,
         "resources": 4,
@@ -173,9 +180,9 @@ def test_json_report(bad_run: StackRun) -> None:
 
 
 def test_sarif_report_structure(bad_run: StackRun) -> None:
-    config = load_config(PACK / "prod.json")
+    config = load_config(PACK_DIR / "prod.json")
     config["no-public-admin-ingress"] = {"exemptions": [{"name": "admin", "reason": "break-glass bastion"}]}
-    sarif = json.loads(render(evaluate(bad_run, config), "sarif"))
+    sarif = json.loads(render(evaluate(bad_run, PACK, config), "sarif"))
     assert sarif["version"] == "2.1.0"
     assert sarif["$schema"].endswith("sarif-2.1.0.json")
     (run,) = sarif["runs"]
@@ -244,7 +251,7 @@ def test_sarif_validates_against_the_schema_subset(bad_run: StackRun) -> None:
             },
         },
     }
-    jsonschema.validate(json.loads(render(evaluate(bad_run), "sarif")), schema)
+    jsonschema.validate(json.loads(render(evaluate(bad_run, PACK), "sarif")), schema)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -265,18 +272,18 @@ def test_cli_check_exit_codes_and_output_file(
     bad_run: StackRun, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "prod.sarif"
-    code = cli_check(bad_run, parse(["--format", "sarif", "--output", str(out)]))
+    code = cli_check(bad_run, parse(["--format", "sarif", "--output", str(out)]), PACK)
     assert code == 1  # policies/prod.json is found by stack name: all mandatory
     assert json.loads(out.read_text())["runs"][0]["results"]
     assert "policy check FAILED: 8 mandatory" in capsys.readouterr().err
 
     advisory = tmp_path / "advisory.json"
     advisory.write_text(json.dumps({"all": "advisory"}))
-    assert cli_check(bad_run, parse(["--policy-config", str(advisory)])) == 0
+    assert cli_check(bad_run, parse(["--policy-config", str(advisory)]), PACK) == 0
     assert "PASSED: 0 mandatory, 8 advisory" in capsys.readouterr().out
 
     good = run_function(good_program, project="demo", stack="prod")
-    assert cli_check(good, parse(["--format", "json"])) == 0
+    assert cli_check(good, parse(["--format", "json"]), PACK) == 0
     assert json.loads(capsys.readouterr().out)["summary"]["passed"] is True
 
 
@@ -284,7 +291,7 @@ def test_cli_check_rejects_a_bad_config(bad_run: StackRun, tmp_path: Path) -> No
     broken = tmp_path / "broken.json"
     broken.write_text("{ nope")
     with pytest.raises(ValueError, match="not valid JSON"):
-        cli_check(bad_run, parse(["--policy-config", str(broken)]))
+        cli_check(bad_run, parse(["--policy-config", str(broken)]), PACK)
 
 
 def test_checks_any_pulumi_python_project(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -299,7 +306,7 @@ def test_checks_any_pulumi_python_project(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / "policies").mkdir()
     (tmp_path / "policies" / "staging.json").write_text(json.dumps({"imdsv2-required": "advisory"}))
     run = run_program(tmp_path, "staging")
-    assert cli_check(run, parse(["--format", "json"])) == 0  # the project's own policies/staging.json
+    assert cli_check(run, parse(["--format", "json"]), PACK) == 0  # the project's own policies/staging.json
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert [(v["policy"], v["enforcement"]) for v in data["violations"]] == [("imdsv2-required", "advisory")]
     assert data["pack"]["config"].endswith("policies/staging.json")
@@ -318,13 +325,13 @@ def test_stack_outputs_and_components_do_not_confuse_policies() -> None:
         Lake("lake")
         pulumi.export("answer", 42)
 
-    report = evaluate(run_function(program))
+    report = evaluate(run_function(program), PACK)
     assert report.violations == []
     assert report.resource_count == 2
 
 
 # --------------------------------------------------------------------------- narrowed evaluation
-# evaluate() hands each resource only to the policies that apply to its type, and each stack
+# evaluate(, PACK) hands each resource only to the policies that apply to its type, and each stack
 # policy only the types it reads: it must find exactly what the whole pack finds on everything.
 
 
@@ -354,15 +361,13 @@ def k8s_program() -> None:
 
 
 def _whole_pack_verdicts(run: StackRun, config: dict[str, Any]) -> set[tuple[str, str]]:
-    from pulumi.runtime.proto import analyzer_pb2
-
+    from dpengine._sdk import analyzer_pb2
     from dpengine.check import analyze_request, make_servicer, stack_resource
-    from policies._common import collect_exemptions
 
-    servicer = make_servicer(config, project=run.project, stack=run.stack)
+    servicer = make_servicer(PACK, config, project=run.project, stack=run.stack)
     by_urn = {r.urn: r for r in run.resources}
     found: set[tuple[str, str]] = set()
-    with collect_exemptions() as exempted:
+    with PACK.collect_exemptions() as exempted:
         for record in run.resources:
             for diagnostic in servicer.Analyze(analyze_request(record, by_urn), None).diagnostics:
                 found.add((diagnostic.policyName, diagnostic.urn or record.urn))
@@ -376,12 +381,12 @@ def _whole_pack_verdicts(run: StackRun, config: dict[str, Any]) -> set[tuple[str
 
 @pytest.mark.parametrize("program", ["bad", "k8s", "prod-stack"])
 def test_narrowed_evaluation_finds_what_the_whole_pack_finds(program: str) -> None:
-    config = load_config(PACK / "prod.json")
+    config = load_config(PACK_DIR / "prod.json")
     if program == "prod-stack":
-        run = run_program(PACK.parent, "prod")
+        run = run_program(PACK_DIR.parent, "prod")
     else:
         run = run_function(bad_program if program == "bad" else k8s_program, project="demo", stack="prod")
-    report = evaluate(run, config)
+    report = evaluate(run, PACK, config)
     found = {(v.policy, v.urn) for v in report.violations}
     found |= {(s.policy, s.urn) for s in report.skipped}
     found |= {(f"exempt:{e.policy}", e.urn) for e in report.exemptions}
@@ -400,7 +405,7 @@ def test_a_stack_policy_cannot_read_types_it_did_not_declare() -> None:
 
 
 def test_results_in_components_point_at_the_component_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = PACK.parent
+    repo = PACK_DIR.parent
     monkeypatch.chdir(repo)
     run = run_program(repo, "prod")
     sse = run.one(
@@ -411,7 +416,7 @@ def test_results_in_components_point_at_the_component_line(monkeypatch: pytest.M
     path, line = sse.source
     assert Path(path) == repo / "components" / "datalake" / "component.py"
     assert "BucketServerSideEncryptionConfiguration(" in Path(path).read_text().splitlines()[line - 1]
-    sarif = json.loads(render(evaluate(run, load_config(PACK / "prod.json")), "sarif"))
+    sarif = json.loads(render(evaluate(run, PACK, load_config(PACK_DIR / "prod.json")), "sarif"))
     (exempted,) = sarif["runs"][0]["results"]  # the one exemption, as a suppressed result
     physical = exempted["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"]["uri"] == "components/datalake/component.py"
@@ -419,3 +424,151 @@ def test_results_in_components_point_at_the_component_line(monkeypatch: pytest.M
     # Resources the program declares itself point into __main__.py.
     cluster = run.one("dataplatform:compute:EksCluster")
     assert cluster.source is not None and Path(cluster.source[0]).name == "__main__.py"
+
+
+# --------------------------------------------------------------------------- the pack is handed in
+
+TINY_PACK = {
+    "__init__.py": """
+from pulumi_policy import EnforcementLevel
+from ._rules import POLICIES as ALL_POLICIES
+
+PACK_NAME = "tiny"
+PACK_VERSION = "9.9.9"
+PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
+""",
+    "_rules.py": """
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+
+def _no_launch_templates(args, report_violation):
+    if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
+        report_violation("launch templates are not allowed here")
+
+POLICIES = [
+    ResourceValidationPolicy(
+        name="no-launch-templates",
+        description="No launch templates.",
+        validate=_no_launch_templates,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+]
+""",
+    "__main__.py": "raise SystemExit('the check must import the pack, never run it')\n",
+}
+
+
+def small_project(root: Path) -> Path:
+    root.mkdir()
+    (root / "Pulumi.yaml").write_text("name: other\nruntime: python\n")
+    (root / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (root / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        "tags = {'Environment': 'dev', 'Project': 'p', 'Owner': 'o', 'CostCenter': 'c',"
+        " 'ManagedBy': 'pulumi'}\n"
+        "aws.ec2.LaunchTemplate('nodes', metadata_options={'http_tokens': 'required'}, tags=tags)\n"
+    )
+    return root
+
+
+def test_check_takes_a_policy_pack_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dpengine.cli import main
+
+    project = small_project(tmp_path / "project")
+    pack = tmp_path / "tiny"
+    pack.mkdir()
+    for name, text in TINY_PACK.items():
+        (pack / name).write_text(text.lstrip())
+    assert main(["check", "--dir", str(project), "--policy-pack", str(pack), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["pack"] == {"name": "tiny", "version": "9.9.9", "config": None}
+    assert [p["name"] for p in data["policies"]] == ["no-launch-templates"]
+    assert [(v["policy"], v["name"], v["enforcement"]) for v in data["violations"]] == [
+        ("no-launch-templates", "nodes", "mandatory")
+    ]
+
+
+def test_the_default_pack_by_directory_gives_the_default_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dpengine.cli import main
+
+    project = small_project(tmp_path / "project")
+    assert main(["check", "--dir", str(project)]) == 0
+    by_default = capsys.readouterr().out
+    assert main(["check", "--dir", str(project), "--policy-pack", str(PACK_DIR)]) == 0
+    assert capsys.readouterr().out == by_default
+    assert by_default.startswith("Policy check of other/dev: 1 resources, 25 policies (config ")
+    assert by_default.endswith("PASSED: 0 mandatory, 0 advisory violation(s), 0 exemption(s)\n")
+
+
+def test_a_directory_that_is_not_a_pack_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from dpengine.cli import main
+
+    project = small_project(tmp_path / "project")
+    assert main(["check", "--dir", str(project), "--policy-pack", str(tmp_path)]) == 2
+    assert f"{tmp_path}: not a policy pack package (no __init__.py)" in capsys.readouterr().err
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("from ._missing import POLICIES\n")
+    assert main(["check", "--dir", str(project), "--policy-pack", str(broken)]) == 2
+    err = capsys.readouterr().err
+    assert f"{broken}: the policy pack cannot be imported: ModuleNotFoundError" in err
+    assert "Traceback" not in err
+    (broken / "__init__.py").write_text("POLICIES = []\n")
+    assert main(["check", "--dir", str(project), "--policy-pack", str(broken)]) == 2
+    assert "does not publish ALL_POLICIES, PACK_NAME, PACK_VERSION" in capsys.readouterr().err
+
+
+def test_engine_and_pack_run_from_an_installed_namespace(tmp_path: Path) -> None:
+    """Installed as ``dataplatform.engine`` beside ``dataplatform.policies``: no top-level names needed."""
+    import shutil
+    import subprocess
+    import sys
+
+    site = tmp_path / "site" / "dataplatform"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(PACK_DIR.parent / "dpengine", site / "engine", ignore=ignore)
+    shutil.copytree(PACK_DIR, site / "policies", ignore=ignore)
+    project = small_project(tmp_path / "project")
+    script = (
+        "import json, sys\n"
+        "from dataplatform.engine.cli import main\n"
+        "code = main(['check', '--format', 'json', '--output', 'report.json'])\n"
+        "clash = sorted({m.split('.')[0] for m in sys.modules} & {'dpengine', 'policies', 'components'})\n"
+        "print(json.dumps({'code': code, 'clash': clash}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=project,
+        env={"PYTHONPATH": str(site.parent), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == {"code": 0, "clash": []}
+    report = json.loads((project / "report.json").read_text())
+    assert (report["pack"]["name"], report["summary"]["policies"]) == ("dataplatform", 25)
+    assert report["pack"]["config"].endswith("dataplatform/policies/dev.json")  # the installed pack's
+    assert report["summary"]["passed"] is True
+
+
+def test_the_engine_imports_no_pack_and_no_component() -> None:
+    """Handed the pack (only the CLI picks the default, through dpengine._siblings); relative imports."""
+    import ast
+
+    engine = PACK_DIR.parent / "dpengine"
+    found: dict[str, list[str]] = {}
+    for path in sorted(engine.rglob("*.py")):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module.split(".")[0])
+        if clash := sorted(names & {"dpengine", "policies", "components"}):
+            found[str(path.relative_to(engine))] = clash
+    assert found == {}

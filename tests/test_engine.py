@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import textwrap
+import warnings
 from pathlib import Path
 
+import pulumi
 import pytest
 
+from dpengine import _sdk
 from dpengine.cli import main
-from dpengine.engine import EngineError, run_program
+from dpengine.engine import EngineError, run_function, run_program
+from dpengine.mocks import PlatformMocks
 from dpengine.plan import load_plan, plan_json
 
 PROGRAM = """
@@ -81,12 +86,21 @@ def test_run_program_records_every_resource_with_its_options(tmp_path: Path) -> 
     assert (key.protect, key.retain_on_delete) == (True, True)
     assert (bucket.protect, bucket.ignore_changes) == (False, ["tags"])
     assert key.inputs == {"enableKeyRotation": True, "tags": {"Team": "a"}}
+    # Outputs of one resource reach the inputs of another, with the dependency recorded.
     rule = encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
     assert rule["kmsMasterKeyId"] == key.outputs["arn"]
-    assert rule["kmsMasterKeyId"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
     assert encryption.inputs["bucket"] == bucket.outputs["bucket"]
     assert set(encryption.dependencies) == {key.urn, bucket.urn}
-    assert run.outputs["zones"] == [f"eu-west-1{s}" for s in "abcdef"]
+    # The invoke reached the mocks with the stack's region, and its answer reached the outputs.
+    (token, invoke_args) = run.invokes[0]
+    assert (token, invoke_args) == (
+        "aws:index/getAvailabilityZones:getAvailabilityZones",
+        {"state": "available"},
+    )
+    expected_zones, _ = PlatformMocks(region="eu-west-1").call(
+        pulumi.runtime.MockCallArgs(token=token, args=invoke_args, provider="")
+    )
+    assert run.outputs["zones"] == expected_zones["names"]
     assert run.outputs["region"] == "eu-west-1"
     assert run.outputs["size"] == 3
     assert run.secret_outputs == ["token"]
@@ -167,17 +181,27 @@ def test_program_error_names_the_users_line_without_traceback(tmp_path: Path, ca
     assert "Traceback" not in err
 
 
-def test_run_error_is_reported_as_config_error_and_nothing_is_registered(tmp_path: Path) -> None:
+def test_run_error_is_reported_as_config_error_with_what_was_registered(tmp_path: Path) -> None:
     program = """
     import pulumi
+    import pulumi_aws as aws
     from components import InvalidConfigError, ConfigIssue
+    if pulumi.Config().get_bool("registerFirst"):
+        aws.s3.Bucket("early")
     raise InvalidConfigError([ConfigIssue("demo:storeName", "x", "too short; use 3+ characters")])
     """
+    project = make_project(tmp_path / "p", program=program)
     with pytest.raises(EngineError) as err:
-        run_program(make_project(tmp_path / "p", program=program), "dev")
+        run_program(project, "dev")
     assert err.value.kind == "config"
+    assert [issue.path for issue in err.value.error.issues] == ["demo:storeName"]  # type: ignore[union-attr]
     assert "demo:storeName: too short; use 3+ characters (got 'x')" in str(err.value)
     assert err.value.resources == []
+    # The same error after a registration carries it: "nothing registered" above can fail.
+    with pytest.raises(EngineError) as err:
+        run_program(project, "dev", config_overrides={"demo:registerFirst": "true"})
+    assert err.value.kind == "config"
+    assert [(r.type, r.name) for r in err.value.resources] == [("aws:s3/bucket:Bucket", "early")]
 
 
 def test_unknown_invoke_fails_loudly_naming_the_token(tmp_path: Path) -> None:
@@ -207,6 +231,40 @@ def test_stack_reference_outputs_from_flags(tmp_path: Path, capsys) -> None:
     assert "StackReference 'acme/dataplatform/prod' has no mocked outputs" in capsys.readouterr().err
 
 
+def failing_reference_program() -> None:
+    """A StackReference with no mocked outputs, read as the SDK's users read one."""
+    platform = pulumi.StackReference("acme/dataplatform/prod")
+    pulumi.export("vpc", platform.get_output("vpcId"))
+    pulumi.export("subnets", platform.require_output("subnetIds"))
+
+
+def test_a_failing_program_leaves_no_never_awaited_coroutine() -> None:
+    """A failed StackReference used to leave the SDK's get_output coroutines unstarted, and a
+    failed run its pending Outputs for the next run to drop: both warned "never awaited"."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(Exception, match="has no mocked outputs"):
+            run_function(failing_reference_program, project="demo", stack="dev")
+        run_function(lambda: pulumi.export("after", 1), project="demo", stack="dev")  # a next run
+        gc.collect()
+    never_awaited = [str(w.message) for w in caught if "was never awaited" in str(w.message)]
+    assert never_awaited == []
+
+
+def test_stack_reference_outputs_are_those_of_the_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine builds get_output/require_output from tasks; the SDK's own give the same run."""
+    import contextlib
+
+    refs = {"acme/dataplatform/prod": {"vpcId": "vpc-1", "subnetIds": ["a", "b"]}}
+    engine_run = run_function(failing_reference_program, project="demo", stack="dev", stack_references=refs)
+    assert pulumi.StackReference.get_output is not _sdk._get_output  # swapped in for runs only
+    monkeypatch.setattr(_sdk, "stack_reference_outputs_as_tasks", contextlib.nullcontext)
+    sdk_run = run_function(failing_reference_program, project="demo", stack="dev", stack_references=refs)
+    assert engine_run.outputs == sdk_run.outputs == {"vpc": "vpc-1", "subnets": ["a", "b"]}
+    assert engine_run.secret_outputs == sdk_run.secret_outputs
+    assert _comparable(engine_run) == _comparable(sdk_run)
+
+
 # --------------------------------------------------------------------------- engine speed-ups
 # The engine replaces two SDK mechanisms during a run (stack-trace capture, and the thread
 # hop around each mock monitor call): these tests hold them to the SDK's results.
@@ -215,10 +273,9 @@ def test_stack_reference_outputs_from_flags(tmp_path: Path, capsys) -> None:
 def test_fast_stack_trace_matches_the_sdk() -> None:
     from pulumi.runtime import resource as pulumi_resource
 
-    from dpengine.engine import fast_stack_trace
+    from dpengine._sdk import fast_stack_trace, sdk_stack_trace
 
-    sdk_stack_trace = pulumi_resource._get_stack_trace
-    assert sdk_stack_trace is not fast_stack_trace  # only swapped in while a program runs
+    assert pulumi_resource._get_stack_trace is not fast_stack_trace  # only swapped in while a program runs
 
     captured: dict[str, object] = {}
 
@@ -260,11 +317,9 @@ def _comparable(run) -> list[tuple]:
 def test_inline_monitor_calls_record_what_threaded_calls_record(monkeypatch) -> None:
     import contextlib
 
-    from dpengine import engine
-
     repo = Path(__file__).resolve().parents[1]
     inline = run_program(repo, "dev")
-    monkeypatch.setattr(engine, "_inline_rpcs", contextlib.nullcontext)
+    monkeypatch.setattr(_sdk, "inline_rpcs", contextlib.nullcontext)
     threaded = run_program(repo, "dev")
     assert len(inline.resources) == len(threaded.resources) > 100
     assert _comparable(inline) == _comparable(threaded)
@@ -272,22 +327,19 @@ def test_inline_monitor_calls_record_what_threaded_calls_record(monkeypatch) -> 
 
 
 def test_a_mock_answer_that_awaits_the_loop_falls_back_to_a_thread(monkeypatch) -> None:
-    import pulumi
     import pulumi_aws as aws
 
-    from dpengine import engine
-
     suspended: list[bool] = []
-    finish_now = engine._finish_now
+    finish_now = _sdk.finish_now
 
     def counting(awaitable):
         try:
             return finish_now(awaitable)
-        except engine._SuspendsError:
+        except _sdk.SuspendsError:
             suspended.append(True)
             raise
 
-    monkeypatch.setattr(engine, "_finish_now", counting)
+    monkeypatch.setattr(_sdk, "finish_now", counting)
 
     def program() -> None:
         first = aws.iam.Role("first", assume_role_policy="{}")
@@ -296,7 +348,7 @@ def test_a_mock_answer_that_awaits_the_loop_falls_back_to_a_thread(monkeypatch) 
         second = pulumi.CustomResource("test:index:Thing", "second", {"peer": first})
         pulumi.export("second", second.urn)
 
-    run = engine.run_function(program, project="demo", stack="dev")
+    run = run_function(program, project="demo", stack="dev")
     assert suspended, "the reference should have needed the worker thread"
     first, second = run.resources
     assert (first.type, second.type) == ("aws:iam/role:Role", "test:index:Thing")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import policies
 from components._validation import InvalidConfigError
 from components.eks import EksCluster, EksClusterArgs, EksClusterSettings
 from components.eks.karpenter import (
@@ -1056,7 +1057,11 @@ def test_reserved_stack_tags_are_refused() -> None:
 def test_the_policy_pack_accepts_a_karpenter_cluster(with_karpenter: ComponentRun[EksCluster]) -> None:
     from pathlib import Path
 
-    from dpengine.check import evaluate, load_config
+    from dpengine.check import PolicyPackSpec, evaluate, load_config
 
-    report = evaluate(with_karpenter.run, load_config(Path(__file__).parent.parent / "policies" / "dev.json"))
+    report = evaluate(
+        with_karpenter.run,
+        PolicyPackSpec.from_module(policies),
+        load_config(Path(__file__).parent.parent / "policies" / "dev.json"),
+    )
     assert [(v.policy, v.urn) for v in report.violations] == []

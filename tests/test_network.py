@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pytest
 
+import policies
 from components._shared import KMS_DELETION_WINDOW_DAYS
 from components._validation import InvalidConfigError
 from components.network import (
@@ -598,9 +599,9 @@ def test_bad_args_fail_before_any_resource(
 
 def test_passes_the_policy_pack(tags: dict[str, str]) -> None:
     """The same rules the CLI runs (tags, KMS rotation, encrypted log groups, no open admin ports)."""
-    from dpengine.check import evaluate, load_config
+    from dpengine.check import PolicyPackSpec, evaluate, load_config
 
     cr = make(tags, interface_endpoints=["sts"], extra_cidrs=["100.64.0.0/16"])
     pack = Path(__file__).resolve().parent.parent / "policies"
-    report = evaluate(cr.run, load_config(pack / "dev.json"))
+    report = evaluate(cr.run, PolicyPackSpec.from_module(policies), load_config(pack / "dev.json"))
     assert report.violations == []

@@ -6,19 +6,24 @@ from typing import Any
 
 import pytest
 
+import policies
 from dpengine import wire
 from dpengine.check import evaluate, resource_record, synthetic_run
 from dpengine.engine import ResourceRecord
+from dpengine.pack import PolicyPackSpec
 
 KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 BUCKET = "aws:s3/bucket:Bucket"
 SSE = "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
 
+PACK = PolicyPackSpec.from_module(policies)
+"""The pack under test, handed to the check as the CLI hands it."""
+
 
 def found(
     policy: str, *records: ResourceRecord, config: dict[str, Any] | None = None
 ) -> list[tuple[str, str]]:
-    report = evaluate(synthetic_run(list(records)), config)
+    report = evaluate(synthetic_run(list(records)), PACK, config)
     return [(v.name, v.message) for v in report.violations if v.policy == policy]
 
 
@@ -198,6 +203,6 @@ def test_aurora_members_and_replicas_are_left_to_their_cluster_or_source() -> No
     ],
 )
 def test_unknown_values_are_not_violations(policy: str, type_: str, props: dict[str, Any]) -> None:
-    report = evaluate(synthetic_run([one(type_, props)]))
+    report = evaluate(synthetic_run([one(type_, props)]), PACK)
     assert [v for v in report.violations if v.policy == policy] == []
     assert [s for s in report.skipped if s.policy == policy] == []

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+import policies
 from dpengine import wire
 from dpengine.check import evaluate, resource_record, synthetic_run
 from dpengine.engine import ResourceRecord
+from dpengine.pack import PolicyPackSpec
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -31,6 +33,9 @@ CONTAINER: dict[str, Any] = {
     },
 }
 LABELS = {"app": "ingest"}
+
+PACK = PolicyPackSpec.from_module(policies)
+"""The pack under test, handed to the check as the CLI hands it."""
 
 
 def deployment(container: dict[str, Any] | None = None, name: str = "ingest", **pod: Any) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 
 
 def found(policy: str, *records: ResourceRecord) -> list[tuple[str, str]]:
-    report = evaluate(synthetic_run(list(records)))
+    report = evaluate(synthetic_run(list(records)), PACK)
     return sorted((v.name, v.message) for v in report.violations if v.policy == policy)
 
 
@@ -82,7 +87,7 @@ WORKLOAD_POLICIES = [
 
 
 def test_a_hardened_deployment_passes_every_workload_policy() -> None:
-    report = evaluate(synthetic_run([workload(deployment())]))
+    report = evaluate(synthetic_run([workload(deployment())]), PACK)
     assert report.violations == []
 
 
@@ -118,7 +123,7 @@ def test_a_hardened_deployment_passes_every_workload_policy() -> None:
     ],
 )
 def test_each_workload_rule_fails(policy: str, container: dict[str, Any], message: str) -> None:
-    report = evaluate(synthetic_run([workload(deployment(container))]))
+    report = evaluate(synthetic_run([workload(deployment(container))]), PACK)
     assert {v.policy for v in report.violations} == {policy}
     (violation,) = report.violations
     assert violation.message == f"'ingest' container containers[0] 'app' {message}"
@@ -163,10 +168,10 @@ def test_unknown_container_values_are_not_violations() -> None:
     container["image"] = wire.UNKNOWN_VALUE
     container["securityContext"]["runAsNonRoot"] = wire.UNKNOWN_VALUE
     container["resources"] = wire.UNKNOWN_VALUE
-    report = evaluate(synthetic_run([workload(deployment(container))]))
+    report = evaluate(synthetic_run([workload(deployment(container))]), PACK)
     assert report.violations == []
     unknown_spec = {"spec": {"template": wire.UNKNOWN_VALUE}}
-    assert evaluate(synthetic_run([workload(unknown_spec)])).violations == []
+    assert evaluate(synthetic_run([workload(unknown_spec)]), PACK).violations == []
 
 
 class TestLoadBalancerServices:
@@ -193,6 +198,7 @@ class TestLoadBalancerServices:
         assert found("k8s-no-loadbalancer-service", internal) == []
         report = evaluate(
             synthetic_run([self.service("LoadBalancer")]),
+            PACK,
             {"k8s-no-loadbalancer-service": {"allowedServices": ["web/api"]}},
         )
         assert report.violations == []

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+import policies
 from dpengine import wire
 from dpengine.check import evaluate, resource_record, synthetic_run
 from dpengine.engine import ResourceRecord
+from dpengine.pack import PolicyPackSpec
 
 BUCKET = "aws:s3/bucket:Bucket"
 PAB = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
@@ -19,11 +21,14 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
+PACK = PolicyPackSpec.from_module(policies)
+"""The pack under test, handed to the check as the CLI hands it."""
+
 
 def found(
     policy: str, *records: ResourceRecord, config: dict[str, Any] | None = None
 ) -> list[tuple[str, str]]:
-    report = evaluate(synthetic_run(list(records)), config)
+    report = evaluate(synthetic_run(list(records)), PACK, config)
     return sorted((v.name, v.message) for v in report.violations if v.policy == policy)
 
 

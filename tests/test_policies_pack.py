@@ -13,6 +13,7 @@ import pytest
 import yaml
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, Severity, StackValidationPolicy
 
+import policies
 from dpengine.check import (
     evaluate,
     load_config,
@@ -22,10 +23,14 @@ from dpengine.check import (
     synthetic_run,
 )
 from dpengine.engine import ResourceRecord
+from dpengine.pack import PolicyPackSpec
 from policies import ALL_POLICIES, EXEMPT_PREFIX, REGISTRY
 
-PACK = Path(__file__).resolve().parent.parent / "policies"
+PACK_DIR = Path(__file__).resolve().parent.parent / "policies"
 OPEN_SSH = {"ingress": [{"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}]}
+
+PACK = PolicyPackSpec.from_module(policies)
+"""The pack under test, handed to the check as the CLI hands it."""
 
 
 def test_every_policy_has_complete_metadata() -> None:
@@ -45,7 +50,7 @@ def test_every_policy_has_complete_metadata() -> None:
 
 
 def test_analyzer_info_carries_severity_and_remediation() -> None:
-    info = make_servicer().GetAnalyzerInfo(None, None)
+    info = make_servicer(PACK).GetAnalyzerInfo(None, None)
     assert info.name == "dataplatform"
     by_name = {p.name: p for p in info.policies}
     assert set(by_name) == set(REGISTRY)
@@ -56,7 +61,7 @@ def test_analyzer_info_carries_severity_and_remediation() -> None:
 
 
 def test_main_only_builds_the_pack() -> None:
-    tree = ast.parse((PACK / "__main__.py").read_text())
+    tree = ast.parse((PACK_DIR / "__main__.py").read_text())
     calls = [
         n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "PolicyPack"
     ]
@@ -65,17 +70,17 @@ def test_main_only_builds_the_pack() -> None:
 
 
 def test_pack_project_file_and_requirements() -> None:
-    project = yaml.safe_load((PACK / "PulumiPolicy.yaml").read_text())
+    project = yaml.safe_load((PACK_DIR / "PulumiPolicy.yaml").read_text())
     assert project["runtime"]["name"] == "python"
     assert project["runtime"]["options"]["virtualenv"] == "venv"
-    requirements = (PACK / "requirements.txt").read_text()
+    requirements = (PACK_DIR / "requirements.txt").read_text()
     for package in ("pulumi-policy", "pulumi-aws", "pulumi>=", "PyYAML"):
         assert package in requirements
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_stack_configs_are_valid(stack: str) -> None:
-    resolved = resolve_config(load_config(PACK / f"{stack}.json"))
+    resolved = resolve_config(PACK, load_config(PACK_DIR / f"{stack}.json"))
     assert set(resolved) == set(REGISTRY)
     tags = resolved["aws-required-tags"][1]["requiredTags"]
     assert set(tags) == {"Environment", "Project", "Owner", "CostCenter", "ManagedBy"}
@@ -92,20 +97,24 @@ def test_stack_configs_are_valid(stack: str) -> None:
 def test_config_errors_name_the_problem() -> None:
     with pytest.raises(ValueError) as error:
         resolve_config(
+            PACK,
             {
                 "no-public-admin-ingres": "mandatory",
                 "k8s-probes": "blocking",
                 "aws-required-tags": {"requiredTag": {}},
                 "no-public-admin-ingress": {"restrictedPorts": ["ssh"]},
                 "all": [],
-            }
+            },
         )
-    text = str(error.value)
-    assert "no-public-admin-ingres: no policy of that name; did you mean 'no-public-admin-ingress'?" in text
-    assert "k8s-probes: 'blocking' is not an enforcement level" in text
-    assert "aws-required-tags.requiredTag: unknown setting" in text
-    assert "no-public-admin-ingress: restrictedPorts.0: 'ssh' is not of type 'integer'" in text
-    assert "all: must be an enforcement level or an object, not list" in text
+    # One line per problem, each starting with the exact key path it is about.
+    assert str(error.value).splitlines() == [
+        "invalid policy pack config:",
+        "  no-public-admin-ingres: no policy of that name; did you mean 'no-public-admin-ingress'?",
+        "  k8s-probes: 'blocking' is not an enforcement level (advisory, mandatory, remediate, disabled)",
+        "  all: must be an enforcement level or an object, not list",
+        "  aws-required-tags.requiredTag: unknown setting (known: exemptions, requiredTags)",
+        "  no-public-admin-ingress: restrictedPorts.0: 'ssh' is not of type 'integer'",
+    ]
 
 
 # --------------------------------------------------------------------------- enforcement levels
@@ -114,7 +123,7 @@ def test_config_errors_name_the_problem() -> None:
 def levels(config: dict[str, Any] | None) -> dict[str, str]:
     record = resource_record("aws:ec2/securityGroup:SecurityGroup", "sg", OPEN_SSH)
     cluster = resource_record("eks:index:Cluster", "eks", {"encryptionConfigKeyArn": "arn:k"})
-    report = evaluate(synthetic_run([record, cluster]), config)
+    report = evaluate(synthetic_run([record, cluster]), PACK, config)
     return {v.policy: v.enforcement for v in report.violations}
 
 
@@ -142,15 +151,15 @@ def test_enforcement_levels_come_from_config() -> None:
 
 def test_report_exit_code_follows_mandatory_violations() -> None:
     record = resource_record("aws:ec2/securityGroup:SecurityGroup", "sg", OPEN_SSH)
-    assert evaluate(synthetic_run([record]), {"all": "advisory"}).exit_code == 0
-    assert evaluate(synthetic_run([record]), {"all": "mandatory"}).exit_code == 1
+    assert evaluate(synthetic_run([record]), PACK, {"all": "advisory"}).exit_code == 0
+    assert evaluate(synthetic_run([record]), PACK, {"all": "mandatory"}).exit_code == 1
 
 
 # --------------------------------------------------------------------------- exemptions
 
 
 def evaluate_one(record: ResourceRecord, config: dict[str, Any] | None = None) -> Any:
-    return evaluate(synthetic_run([record]), config)
+    return evaluate(synthetic_run([record]), PACK, config)
 
 
 def test_tag_exempts_a_resource_from_one_policy_with_its_reason() -> None:
@@ -213,8 +222,11 @@ def test_exemption_without_reason_is_not_honoured() -> None:
     )
     assert "no-public-admin-ingress" in {v.policy for v in report.violations}
     assert report.exemptions == []
-    with pytest.raises(ValueError, match="reason"):
-        resolve_config({"no-public-admin-ingress": {"exemptions": [{"name": "sg"}]}})
+    with pytest.raises(ValueError) as error:
+        resolve_config(PACK, {"no-public-admin-ingress": {"exemptions": [{"name": "sg"}]}})
+    assert str(error.value).splitlines()[1:] == [
+        "  no-public-admin-ingress: exemptions.0: 'reason' is a required property"
+    ]
 
 
 def test_exemption_from_another_policy_does_not_apply() -> None:
@@ -232,7 +244,7 @@ def test_stack_policy_exemption_by_tag_on_the_bucket() -> None:
         EXEMPT_PREFIX + "s3-bucket-public-access-block": "static website",
     }
     bucket = resource_record("aws:s3/bucket:Bucket", "site", {"bucket": "site-1", "tags": tags})
-    report = evaluate(synthetic_run([bucket]))
+    report = evaluate(synthetic_run([bucket]), PACK)
     assert {v.policy for v in report.violations} == {"s3-bucket-sse-kms", "aws-required-tags"}
     assert sorted(e.policy for e in report.exemptions) == [
         "s3-bucket-public-access-block",
@@ -245,7 +257,7 @@ def test_exempted_resource_is_not_applicable_in_the_real_engine() -> None:
 
     tags = {EXEMPT_PREFIX + "no-public-admin-ingress": "bastion"}
     record = resource_record("aws:ec2/securityGroup:SecurityGroup", "sg", {**OPEN_SSH, "tags": tags})
-    response = make_servicer().Analyze(analyze_request(record, {}), None)
+    response = make_servicer(PACK).Analyze(analyze_request(record, {}), None)
     assert "no-public-admin-ingress" not in {d.policyName for d in response.diagnostics}
     assert [(n.policy_name, n.reason) for n in response.not_applicable] == [
         ("no-public-admin-ingress", "exempted: bastion")
@@ -260,13 +272,34 @@ def test_unknown_values_from_the_engine_are_not_violations() -> None:
         "db",
         {"storageEncrypted": sentinel, "publiclyAccessible": sentinel, "tags": sentinel},
     )
-    report = evaluate(synthetic_run([record]))
+    report = evaluate(synthetic_run([record]), PACK)
     assert report.violations == []
     assert report.skipped == []
 
 
 def test_stack_config_json_files_are_plain_json_for_the_cli() -> None:
     for stack in ("dev", "prod"):
-        data = json.loads((PACK / f"{stack}.json").read_text())
+        data = json.loads((PACK_DIR / f"{stack}.json").read_text())
         # The CLI takes a string level or an object per key; never a list.
         assert all(isinstance(v, (str, dict)) for v in data.values())
+
+
+def absolute_imports(path: Path) -> set[str]:
+    """Top-level package names a module imports absolutely."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_the_pack_imports_neither_the_engine_nor_the_components() -> None:
+    """Self-contained (relative imports only), so it installs as ``dataplatform.policies`` too."""
+    found = {
+        path.name: sorted(absolute_imports(path) & {"dpengine", "components", "policies"})
+        for path in sorted(PACK_DIR.glob("*.py"))
+        if path.name != "__main__.py"  # run as a script by the Pulumi CLI: imports the package by name
+    }
+    assert {name: names for name, names in found.items() if names} == {}

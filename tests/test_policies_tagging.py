@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import policies
 from components.tags import REQUIRED_TAG_KEYS
 from dpengine import wire
 from dpengine.check import evaluate, resource_record, synthetic_run
 from dpengine.engine import ResourceRecord
+from dpengine.pack import PolicyPackSpec
 from policies import tagging
 
 TAGS = {
@@ -19,9 +21,12 @@ TAGS = {
     "ManagedBy": "pulumi",
 }
 
+PACK = PolicyPackSpec.from_module(policies)
+"""The pack under test, handed to the check as the CLI hands it."""
+
 
 def found(*records: ResourceRecord, config: dict[str, Any] | None = None) -> list[tuple[str, str]]:
-    report = evaluate(synthetic_run(list(records)), config)
+    report = evaluate(synthetic_run(list(records)), PACK, config)
     return sorted((v.name, v.message) for v in report.violations if v.policy == "aws-required-tags")
 
 

@@ -25,7 +25,7 @@ import base64
 import json
 from typing import Any
 
-from dpengine.mocks import MockContext, autoname, invoke, outputs_for
+from ..mocks import MockContext, autoname, invoke, outputs_for
 
 CERTIFICATE = base64.b64encode(
     b"-----BEGIN CERTIFICATE-----\nMIIC/offline-engine/mock/eks/ca\n-----END CERTIFICATE-----\n"

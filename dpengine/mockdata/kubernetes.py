@@ -21,7 +21,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from dpengine.mocks import MockContext, outputs_for
+from ..mocks import MockContext, outputs_for
 
 CREATION_TIMESTAMP = "2025-01-01T00:00:00Z"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dpengine.mocks import MockContext, autoname, invoke, outputs_for
+from ..mocks import MockContext, autoname, invoke, outputs_for
 
 autoname("aws:ec2/securityGroup:SecurityGroup")
 

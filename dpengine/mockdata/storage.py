@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dpengine.mocks import MockContext, outputs_for
+from ..mocks import MockContext, outputs_for
 
 _BY_BUCKET = (
     "aws:s3/bucketVersioning:BucketVersioning",

@@ -1,5 +1,8 @@
 """Which resource types take tags, derived from the installed provider SDKs (never a hand-kept list).
 
+Part of the pack (the tagging policy needs it); ``dpengine.testing.assert_tagged`` gets it from
+the pack too, so the rule for "taggable" has one home.
+
 pulumi-aws registers every resource class with its type token; a type is
 taggable when its constructor has a ``tags`` argument. Lookups are lazy (one
 provider module imported per type) and cached.
@@ -52,8 +55,3 @@ def is_taggable(token: str) -> bool:
     if init is None:
         return False
     return "tags" in inspect.signature(init).parameters
-
-
-def known_types(provider: str = "aws") -> list[str]:
-    package = _package_for(f"{provider}:")
-    return sorted(_registered_classes(package)) if package else []
