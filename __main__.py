@@ -87,12 +87,16 @@ pulumi.export("dataSubnetIds", network.data_subnet_ids)
 pulumi.export("lakeBucketNames", lake.bucket_names)
 pulumi.export("lakeBucketArns", lake.bucket_arns)
 pulumi.export("lakeKmsKeyArn", lake.kms_key_arn)
-pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("oidcProviderUrl", cluster.oidc_provider_url)
 pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
-pulumi.export("kubeconfig", pulumi.Output.secret(cluster.kubeconfig))
 pulumi.export("warehouseEndpoint", warehouse.endpoint)
 pulumi.export("warehousePort", warehouse.port)
 pulumi.export("warehouseSecretArn", warehouse.master_secret_arn)
+# The cluster, and what a workloads project needs to build ClusterRuntime on it (README: Deploying for
+# real): clusterName, clusterEndpoint, kubeconfig (a secret), ebsKmsKeyArn, kubernetesVersion,
+# karpenterSettings (the pools, a plain value), karpenterControllerRoleArn, karpenterNodeRoleName,
+# karpenterInterruptionQueueName, karpenterControllerPlacement, karpenterDiscoveryTags, karpenterNodeTags,
+# kubernetesObjects (a workloads project refuses a platform that makes its Kubernetes objects itself).
+for output_name, value in cluster.runtime_outputs().items():
+    pulumi.export(output_name, value)

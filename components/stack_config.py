@@ -136,6 +136,16 @@ class StackConfig(SettingsModel):
                             f"unknown lake layer(s); the lake has {', '.join(sorted(layers))}",
                         )
                     )
+        if self.services and self.cluster.kubernetes_objects == "workloads_project":
+            issues.append(
+                ConfigIssue(
+                    "services",
+                    names,
+                    "cluster.kubernetes_objects is workloads_project, so this stack makes no Kubernetes "
+                    "object; deploy the services from the workloads project (examples/workloads), or set "
+                    "cluster.kubernetes_objects: in_stack",
+                )
+            )
         issues += identity_issues(self.services)
         issues += _pool_issues(self)
         for index, service in enumerate(self.services):

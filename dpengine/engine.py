@@ -69,6 +69,9 @@ class ResourceRecord:
     remote: bool
     id: str | None = None
     source: tuple[str, int] | None = None
+    aliases: list[str] = field(default_factory=list)
+    """The URNs the resource had before (its ``aliases`` option, resolved as the engine would):
+    a resource whose URN changed keeps its state, and is moved rather than replaced."""
     """Where the program declared the resource: (absolute file path, line) of the innermost
     frame in the project's own code (for a component's child, the component's line)."""
 
@@ -224,10 +227,28 @@ class RecordingMonitor(_sdk.MockMonitor):
             remote=bool(request.remote),
             id=response.id or None,
             source=self._source(request),
+            aliases=self._alias_urns(request),
         )
         with self._lock:
             self.records.append(record)
         return response
+
+    def _alias_urns(self, request: Any) -> list[str]:
+        """Each alias of the request as the URN it names (unset parts are the resource's own)."""
+        urns = []
+        for alias in request.aliases:
+            if not alias.HasField("spec"):
+                urns.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            urn = self.make_urn(parent, spec.type or request.type, spec.name or request.name)
+            if spec.project or spec.stack:
+                head, project, qualified_type, name = urn.split("::", 3)
+                stack = spec.stack or head.removeprefix("urn:pulumi:")
+                urn = f"urn:pulumi:{stack}::{spec.project or project}::{qualified_type}::{name}"
+            urns.append(urn)
+        return sorted(set(urns))
 
     def _project_file(self, uri: str) -> str | None:
         """The path of a ``file://`` URI if it is the project's own code (not an installed package)."""

@@ -38,6 +38,7 @@ ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+RUNTIME = "dataplatform:compute:ClusterRuntime"
 ADDON_VERSION = "aws:eks/getAddonVersion:getAddonVersion"
 POOL = "dataplatform.io/pool"
 """The scheduling contract's node label (components/eks/pools.py): every group's nodes carry their pool."""
@@ -51,7 +52,8 @@ GIVEN_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555
 
 # Default config: 3 keys, log group, cluster role (+ managed policy + encryption policy), the
 # pulumi-eks cluster, OIDC provider, 2 groups x (role + 3 policies + template + group),
-# 5 add-ons, EBS CSI IRSA role (+ managed policy + KMS policy), Kubernetes provider, StorageClass.
+# 5 add-ons, EBS CSI IRSA role (+ managed policy + KMS policy), Kubernetes provider, the cluster
+# runtime (a child component) with the StorageClass.
 DEFAULT_COUNTS = {
     KEY: 3,
     LOG_GROUP: 1,
@@ -64,6 +66,7 @@ DEFAULT_COUNTS = {
     NODE_GROUP: 2,
     ADDON: 5,
     K8S_PROVIDER: 1,
+    RUNTIME: 1,
     STORAGE_CLASS: 1,
 }
 TODAY = datetime.date(2026, 12, 1)
@@ -116,7 +119,10 @@ def test_default_resources(default_run: ComponentRun[EksCluster], tags: dict[str
     cr = default_run
     assert cr.counts() == {**DEFAULT_COUNTS, ACCESS_ENTRY: 1, ACCESS_POLICY: 1}
     assert cr.record.type == "dataplatform:compute:EksCluster"
-    assert all(r.parent == cr.record.urn for r in cr.children)
+    runtime = cr.one(RUNTIME, "eks")
+    # Every child is the component's own, except the runtime's objects (moved there with aliases).
+    assert {r.name: r.parent for r in cr.children if r.parent != cr.record.urn} == {"eks-gp3": runtime.urn}
+    assert runtime.parent == cr.record.urn
     assert_tagged(cr.children, tags)
     # pulumi-eks tags everything it makes with the same set.
     assert cr.one(CLUSTER).inputs["tags"] == tags
@@ -560,8 +566,14 @@ def test_default_storage_class(default_run: ComponentRun[EksCluster]) -> None:
     provider = cr.one(K8S_PROVIDER)
     assert storage.provider is not None and storage.provider.startswith(provider.urn + "::")
     assert cr.one(ADDON, "eks-aws-ebs-csi-driver").urn in storage.dependencies
-    assert storage.parent == cr.record.urn
-    assert cr.component.default_storage_class is not None
+    # The runtime's child, moved from the cluster with an alias (existing stacks keep the object).
+    runtime = cr.one(RUNTIME, "eks")
+    assert storage.parent == runtime.urn
+    # (pulumi-kubernetes adds the v1beta1 spelling of the type itself.)
+    assert [a for a in storage.aliases if "/v1:" in a] == [
+        "urn:pulumi:dev::test::dataplatform:compute:EksCluster$kubernetes:storage.k8s.io/v1:StorageClass::eks-gp3"
+    ]
+    assert cr.value(cr.component.default_storage_class.metadata["name"]) == "gp3"
 
 
 def test_ebs_csi_role(default_run: ComponentRun[EksCluster]) -> None:

@@ -18,19 +18,21 @@ from dpengine.engine import StackRun, run_program
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 ANALYTICS = ROOT / "examples" / "analytics"
+WORKLOADS = ROOT / "examples" / "workloads"
 
 PROGRAMS = {
     "dataplatform-dev": (ROOT, "dev"),
     "dataplatform-prod": (ROOT, "prod"),
     "analytics-dev": (ANALYTICS, "dev"),
+    "workloads-dev": (WORKLOADS, "dev"),
 }
 
 
 def _run(key: str) -> StackRun:
     project_dir, stack = PROGRAMS[key]
     refs = None
-    if project_dir == ANALYTICS:
-        refs = json.loads((ANALYTICS / f"stack-references.{stack}.json").read_text())
+    if project_dir != ROOT:
+        refs = json.loads((project_dir / f"stack-references.{stack}.json").read_text())
     return run_program(project_dir, stack, stack_references=refs)
 
 

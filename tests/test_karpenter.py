@@ -786,11 +786,11 @@ KARPENTER_COUNTS = {
     QUEUE_POLICY: 1,
     RULE: 5,
     TARGET: 5,
-    RELEASE: 2,
-    NODE_CLASS: 1,
-    NODE_POOL: 2,
 }
-"""What Karpenter adds to a cluster with the default pools."""
+"""What Karpenter's AWS side adds to a cluster (the Karpenter component's children)."""
+RUNTIME = "dataplatform:compute:ClusterRuntime"
+RUNTIME_KARPENTER_COUNTS = {RELEASE: 2, NODE_CLASS: 1, NODE_POOL: 2}
+"""What Karpenter adds to the cluster runtime with the default pools (through the Kubernetes API)."""
 
 
 def make(karpenter: dict[str, Any] | None) -> ComponentRun[EksCluster]:
@@ -842,9 +842,14 @@ def test_karpenter_resources(
         assert record.parent == component.urn
         counts[record.type] = counts.get(record.type, 0) + 1
     assert counts == KARPENTER_COUNTS
+    runtime = cr.one(RUNTIME, "eks")
+    in_cluster: dict[str, int] = {}
+    for record in cr.run.children_of(runtime.urn):
+        in_cluster[record.type] = in_cluster.get(record.type, 0) + 1
+    assert in_cluster == {**RUNTIME_KARPENTER_COUNTS, "kubernetes:storage.k8s.io/v1:StorageClass": 1}
     # Everything else is unchanged: the cluster without Karpenter has exactly the other children.
     others = {**cr.counts()}
-    for token, count in {**KARPENTER_COUNTS, KARPENTER: 1}.items():
+    for token, count in {**KARPENTER_COUNTS, **RUNTIME_KARPENTER_COUNTS, KARPENTER: 1}.items():
         others[token] -= count
     assert {k: v for k, v in others.items() if v} == without_karpenter.counts()
     assert_tagged(children, TAGS)
@@ -943,6 +948,7 @@ def test_releases_and_ordering(with_karpenter: ComponentRun[EksCluster]) -> None
     }
     assert controller.inputs["values"]["settings"] == {
         "clusterName": "eks-dev",
+        "clusterEndpoint": cr.value(cr.component.endpoint),
         "interruptionQueue": "eks-dev-karpenter",
     }
     # The controller waits for the CRDs, the system nodes, CoreDNS, its IAM policy and the queue.

@@ -51,6 +51,7 @@ def test_stack_composes_every_component(name: str) -> None:
     run = stack(name)
     components = sorted(r.type for r in run.resources if r.type.startswith("dataplatform:"))
     assert components == [
+        "dataplatform:compute:ClusterRuntime",
         "dataplatform:compute:EksCluster",
         "dataplatform:compute:Karpenter",
         "dataplatform:database:Warehouse",

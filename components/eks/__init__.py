@@ -16,7 +16,10 @@ Everything policies and users must see stays outside it, as native pulumi-aws re
   aws-ebs-csi-driver (with its IRSA role) and the community add-on metrics-server, each at the most
   recent version for the cluster's Kubernetes version unless pinned; the Deployments among them
   tolerate and prefer the system nodes;
-- the default StorageClass ``gp3`` (EBS CSI, encrypted with the EBS key).
+- the cluster runtime (:class:`ClusterRuntime`, a child component unless the settings put the
+  Kubernetes objects in a separate workloads project: ``kubernetes_objects``): the default
+  StorageClass ``gp3`` (EBS CSI, encrypted with the EBS key) and Karpenter's charts, EC2NodeClass
+  and NodePools (Karpenter's IAM and interruption queue stay with the cluster).
 
 Defaults are at least as strict as terraform-aws-eks: private endpoint only (a public endpoint
 needs explicit CIDRs, never ``0.0.0.0/0``), authentication mode ``API`` (access entries) with **no
@@ -33,8 +36,10 @@ checked before anything is registered), :mod:`.documents` (key and IAM policies,
 :mod:`.addons` (add-on configuration and the StorageClass), :mod:`.transforms` (for the hidden
 ``aws.eks.Cluster``) and :mod:`.component` (``EksCluster``: registration only); Karpenter in
 :mod:`.karpenter_settings` (settings), :mod:`.karpenter` (its documents) and
-:mod:`.karpenter_component` (the child component); the scheduling contract (pool placements) in
-:mod:`.pools`. Every public name is importable from here.
+:mod:`.karpenter_component` (its AWS side, a child component); the in-cluster objects in
+:mod:`.runtime` (``ClusterRuntime``), :mod:`.runtime_inputs` (its checks and the platform outputs
+it reads) and :mod:`.runtime_step` (the cluster's runtime step); the scheduling contract (pool
+placements) in :mod:`.pools`. Every public name is importable from here.
 """
 
 from __future__ import annotations
@@ -72,6 +77,12 @@ from .karpenter_settings import NodePoolLimits as NodePoolLimits
 from .karpenter_settings import NodePoolSettings as NodePoolSettings
 from .karpenter_settings import PoolTaint as PoolTaint
 from .pools import Placement as Placement
+from .runtime import ClusterRuntime as ClusterRuntime
+from .runtime import ClusterRuntimeArgs as ClusterRuntimeArgs
+from .runtime import RuntimeOrigin as RuntimeOrigin
+from .runtime import plain_stack_output as plain_stack_output
+from .runtime import runtime_args_from_stack as runtime_args_from_stack
+from .runtime_inputs import RUNTIME_OUTPUTS as RUNTIME_OUTPUTS
 from .settings import ADDONS_AFTER_NODES as ADDONS_AFTER_NODES
 from .settings import ADDONS_BEFORE_NODES as ADDONS_BEFORE_NODES
 from .settings import CAPACITY_TYPES as CAPACITY_TYPES
@@ -114,12 +125,15 @@ __all__ = [
     "NODE_POLICIES",
     "POOL_LABEL",
     "ROOT_DEVICE_NAME",
+    "RUNTIME_OUTPUTS",
     "STS_AUDIENCE",
     "TAINT_EFFECTS",
     "VPC_CNI_CONFIGURATION",
     "AddonVersions",
     "AmiType",
     "CapacityType",
+    "ClusterRuntime",
+    "ClusterRuntimeArgs",
     "DisruptionBudget",
     "EksCluster",
     "EksClusterArgs",
@@ -134,6 +148,7 @@ __all__ = [
     "NodePoolSettings",
     "Placement",
     "PoolTaint",
+    "RuntimeOrigin",
     "Taint",
     "TaintEffect",
     "UpgradePolicy",
@@ -148,6 +163,8 @@ __all__ = [
     "ebs_key_policy",
     "logs_key_policy",
     "node_trust_policy",
+    "plain_stack_output",
+    "runtime_args_from_stack",
     "secrets_key_policy",
     "support_status",
     "system_placement_values",

@@ -2,9 +2,11 @@
 
 The steps run in this order (each child's ``depends_on`` says why): keys, control-plane logs, the
 cluster role and the control plane, the IRSA provider, admin access, the add-ons nodes need, the
-node groups, the add-ons that need nodes, the Kubernetes provider, the default StorageClass. What
-each child contains comes from :mod:`.settings` (what is accepted), :mod:`.documents` (policies and
-options) and :mod:`.addons` (add-on configuration, the StorageClass).
+node groups, the add-ons that need nodes, Karpenter's AWS side; then, unless the settings put the
+Kubernetes objects in a workloads project, the Kubernetes provider and the cluster runtime (the
+default StorageClass, Karpenter's charts and pools: :mod:`.runtime`). What each child contains comes
+from :mod:`.settings` (what is accepted), :mod:`.documents` (policies and options) and
+:mod:`.addons` (add-on configuration, the StorageClass).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from ..iam import irsa_trust_policy
 from .addons import (
     addon_configuration,
     configuration_json,
-    default_storage_class,
     system_node_groups,
     system_placement_values,
 )
@@ -58,6 +59,8 @@ from .documents import (
 )
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
+from .runtime import ClusterRuntime
+from .runtime_step import RuntimeStep
 from .settings import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, NodeGroupSettings
 from .transforms import disable_cluster_creator_admin, protect_transform
 
@@ -78,7 +81,7 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(KarpenterPools, pulumi.ComponentResource):
+class EksCluster(RuntimeStep, KarpenterPools, pulumi.ComponentResource):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -111,10 +114,8 @@ class EksCluster(KarpenterPools, pulumi.ComponentResource):
     """The IRSA role of the EBS CSI controller."""
     public_subnet_ids: pulumi.Output[Any] | None
     """The public subnets passed in (for internet-facing load balancers), if any."""
-    provider: k8s.Provider
-    """A Kubernetes provider for the cluster; it waits for the admin access entries."""
-    default_storage_class: k8s.storage.v1.StorageClass
-    """The default StorageClass ``gp3`` (EBS CSI, encrypted with ``ebs_kms_key_arn``)."""
+    runtime: ClusterRuntime | None
+    """The cluster's in-cluster objects (None with ``kubernetes_objects: workloads_project``)."""
     workload_dependencies: list[pulumi.Resource]
     """What a workload's pods need before a rollout can finish: the node groups and CoreDNS.
 
@@ -148,10 +149,13 @@ class EksCluster(KarpenterPools, pulumi.ComponentResource):
         }
         node_groups = self._node_groups(where, args.private_subnet_ids, after=list(addons.values()))
         addons.update(self._addons_after_nodes(where, node_groups))
-        self._kubernetes_provider(access)
-        self._default_storage_class(addons["aws-ebs-csi-driver"])
         self.workload_dependencies = [*node_groups, addons["coredns"]]
         self._karpenter(where)
+        self._provider: k8s.Provider | None = None
+        self.runtime = None
+        if self._settings.kubernetes_objects == "in_stack":
+            self._kubernetes_provider(access)
+            self._runtime(addons["aws-ebs-csi-driver"])
 
         self.register_outputs(
             {
@@ -416,24 +420,10 @@ class EksCluster(KarpenterPools, pulumi.ComponentResource):
         """The provider is usable once the deployer's API access exists. Only what runs pods waits for
         nodes and DNS (``workload_dependencies``), so namespaces, service accounts and policies are
         created while the node groups come up."""
-        self.provider = k8s.Provider(
+        self._provider = k8s.Provider(
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*access]),
-        )
-
-    def _default_storage_class(self, ebs_csi: aws.eks.Addon) -> None:
-        """The default StorageClass ``gp3``: its volumes are provisioned by the EBS CSI add-on."""
-        manifest = default_storage_class(self.ebs_kms_key_arn)
-        self.default_storage_class = k8s.storage.v1.StorageClass(
-            f"{self._name}-{manifest['metadata']['name']}",
-            metadata=manifest["metadata"],
-            provisioner=manifest["provisioner"],
-            parameters=manifest["parameters"],
-            reclaim_policy=manifest["reclaimPolicy"],
-            volume_binding_mode=manifest["volumeBindingMode"],
-            allow_volume_expansion=manifest["allowVolumeExpansion"],
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs_csi]),
         )
 
     # ------------------------------------------------------------------ children

@@ -385,15 +385,25 @@ def event_pattern(event: str) -> str:
 
 
 def controller_values(
-    settings: KarpenterSettings, *, cluster_name: str, queue_name: str, role_arn: str, placement: Placement
+    settings: KarpenterSettings,
+    *,
+    cluster_name: str,
+    queue_name: str,
+    role_arn: str,
+    placement: Placement,
+    cluster_endpoint: str | None = None,
 ) -> dict[str, Any]:
-    """The chart values: the cluster and queue, the IRSA role, and the controller pinned to its managed
-    node group. ``affinity`` replaces the chart's whole default, so both default terms are kept (never
-    on a Karpenter node; one replica per host; the chart adds the label selector) next to the pool."""
+    """The chart values: the cluster (and its endpoint when given: Karpenter looks it up otherwise)
+    and queue, the IRSA role, and the controller pinned to its managed node group. ``affinity``
+    replaces the chart's whole default, so both default terms are kept (never on a Karpenter node; one
+    replica per host; the chart adds the label selector) next to the pool."""
     (pool_key, pool_name), *_ = placement.node_selector.items()
     resources = {"cpu": settings.controller_cpu, "memory": settings.controller_memory}
+    cluster: dict[str, str] = {"clusterName": cluster_name, "interruptionQueue": queue_name}
+    if cluster_endpoint is not None:
+        cluster["clusterEndpoint"] = cluster_endpoint
     return {
-        "settings": {"clusterName": cluster_name, "interruptionQueue": queue_name},
+        "settings": cluster,
         "serviceAccount": {
             "create": True,
             "name": KARPENTER_SERVICE_ACCOUNT,
@@ -439,11 +449,13 @@ def node_class_manifest(
     node_role_name: str,
     ebs_key_arn: str,
     tags: Mapping[str, str],
+    discovery: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The EC2NodeClass every pool uses: the AL2023 alias, the node role (Karpenter makes the instance
     profiles), subnets and security groups by discovery tag, IMDSv2 with hop limit 1 (pods cannot reach
-    the node's credentials), an encrypted gp3 root volume with the cluster's EBS key, the stack's tags."""
-    selector = [{"tags": discovery_tags(cluster_name)}]
+    the node's credentials), an encrypted gp3 root volume with the cluster's EBS key, the stack's tags.
+    Subnets and security groups are found by ``discovery`` (default: the cluster's discovery tag)."""
+    selector = [{"tags": dict(discovery) if discovery is not None else discovery_tags(cluster_name)}]
     return {
         "apiVersion": "karpenter.k8s.aws/v1",
         "kind": "EC2NodeClass",

@@ -1,4 +1,4 @@
-"""Karpenter on the cluster: a child component of ``EksCluster``, registration only.
+"""Karpenter's AWS side: a child component of ``EksCluster``, registration only.
 
 What it registers, in order (each ``depends_on`` says why):
 
@@ -6,17 +6,17 @@ What it registers, in order (each ``depends_on`` says why):
   entry, so nodes Karpenter launches can join;
 - the SQS interruption queue (SSE, 5 minutes' retention, TLS only, EventBridge of this account may
   send) and the 5 EventBridge rules feeding it;
-- the controller's IRSA role (``kube-system:karpenter``) with the scoped v1 controller policy;
-- the CRD chart, then the controller chart (on the controller's managed node group, after the node
-  groups and CoreDNS), then the EC2NodeClass and one NodePool per pool.
+- the controller's IRSA role (``kube-system:karpenter``) with the scoped v1 controller policy.
 
-The documents come from :mod:`.karpenter`; :class:`KarpenterPools` is the part ``EksCluster``
-inherits (the step and the scheduling contract: ``placement``, ``pool_names``, ``node_pools``).
+Only AWS APIs: the in-cluster parts (the charts, the EC2NodeClass, the NodePools) are
+:class:`~.runtime.ClusterRuntime`'s, in the same stack or in a workloads project. The documents come
+from :mod:`.karpenter`; :class:`KarpenterPools` is the part ``EksCluster`` inherits (the step and
+the scheduling contract: ``placement``, ``pool_names``, ``node_pools``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -31,23 +31,17 @@ from .karpenter import (
     INTERRUPTION_EVENTS,
     KARPENTER_NODE_POLICIES,
     controller_policy,
-    controller_values,
     discovery_tags,
     event_pattern,
     interruption_queue_arn,
     interruption_queue_name,
     interruption_queue_policy,
     interruption_rule_name,
-    node_class_manifest,
     node_class_tag_problems,
-    node_pool_manifest,
 )
 from .karpenter_settings import (
-    KARPENTER_CHART,
-    KARPENTER_CRD_CHART,
     KARPENTER_NAMESPACE,
     KARPENTER_SERVICE_ACCOUNT,
-    NODE_CLASS_NAME,
     KarpenterSettings,
 )
 from .pools import Placement
@@ -67,8 +61,6 @@ class KarpenterArgs:
 
     settings: KarpenterSettings
     """Validated Karpenter settings."""
-    controller_placement: Placement
-    """The placement of the controller's managed node group."""
     eks_name: str
     """The EKS cluster name (plain: it is decided before the cluster exists)."""
     cluster_name: pulumi.Input[str]
@@ -83,14 +75,10 @@ class KarpenterArgs:
     region: pulumi.Input[str]
     account: pulumi.Input[str]
     dns_suffix: pulumi.Input[str]
-    provider: k8s.Provider
-    """The cluster's Kubernetes provider."""
-    after: Sequence[pulumi.Resource] = ()
-    """What the controller's pods need first: the managed node groups and CoreDNS."""
 
 
 class Karpenter(pulumi.ComponentResource):
-    """Karpenter: its IAM, interruption queue, chart, EC2NodeClass and NodePools."""
+    """Karpenter's AWS side: its IAM, the node access entry, the interruption queue and its rules."""
 
     node_role: aws.iam.Role
     """The role of every node Karpenter launches."""
@@ -99,11 +87,10 @@ class Karpenter(pulumi.ComponentResource):
     queue_name: str
     """The interruption queue's name (Karpenter's ``settings.interruptionQueue``)."""
     queue: aws.sqs.Queue
-    release: k8s.helm.v3.Release
-    """The controller chart; custom resources wait for it (and for the CRD chart before it)."""
-    node_class: k8s.apiextensions.CustomResource
-    node_pools: dict[str, k8s.apiextensions.CustomResource]
-    """Pool name -> its NodePool."""
+    node_access: pulumi.Resource
+    """The nodes' ``EC2_LINUX`` access entry: the EC2NodeClass waits for it (nodes could not join)."""
+    controller_ready: list[pulumi.Resource]
+    """What the controller needs before it starts: its IAM policy, the queue policy, the rules' targets."""
 
     def __init__(self, name: str, args: KarpenterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         forbidden = node_class_tag_problems(args.tags)
@@ -119,17 +106,16 @@ class Karpenter(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self.queue_name = interruption_queue_name(args.eks_name)
-        access = self._node_role()
+        self.node_access = self._node_role()
         queue_ready = self._interruption_queue()
         role_policy = self._controller_role()
-        self._charts(after=[*args.after, role_policy, *queue_ready])
-        self._custom_resources(after=[access])
+        self.controller_ready = [role_policy, *queue_ready]
         self.register_outputs(
             {
                 "node_role_arn": self.node_role.arn,
                 "controller_role_arn": self.controller_role.arn,
                 "interruption_queue_name": self.queue_name,
-                "node_pools": sorted(self.node_pools),
+                "node_pools": sorted(pool.name for pool in args.settings.node_pools),
             }
         )
 
@@ -249,67 +235,6 @@ class Karpenter(pulumi.ComponentResource):
             f"{self._name}-controller", role=self.controller_role.id, policy=document, opts=self._child()
         )
 
-    def _charts(self, after: Sequence[pulumi.Resource]) -> None:
-        """The CRD chart (Helm never upgrades a chart's own CRDs), then the controller."""
-        a = self._args
-        settings = a.settings
-        k8s_child = self._child(provider=a.provider)
-        crds = k8s.helm.v3.Release(
-            f"{self._name}-crd",
-            name="karpenter-crd",
-            chart=KARPENTER_CRD_CHART,
-            version=settings.version,
-            namespace=KARPENTER_NAMESPACE,
-            opts=k8s_child,
-        )
-        values = self.controller_role.arn.apply(
-            lambda arn: controller_values(
-                settings,
-                cluster_name=a.eks_name,
-                queue_name=self.queue_name,
-                role_arn=arn,
-                placement=a.controller_placement,
-            )
-        )
-        self.release = k8s.helm.v3.Release(
-            self._name,
-            name="karpenter",
-            chart=KARPENTER_CHART,
-            version=settings.version,
-            namespace=KARPENTER_NAMESPACE,
-            skip_crds=True,
-            values=values,
-            opts=self._child(provider=a.provider, depends_on=[crds, *after]),
-        )
-
-    def _custom_resources(self, after: Sequence[pulumi.Resource]) -> None:
-        """The EC2NodeClass and the NodePools: their CRDs and the controller come first."""
-        a = self._args
-        manifest = pulumi.Output.all(self.node_role.name, a.ebs_kms_key_arn).apply(
-            lambda v: node_class_manifest(
-                a.settings, cluster_name=a.eks_name, node_role_name=v[0], ebs_key_arn=v[1], tags=a.tags
-            )
-        )
-        self.node_class = k8s.apiextensions.CustomResource(
-            f"{self._name}-node-class",
-            api_version="karpenter.k8s.aws/v1",
-            kind="EC2NodeClass",
-            metadata={"name": NODE_CLASS_NAME},
-            spec=manifest["spec"],
-            opts=self._child(provider=a.provider, depends_on=[self.release, *after]),
-        )
-        self.node_pools = {}
-        for pool in a.settings.node_pools:
-            document = node_pool_manifest(pool)
-            self.node_pools[pool.name] = k8s.apiextensions.CustomResource(
-                f"{self._name}-pool-{pool.name}",
-                api_version=document["apiVersion"],
-                kind=document["kind"],
-                metadata=document["metadata"],
-                spec=document["spec"],
-                opts=self._child(provider=a.provider, depends_on=[self.release, self.node_class]),
-            )
-
 
 class KarpenterPools:
     """The part of ``EksCluster`` that is about pools: the Karpenter step and the scheduling contract.
@@ -326,15 +251,17 @@ class KarpenterPools:
     oidc_provider_arn: pulumi.Output[str]
     oidc_provider_url: pulumi.Output[str]
     ebs_kms_key_arn: pulumi.Output[str]
-    provider: k8s.Provider
     workload_dependencies: list[pulumi.Resource]
 
     karpenter: Karpenter | None
     """The Karpenter child component (None with ``karpenter`` unset)."""
     node_pools: dict[str, k8s.apiextensions.CustomResource]
-    """NodePool name -> its custom resource (empty without Karpenter)."""
+    """NodePool name -> its custom resource (empty without Karpenter, and when the Kubernetes objects
+    live in a workloads project: take them from that project's ``ClusterRuntime``)."""
     karpenter_node_role_arn: pulumi.Output[str] | None
     """The role of Karpenter's nodes."""
+    karpenter_node_role_name: pulumi.Output[str] | None
+    """The name of that role (the EC2NodeClass's ``role``)."""
     karpenter_controller_role_arn: pulumi.Output[str] | None
     """The controller's IRSA role."""
     karpenter_interruption_queue_name: str | None
@@ -347,10 +274,11 @@ class KarpenterPools:
         return discovery_tags(self._eks_name) if self._settings.karpenter else {}
 
     def _karpenter(self, where: Any) -> None:
-        """Karpenter (when configured), after the node groups and CoreDNS."""
+        """Karpenter's AWS side (when configured): IAM, the nodes' access entry, the queue."""
         self.karpenter = None
         self.node_pools = {}
         self.karpenter_node_role_arn = self.karpenter_controller_role_arn = None
+        self.karpenter_node_role_name = None
         self.karpenter_interruption_queue_name = None
         settings = self._settings.karpenter
         if settings is None:
@@ -360,7 +288,6 @@ class KarpenterPools:
             f"{self._name}-karpenter",
             KarpenterArgs(
                 settings=settings,
-                controller_placement=self.placement(settings.controller_node_group),
                 eks_name=self._eks_name,
                 cluster_name=self.cluster_name,
                 tags=self._tags,
@@ -371,13 +298,11 @@ class KarpenterPools:
                 region=where.region,
                 account=where.account,
                 dns_suffix=where.dns_suffix,
-                provider=self.provider,
-                after=list(self.workload_dependencies),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.node_pools = dict(self.karpenter.node_pools)
         self.karpenter_node_role_arn = self.karpenter.node_role.arn
+        self.karpenter_node_role_name = self.karpenter.node_role.name
         self.karpenter_controller_role_arn = self.karpenter.controller_role.arn
         self.karpenter_interruption_queue_name = self.karpenter.queue_name
 

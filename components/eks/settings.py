@@ -382,8 +382,16 @@ class EksClusterSettings(SettingsModel):
     pipeline service. ``inside_vpc``: a runner in the VPC (self-hosted CI runner, CodeBuild, a host
     behind SSM or VPN), which reaches the private endpoint. ``outside_vpc``: a laptop or a hosted
     CI runner, which needs ``endpoint_public_access`` with its egress CIDRs. A private endpoint
-    without ``inside_vpc`` is refused: pulumi-eks skips its health check for a private endpoint,
-    so the cluster would "succeed" and every Kubernetes object time out."""
+    without ``inside_vpc`` is refused unless ``kubernetes_objects`` is ``workloads_project``:
+    pulumi-eks skips its health check for a private endpoint, so the cluster would "succeed" and
+    every Kubernetes object time out."""
+    kubernetes_objects: Literal["in_stack", "workloads_project"] = "in_stack"
+    """Where the cluster's Kubernetes objects live (the default StorageClass, Karpenter's charts,
+    EC2NodeClass and NodePools; the pipeline services). ``in_stack``: this stack creates them through
+    the API endpoint, so ``deploy_from`` must reach it. ``workloads_project``: this stack holds no
+    Kubernetes object and calls only AWS APIs (a private endpoint needs no ``deploy_from``); it
+    exports what a separate workloads project needs (``EksCluster.runtime_outputs``) to make them
+    with ``ClusterRuntime``, from a place that reaches the endpoint (examples/workloads)."""
     public_access_cidrs: list[str] = Field(default_factory=list)
     """IPv4 CIDRs allowed to reach the public endpoint (office, VPN); never ``0.0.0.0/0``."""
     log_types: list[LogType] = Field(default_factory=lambda: list(DEFAULT_LOG_TYPES))
@@ -522,14 +530,19 @@ class EksClusterSettings(SettingsModel):
                     "reach the API (never 0.0.0.0/0), or keep the endpoint private",
                 )
             )
-        if not self.endpoint_public_access and self.deploy_from != "inside_vpc":
+        if (
+            not self.endpoint_public_access
+            and self.deploy_from != "inside_vpc"
+            and self.kubernetes_objects == "in_stack"
+        ):
             issues.append(
                 ConfigIssue(
                     "deploy_from",
                     self.deploy_from,
                     "the API endpoint is private, so only a deployer inside the VPC reaches it; set "
                     "deploy_from: inside_vpc (a runner in the VPC), or endpoint_public_access: true with "
-                    "public_access_cidrs of the runner's egress (and deploy_from: outside_vpc)",
+                    "public_access_cidrs of the runner's egress (and deploy_from: outside_vpc), or "
+                    "kubernetes_objects: workloads_project (this stack then makes no Kubernetes object)",
                 )
             )
         if self.public_access_cidrs and not self.endpoint_public_access:
