@@ -20,6 +20,7 @@ import pulumi_kubernetes as k8s
 import pytest
 import yaml
 
+import policies
 from components._validation import InvalidConfigError
 from components.eks import (
     RUNTIME_OUTPUTS,
@@ -33,7 +34,7 @@ from components.eks import (
 from components.eks.karpenter import controller_values, node_class_manifest, node_pool_manifest
 from components.eks.runtime_inputs import karpenter_from_output, placement_from_output, placement_output
 from components.stack_config import load_stack_config
-from dpengine.check import evaluate, load_config
+from dpengine.check import PolicyPackSpec, evaluate, load_config
 from dpengine.engine import EngineError, StackRun, run_program
 from dpengine.testing import ComponentRun, run_component
 
@@ -432,7 +433,9 @@ def test_workloads_wait_for_their_node_pool(workloads: StackRun) -> None:
 
 
 def test_workloads_project_passes_the_policy_pack(workloads: StackRun) -> None:
-    report = evaluate(workloads, load_config(ROOT / "policies" / "dev.json"))
+    report = evaluate(
+        workloads, PolicyPackSpec.from_module(policies), load_config(ROOT / "policies" / "dev.json")
+    )
     assert report.mandatory == []
 
 
