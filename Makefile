@@ -1,4 +1,5 @@
-# Usual targets. Each installs what it needs into .venv first (idempotent).
+# Usual targets. Each installs what it needs into .venv first, once: a stamp file per extra is
+# remade only when the packaging files change.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -10,11 +11,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install -q -e '.[cli]'
+PACKAGING = pyproject.toml setup.py
 
-install-test: $(BIN)/python
-	$(BIN)/pip install -q -e '.[test]'
+$(VENV)/.installed-cli: $(BIN)/python $(PACKAGING)
+	$(BIN)/pip install -qq -e '.[cli]'
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python $(PACKAGING)
+	$(BIN)/pip install -qq -e '.[test]'
+	touch $@ $(VENV)/.installed-cli
+
+install: $(VENV)/.installed-cli
+
+install-test: $(VENV)/.installed-test
 
 preview: install                   ## offline preview of a stack (default dev)
 	$(BIN)/dataplatform preview --stack $(STACK)
