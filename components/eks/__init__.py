@@ -71,6 +71,12 @@ from .karpenter_settings import KarpenterSettings as KarpenterSettings
 from .karpenter_settings import NodePoolLimits as NodePoolLimits
 from .karpenter_settings import NodePoolSettings as NodePoolSettings
 from .karpenter_settings import PoolTaint as PoolTaint
+from .keda import KEDA_NAMESPACE as KEDA_NAMESPACE
+from .keda import KEDA_OPERATOR_SERVICE_ACCOUNT as KEDA_OPERATOR_SERVICE_ACCOUNT
+from .keda import KEDA_VERSION as KEDA_VERSION
+from .keda import KedaSettings as KedaSettings
+from .keda_component import Keda as Keda
+from .keda_component import KedaArgs as KedaArgs
 from .pools import Placement as Placement
 from .settings import ADDONS_AFTER_NODES as ADDONS_AFTER_NODES
 from .settings import ADDONS_BEFORE_NODES as ADDONS_BEFORE_NODES
@@ -108,6 +114,9 @@ __all__ = [
     "EBS_CSI_POLICY",
     "EBS_CSI_SERVICE_ACCOUNT",
     "EKS_VERSIONS",
+    "KEDA_NAMESPACE",
+    "KEDA_OPERATOR_SERVICE_ACCOUNT",
+    "KEDA_VERSION",
     "KMS_DELETION_WINDOW_DAYS",
     "LOG_RETENTION_DAYS",
     "MAX_INSTANCE_TYPES",
@@ -128,6 +137,9 @@ __all__ = [
     "Karpenter",
     "KarpenterArgs",
     "KarpenterSettings",
+    "Keda",
+    "KedaArgs",
+    "KedaSettings",
     "LogType",
     "NodeGroupSettings",
     "NodePoolLimits",

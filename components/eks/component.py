@@ -58,6 +58,7 @@ from .documents import (
 )
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
+from .keda_component import KedaAddon
 from .settings import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, NodeGroupSettings
 from .transforms import disable_cluster_creator_admin, protect_transform
 
@@ -78,7 +79,7 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(KarpenterPools, pulumi.ComponentResource):
+class EksCluster(KarpenterPools, KedaAddon, pulumi.ComponentResource):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -152,6 +153,7 @@ class EksCluster(KarpenterPools, pulumi.ComponentResource):
         self._default_storage_class(addons["aws-ebs-csi-driver"])
         self.workload_dependencies = [*node_groups, addons["coredns"]]
         self._karpenter(where)
+        self._keda()
 
         self.register_outputs(
             {

@@ -21,6 +21,7 @@ from .._shared import (
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .karpenter import discovery_tags
 from .karpenter_settings import KarpenterSettings, cluster_issues
+from .keda import KedaSettings
 from .pools import Placement, placements
 from .versions import (
     DEFAULT_KUBERNETES_VERSION,
@@ -407,6 +408,9 @@ class EksClusterSettings(SettingsModel):
     karpenter: KarpenterSettings | None = None
     """Karpenter node autoscaling: the controller on ``controller_node_group`` and its NodePools
     (``{}`` turns it on with the default ``apps`` and ``batch`` pools; unset: no Karpenter)."""
+    keda: KedaSettings | None = None
+    """KEDA event-driven autoscaling on ``keda.node_group`` (``{}`` turns it on; unset: no KEDA).
+    A stack whose services scale on triggers needs it (the stack config says so)."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -576,6 +580,16 @@ class EksClusterSettings(SettingsModel):
     @model_validator(mode="after")
     def _karpenter_fits(self) -> EksClusterSettings:
         issues = cluster_issues(self.karpenter, self.all_node_groups) if self.karpenter else []
+        groups = [group.name for group in self.all_node_groups]
+        if self.keda is not None and self.keda.node_group not in groups:
+            issues.append(
+                ConfigIssue(
+                    "keda.node_group",
+                    self.keda.node_group,
+                    f"is not a managed node group of the cluster ({', '.join(groups)}); KEDA runs on the "
+                    "system nodes: name one of them",
+                )
+            )
         if issues:
             raise CrossFieldError(issues)
         return self
