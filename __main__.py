@@ -47,8 +47,9 @@ warehouse = Warehouse(
 )
 
 services: dict[int, PipelineService] = {}
-# Services that create their namespace come first, so the ones sharing it can wait for it.
-for index in sorted(range(len(config.services)), key=lambda i: config.namespace_owner(i) is not None):
+# Owners first: a namespace's creator before the services sharing it (they wait for it), a queue's
+# creator before the services using it (they get its ARN, URL and key).
+for index in config.creation_order():
     service = config.services[index]
     access = service.lake_access
     documents = (
@@ -60,6 +61,7 @@ for index in sorted(range(len(config.services)), key=lambda i: config.namespace_
         environment = warehouse.connection_environment(service.warehouse_access, service.warehouse_user)
     # A service sharing a namespace another service creates waits for that Namespace.
     owner = config.namespace_owner(index)
+    queue_owner = config.queue_owner(index)
     pool = config.pool_of(index)
     services[index] = PipelineService(
         service.name,
@@ -77,6 +79,8 @@ for index in sorted(range(len(config.services)), key=lambda i: config.namespace_
             kubernetes_version=config.cluster.kubernetes_version,
             placement=cluster.placement(pool),
             workload_dependencies=cluster.workload_dependencies_for(pool),
+            keda_dependencies=cluster.keda_dependencies,
+            queue=services[queue_owner].queue if queue_owner is not None else None,
         ),
     )
 

@@ -209,10 +209,10 @@ REQUIRED_ORDERINGS: dict[tuple[str, str], str] = {
     ),
     # Karpenter: the controller chart runs on the system nodes; its custom resources need its CRDs.
     ("kubernetes:helm.sh/v3:Release", "aws:eks/nodeGroup:NodeGroup"): (
-        "the Karpenter controller runs on the system node group: the Release awaits its pods"
+        "the Karpenter and KEDA controllers run on the system node group: the Release awaits its pods"
     ),
     ("kubernetes:helm.sh/v3:Release", "aws:eks/addon:Addon#coredns"): (
-        "the controller resolves the AWS and cluster endpoints through cluster DNS"
+        "the controllers resolve the AWS and cluster endpoints through cluster DNS"
     ),
     ("kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v3:Release"): (
         "the controller chart is installed without CRDs: the CRD chart comes first"
@@ -237,6 +237,51 @@ REQUIRED_ORDERINGS: dict[tuple[str, str], str] = {
     ),
     ("kubernetes:apps/v1:Deployment", "kubernetes:karpenter.sh/v1:NodePool"): (
         "the rollout Pulumi awaits needs Karpenter to launch nodes of the service's pool"
+    ),
+    # KEDA: the chart runs on the system nodes; its custom resources need its CRDs and webhook.
+    ("kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:helm.sh/v3:Release"): (
+        "the ScaledObject CRD and KEDA's admission webhook come with the KEDA chart"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledJob", "kubernetes:helm.sh/v3:Release"): (
+        "the ScaledJob CRD and KEDA's admission webhook come with the KEDA chart"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:TriggerAuthentication", "kubernetes:helm.sh/v3:Release"): (
+        "the TriggerAuthentication CRD comes with the KEDA chart"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:keda.sh/v1alpha1:TriggerAuthentication"): (
+        "KEDA builds the scalers from the authenticationRef: without it the first reconcile fails"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledJob", "kubernetes:keda.sh/v1alpha1:TriggerAuthentication"): (
+        "KEDA builds the scalers from the authenticationRef: without it the first reconcile fails"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledObject", "kubernetes:apps/v1:Deployment"): (
+        "KEDA's webhook reads the target Deployment's requests for cpu/memory triggers (refused before)"
+    ),
+    # Jobs: their pods need the service account and never run before the NetworkPolicy.
+    ("kubernetes:batch/v1:Job", "kubernetes:core/v1:ServiceAccount"): (
+        "pods are not created until their service account exists"
+    ),
+    ("kubernetes:batch/v1:Job", "kubernetes:networking.k8s.io/v1:NetworkPolicy"): (
+        "pods never run before their default-deny NetworkPolicy (a security ordering)"
+    ),
+    ("kubernetes:batch/v1:Job", "aws:eks/nodeGroup:NodeGroup"): (
+        "an awaited Job (job.await_completion) completes only once its pods run on nodes"
+    ),
+    ("kubernetes:batch/v1:Job", "aws:eks/addon:Addon#coredns"): "an awaited Job's pods need cluster DNS",
+    ("kubernetes:batch/v1:Job", "kubernetes:karpenter.sh/v1:NodePool"): (
+        "an awaited Job's pods need Karpenter to launch nodes of the service's pool"
+    ),
+    ("kubernetes:batch/v1:CronJob", "kubernetes:core/v1:ServiceAccount"): (
+        "the pods of its runs are not created until their service account exists"
+    ),
+    ("kubernetes:batch/v1:CronJob", "kubernetes:networking.k8s.io/v1:NetworkPolicy"): (
+        "the pods of its runs never start before their default-deny NetworkPolicy (a security ordering)"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledJob", "kubernetes:core/v1:ServiceAccount"): (
+        "the pods of its Jobs are not created until their service account exists"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledJob", "kubernetes:networking.k8s.io/v1:NetworkPolicy"): (
+        "the pods of its Jobs never start before their default-deny NetworkPolicy (a security ordering)"
     ),
     ("pulumi:providers:kubernetes", "aws:eks/accessEntry:AccessEntry"): (
         "the deployer's access to the Kubernetes API"

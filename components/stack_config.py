@@ -28,6 +28,7 @@ from .eks import EksClusterSettings
 from .network import NetworkSettings
 from .pipeline_service import PipelineServiceSettings
 from .pipeline_service.namespaces import identity_issues, namespace_owner
+from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
 from .tags import REQUIRED_TAG_KEYS, tag_issues
 from .warehouse import WAREHOUSE_ENV_NAMES, WarehouseAccess, WarehouseSettings
 
@@ -147,6 +148,7 @@ class StackConfig(SettingsModel):
                 )
             )
         issues += identity_issues(self.services)
+        issues += event_stack_issues(self.services, keda_on=self.cluster.keda is not None, region=self.region)
         issues += _pool_issues(self)
         for index, service in enumerate(self.services):
             issues += _warehouse_access_issues(self, index, service)
@@ -170,6 +172,14 @@ class StackConfig(SettingsModel):
         pool = self.services[index].pool or self.cluster.default_pool
         assert pool is not None  # _pool_issues refuses a stack where this is None
         return pool
+
+    def creation_order(self) -> list[int]:
+        """Service indexes with namespace and queue owners before the services using them."""
+        return creation_order(self.services)
+
+    def queue_owner(self, index: int) -> int | None:
+        """The index of the service whose queue ``services[index]`` uses (``queue.from_service``)."""
+        return queue_owner(self.services, index)
 
     def namespace_owner(self, index: int) -> int | None:
         """The index of the other service that creates ``services[index]``'s namespace, or None."""

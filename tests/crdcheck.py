@@ -84,6 +84,20 @@ def cel_errors(document: Mapping[str, Any]) -> list[str]:
                 errors.append(
                     f"/spec/template/spec/requirements/{index}: key karpenter.sh/nodepool is restricted"
                 )
+    if document.get("kind") == "TriggerAuthentication":
+        identity = spec.get("podIdentity") or {}
+        if "roleArn" in identity and "identityOwner" in identity:
+            errors.append("/spec/podIdentity: roleArn and identityOwner are mutually exclusive")
+    if document.get("kind") in ("ScaledObject", "ScaledJob"):
+        low, high = spec.get("minReplicaCount", 0), spec.get("maxReplicaCount", 100)
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            errors.append(f"/spec: minReplicaCount {low} is greater than maxReplicaCount {high}")
+        for index, trigger in enumerate(spec.get("triggers") or []):
+            if "identityOwner" in (trigger.get("metadata") or {}):
+                errors.append(
+                    f"/spec/triggers/{index}/metadata: identityOwner is deprecated (aws-eks only); "
+                    "use a TriggerAuthentication"
+                )
     return errors
 
 

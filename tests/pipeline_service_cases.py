@@ -70,6 +70,8 @@ FULL: dict[str, Any] = {
             },
             {"name": "kafka_lag", "target_value": "10000"},
         ],
+        # A raw External HPA only with the adapter that serves external.metrics.k8s.io named.
+        "external_metrics_provider": "prometheus-adapter",
         "behavior": {
             "scale_down": {
                 "stabilization_window_seconds": 600,

@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+if __name__ == "__main__":  # run as a script: the repository's packages, as pytest's pythonpath gives them
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from dpengine.engine import StackRun, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,7 +58,6 @@ def test_urns_match_the_golden_list(key: str) -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     for key in sorted(PROGRAMS):
         (GOLDEN / f"{key}.urns").write_text("\n".join(_urns(_run(key))) + "\n")
         print(f"wrote {GOLDEN / f'{key}.urns'}")

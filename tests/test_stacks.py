@@ -54,6 +54,7 @@ def test_stack_composes_every_component(name: str) -> None:
         "dataplatform:compute:ClusterRuntime",
         "dataplatform:compute:EksCluster",
         "dataplatform:compute:Karpenter",
+        "dataplatform:compute:Keda",
         "dataplatform:database:Warehouse",
         "dataplatform:network:Network",
         "dataplatform:storage:DataLakeBucket",
@@ -181,10 +182,15 @@ def test_services_with_warehouse_access_get_the_secret_and_connection_settings()
     for service in ("ingest-api", "stream-consumer", "batch-worker"):
         policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", f"{service}-policy").inputs["policy"])
         by_sid = {st["Sid"]: st for st in policy["Statement"]}
-        (container,) = run.one("kubernetes:apps/v1:Deployment", f"{service}-deployment").inputs["spec"][
-            "template"
-        ]["spec"]["containers"]
-        env = {e["name"]: e["value"] for e in container.get("env", [])}
+        # batch-worker is a CronJob in prod: its pods are the job template's.
+        if service == "batch-worker":
+            spec = run.one("kubernetes:batch/v1:CronJob", "batch-worker-cronjob").inputs["spec"][
+                "jobTemplate"
+            ]
+        else:
+            spec = run.one("kubernetes:apps/v1:Deployment", f"{service}-deployment").inputs
+        (container,) = spec["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e["value"] for e in container.get("env", []) if e["name"] != "QUEUE_URL"}
         if service not in users:
             assert "ReadWarehouseSecret" not in by_sid and not any(k.startswith("WAREHOUSE_") for k in env)
             continue
@@ -286,9 +292,13 @@ def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> No
     assert [(path, message.split(" (")[0]) for path, message in issues] == [
         ("dataplatform:warehouse.production", "must be true in prod")
     ]
-    # (The default cluster has no 'batch' pool, which the dev stack's batch service asks for.)
+    # (The default cluster has no 'batch' pool and no KEDA, which the dev stack's services ask for.)
     issues = dict(bad({"dataplatform:cluster": {"deploy_from": "inside_vpc", "kubernetes_version": "1.36"}}))
-    assert sorted(issues) == ["dataplatform:cluster.admin_principal_arns", "dataplatform:services[2].pool"]
+    assert sorted(issues) == [
+        "dataplatform:cluster.admin_principal_arns",
+        "dataplatform:cluster.keda",
+        "dataplatform:services[2].pool",
+    ]
     assert issues["dataplatform:cluster.admin_principal_arns"].startswith(
         "services are deployed through the cluster's API"
     )

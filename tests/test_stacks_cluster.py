@@ -26,6 +26,9 @@ NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+KEDA_TYPES = tuple(
+    f"kubernetes:keda.sh/v1alpha1:{kind}" for kind in ("ScaledObject", "ScaledJob", "TriggerAuthentication")
+)
 POOL = "dataplatform.io/pool"
 SYSTEM_TOLERATION = {
     "key": "CriticalAddonsOnly",
@@ -97,7 +100,7 @@ def test_cluster_runtime_is_in_the_plan(name: str) -> None:
 
     # One managed group (system), Karpenter's two charts, one node class, two pools.
     assert [r.name for r in run.by_type(NODE_GROUP)] == ["eks-system-nodes"]
-    assert sorted(r.name for r in run.by_type(RELEASE)) == ["eks-karpenter", "eks-karpenter-crd"]
+    assert sorted(r.name for r in run.by_type(RELEASE)) == ["eks-karpenter", "eks-karpenter-crd", "eks-keda"]
     assert [r.name for r in run.by_type(NODE_CLASS)] == ["eks-karpenter-node-class"]
     assert sorted(r.name for r in run.by_type(NODE_POOL)) == [
         "eks-karpenter-pool-apps",
@@ -119,15 +122,22 @@ def test_cluster_runtime_is_in_the_plan(name: str) -> None:
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_every_kubernetes_object_validates(name: str) -> None:
     run = stack(name)
-    custom = [manifest(r) for r in run.resources if r.type in (NODE_POOL, NODE_CLASS)]
-    assert len(custom) == 3
+    custom = [manifest(r) for r in run.resources if r.type in (NODE_POOL, NODE_CLASS, *KEDA_TYPES)]
+    # 3 Karpenter objects; stream-consumer's ScaledObject and TriggerAuthentication; in dev also
+    # batch-worker's ScaledJob and TriggerAuthentication.
+    assert len(custom) == {"prod": 5, "dev": 7}[name]
     assert_valid(*custom)
+    # A ScaledJob's pod template is a core PodTemplateSpec: validated inside a Job.
+    for scaled_job in (c for c in custom if c["kind"] == "ScaledJob"):
+        target = scaled_job["spec"]["jobTargetRef"]
+        job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": scaled_job["metadata"], "spec": target}
+        assert_valid_object(job, "1.36")
     core = [
         r
         for r in run.resources
-        if r.type.startswith("kubernetes:") and r.type not in (NODE_POOL, NODE_CLASS, RELEASE)
+        if r.type.startswith("kubernetes:") and r.type not in (NODE_POOL, NODE_CLASS, RELEASE, *KEDA_TYPES)
     ]
-    assert len(core) > 20
+    assert len(core) >= 17  # no HPA, PDB for the jobs; KEDA objects are checked above
     for record in core:
         assert_valid_object(manifest(record), "1.36")
 
@@ -142,7 +152,13 @@ def test_one_scheduling_contract(name: str) -> None:
     assert pools["batch"]["spec"]["taints"] == [SPOT_TAINT]
     assert "taints" not in pools["apps"]["spec"]
     assert pools["batch"]["metadata"]["labels"][POOL] == "batch"
-    batch = named(run, DEPLOYMENT, "batch-worker-deployment").inputs["spec"]["template"]["spec"]
+    # batch-worker runs to completion: a CronJob in prod, a KEDA ScaledJob in dev.
+    if name == "prod":
+        batch_job = named(run, "kubernetes:batch/v1:CronJob", "batch-worker-cronjob")
+        batch = batch_job.inputs["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    else:
+        batch_job = named(run, KEDA_TYPES[1], "batch-worker-scaled-job")
+        batch = batch_job.inputs["spec"]["jobTargetRef"]["template"]["spec"]
     # The toleration is derived from the pool's taint, never written by hand in the stack.
     assert batch["nodeSelector"] == {POOL: "batch"}
     assert batch["tolerations"] == [{"key": "dataplatform.io/spot", "operator": "Equal", **SPOT_TAINT}]
@@ -150,10 +166,13 @@ def test_one_scheduling_contract(name: str) -> None:
         spec = named(run, DEPLOYMENT, f"{service}-deployment").inputs["spec"]["template"]["spec"]
         assert spec["nodeSelector"] == {POOL: "apps"} and "tolerations" not in spec
     # Each rollout waits for its own pool's NodePool (Karpenter must be able to launch its nodes).
-    for deployment, pool in [("batch-worker", "batch"), ("ingest-api", "apps"), ("stream-consumer", "apps")]:
+    pool_urns = {r.urn: r.name for r in run.by_type(NODE_POOL)}
+    for deployment, pool in [("ingest-api", "apps"), ("stream-consumer", "apps")]:
         dependencies = named(run, DEPLOYMENT, f"{deployment}-deployment").dependencies
-        pool_urns = {r.urn: r.name for r in run.by_type(NODE_POOL)}
         assert [pool_urns[d] for d in dependencies if d in pool_urns] == [f"eks-karpenter-pool-{pool}"]
+    # Nothing awaits a CronJob's or ScaledJob's pods, so it does not wait for the pool (no needless
+    # serialization); its pods are placed on the batch pool all the same.
+    assert [pool_urns[d] for d in batch_job.dependencies if d in pool_urns] == []
 
 
 def test_dev_is_sized_for_dev() -> None:

@@ -76,6 +76,12 @@ from .karpenter_settings import KarpenterSettings as KarpenterSettings
 from .karpenter_settings import NodePoolLimits as NodePoolLimits
 from .karpenter_settings import NodePoolSettings as NodePoolSettings
 from .karpenter_settings import PoolTaint as PoolTaint
+from .keda import KEDA_NAMESPACE as KEDA_NAMESPACE
+from .keda import KEDA_OPERATOR_SERVICE_ACCOUNT as KEDA_OPERATOR_SERVICE_ACCOUNT
+from .keda import KEDA_VERSION as KEDA_VERSION
+from .keda import KedaSettings as KedaSettings
+from .keda_component import Keda as Keda
+from .keda_component import KedaArgs as KedaArgs
 from .pools import Placement as Placement
 from .runtime import ClusterRuntime as ClusterRuntime
 from .runtime import ClusterRuntimeArgs as ClusterRuntimeArgs
@@ -119,6 +125,9 @@ __all__ = [
     "EBS_CSI_POLICY",
     "EBS_CSI_SERVICE_ACCOUNT",
     "EKS_VERSIONS",
+    "KEDA_NAMESPACE",
+    "KEDA_OPERATOR_SERVICE_ACCOUNT",
+    "KEDA_VERSION",
     "KMS_DELETION_WINDOW_DAYS",
     "LOG_RETENTION_DAYS",
     "MAX_INSTANCE_TYPES",
@@ -142,6 +151,9 @@ __all__ = [
     "Karpenter",
     "KarpenterArgs",
     "KarpenterSettings",
+    "Keda",
+    "KedaArgs",
+    "KedaSettings",
     "LogType",
     "NodeGroupSettings",
     "NodePoolLimits",

@@ -59,6 +59,7 @@ from .documents import (
 )
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
+from .keda_component import KedaAddon
 from .runtime import ClusterRuntime
 from .runtime_step import RuntimeStep
 from .settings import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, NodeGroupSettings
@@ -81,7 +82,7 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(RuntimeStep, KarpenterPools, pulumi.ComponentResource):
+class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, pulumi.ComponentResource):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -153,9 +154,11 @@ class EksCluster(RuntimeStep, KarpenterPools, pulumi.ComponentResource):
         self._karpenter(where)
         self._provider: k8s.Provider | None = None
         self.runtime = None
+        self.keda = None
         if self._settings.kubernetes_objects == "in_stack":
             self._kubernetes_provider(access)
             self._runtime(addons["aws-ebs-csi-driver"])
+            self._keda()
 
         self.register_outputs(
             {

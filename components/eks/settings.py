@@ -21,6 +21,7 @@ from .._shared import (
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .karpenter import discovery_tags
 from .karpenter_settings import KarpenterSettings, cluster_issues
+from .keda import KedaSettings
 from .pools import Placement, placements
 from .versions import (
     DEFAULT_KUBERNETES_VERSION,
@@ -415,6 +416,9 @@ class EksClusterSettings(SettingsModel):
     karpenter: KarpenterSettings | None = None
     """Karpenter node autoscaling: the controller on ``controller_node_group`` and its NodePools
     (``{}`` turns it on with the default ``apps`` and ``batch`` pools; unset: no Karpenter)."""
+    keda: KedaSettings | None = None
+    """KEDA event-driven autoscaling on ``keda.node_group`` (``{}`` turns it on; unset: no KEDA).
+    A stack whose services scale on triggers needs it (the stack config says so)."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod
@@ -545,6 +549,16 @@ class EksClusterSettings(SettingsModel):
                     "kubernetes_objects: workloads_project (this stack then makes no Kubernetes object)",
                 )
             )
+        if self.keda is not None and self.kubernetes_objects == "workloads_project":
+            issues.append(
+                ConfigIssue(
+                    "keda",
+                    "set",
+                    "KEDA is a Helm release through the Kubernetes API, which this stack does not use "
+                    "(kubernetes_objects: workloads_project); drop keda here (the workloads project's "
+                    "ClusterRuntime does not install KEDA yet) or set kubernetes_objects: in_stack",
+                )
+            )
         if self.public_access_cidrs and not self.endpoint_public_access:
             issues.append(
                 ConfigIssue(
@@ -589,6 +603,16 @@ class EksClusterSettings(SettingsModel):
     @model_validator(mode="after")
     def _karpenter_fits(self) -> EksClusterSettings:
         issues = cluster_issues(self.karpenter, self.all_node_groups) if self.karpenter else []
+        groups = [group.name for group in self.all_node_groups]
+        if self.keda is not None and self.keda.node_group not in groups:
+            issues.append(
+                ConfigIssue(
+                    "keda.node_group",
+                    self.keda.node_group,
+                    f"is not a managed node group of the cluster ({', '.join(groups)}); KEDA runs on the "
+                    "system nodes: name one of them",
+                )
+            )
         if issues:
             raise CrossFieldError(issues)
         return self

@@ -33,6 +33,7 @@ from .._shared import label_value_problem as label_value_problem
 from .args import MIN_KUBERNETES_MINOR as MIN_KUBERNETES_MINOR
 from .args import PipelineServiceArgs as PipelineServiceArgs
 from .component import PipelineService as PipelineService
+from .component import QueueReference as QueueReference
 from .quantities import IntOrPercent as IntOrPercent
 from .quantities import Quantity as Quantity
 from .quantities import parse_quantity as parse_quantity
@@ -42,6 +43,16 @@ from .settings import LimitRangeSettings as LimitRangeSettings
 from .settings import PipelineServiceSettings as PipelineServiceSettings
 from .settings import ResourceQuotaSettings as ResourceQuotaSettings
 from .settings import image_reference_problem as image_reference_problem
+from .settings_batch import CronJobSettings as CronJobSettings
+from .settings_batch import JobSettings as JobSettings
+from .settings_batch import ScaledJobSettings as ScaledJobSettings
+from .settings_batch import WorkloadKind as WorkloadKind
+from .settings_events import CloudWatchTrigger as CloudWatchTrigger
+from .settings_events import KinesisTrigger as KinesisTrigger
+from .settings_events import PrometheusTrigger as PrometheusTrigger
+from .settings_events import QueueSettings as QueueSettings
+from .settings_events import SqsTrigger as SqsTrigger
+from .settings_events import Trigger as Trigger
 from .settings_network import METRICS_PORT_WORDS as METRICS_PORT_WORDS
 from .settings_network import EgressRule as EgressRule
 from .settings_network import NetworkPeer as NetworkPeer
@@ -73,11 +84,15 @@ __all__ = [
     "MIN_KUBERNETES_MINOR",
     "ROLE_ARN_ANNOTATION",
     "AutoscalingSettings",
+    "CloudWatchTrigger",
+    "CronJobSettings",
     "DnsLabel",
     "EgressRule",
     "ExternalMetric",
     "HpaBehaviorSettings",
     "IntOrPercent",
+    "JobSettings",
+    "KinesisTrigger",
     "Labels",
     "LimitRangeSettings",
     "NetworkPeer",
@@ -89,20 +104,27 @@ __all__ = [
     "PodsMetric",
     "ProbeSettings",
     "ProbesSettings",
+    "PrometheusTrigger",
     "Quantity",
+    "QueueReference",
+    "QueueSettings",
     "ResourceList",
     "ResourceQuotaSettings",
     "ResourcesSettings",
     "RollingUpdateSettings",
+    "ScaledJobSettings",
     "ScalingPolicy",
     "ScalingRules",
     "SecretKeyRef",
     "SecretName",
     "SecuritySettings",
     "SpreadMode",
+    "SqsTrigger",
     "Toleration",
     "TopologySpreadSettings",
+    "Trigger",
     "Utilization",
+    "WorkloadKind",
     "image_reference_problem",
     "is_metrics_port_name",
     "label_key_problem",

@@ -24,6 +24,7 @@ from .settings import PipelineServiceSettings
 __all__ = [
     "MIN_KUBERNETES_MINOR",
     "PipelineServiceArgs",
+    "QueueReference",
     "check_args",
     "merge_policy_documents",
     "placement_issues",
@@ -34,6 +35,16 @@ MIN_KUBERNETES_MINOR = 30
 """The preStop ``sleep`` action is on by default from 1.30."""
 
 _K8S_VERSION = re.compile(r"^v?1\.(\d+)$")
+
+
+@dataclass(frozen=True)
+class QueueReference:
+    """An SQS queue another service made (``PipelineService.queue``), for ``queue.from_service``."""
+
+    arn: pulumi.Input[str]
+    url: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str] | None = None
+    """The queue's customer key (None: SQS-managed encryption)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +77,13 @@ class PipelineServiceArgs:
     selector and the tolerations of its taints). None: no placement beyond the settings' own."""
     workload_dependencies: Sequence[pulumi.Resource] = ()
     """What the pods need before the rollout can finish (``EksCluster.workload_dependencies``:
-    node groups and CoreDNS); only the Deployment waits for them."""
+    node groups and CoreDNS); only the Deployment (or the job) waits for them."""
+    keda_dependencies: Sequence[pulumi.Resource] = ()
+    """What the KEDA objects wait for (``EksCluster.keda_dependencies``: the KEDA Release, which
+    brings their CRDs and admission webhook)."""
+    queue: QueueReference | None = None
+    """The queue of another service, for ``settings.queue.from_service`` (that service's
+    ``PipelineService.queue``); required then, refused otherwise."""
 
 
 def pod_security_version(kubernetes_version: str) -> str:
@@ -106,6 +123,33 @@ def placement_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
     return issues
 
 
+def _queue_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
+    settings = args.settings
+    if not isinstance(settings, PipelineServiceSettings):
+        return []
+    source = settings.queue.from_service if settings.queue is not None else None
+    wanted = source is not None
+    if wanted and args.queue is None:
+        return [
+            ConfigIssue(
+                "args.queue",
+                None,
+                f"settings.queue.from_service is {source!r}; pass that service's PipelineService.queue",
+            )
+        ]
+    if not wanted and args.queue is not None:
+        return [
+            ConfigIssue(
+                "args.queue",
+                type(args.queue).__name__,
+                "is only for settings.queue.from_service; set it, or drop args.queue",
+            )
+        ]
+    if args.queue is not None and not isinstance(args.queue, QueueReference):
+        return [ConfigIssue("args.queue", type(args.queue).__name__, "pass PipelineService.queue")]
+    return []
+
+
 def check_args(args: PipelineServiceArgs) -> dict[str, str]:
     """The validated tags; raises :class:`InvalidConfigError` listing every problem of ``args``."""
     issues: list[ConfigIssue] = []
@@ -114,6 +158,16 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
             ConfigIssue("args.settings", type(args.settings).__name__, "must be PipelineServiceSettings")
         )
     issues += placement_issues(args)
+    issues += _queue_issues(args)
+    for index, dependency in enumerate(args.keda_dependencies):
+        if not isinstance(dependency, pulumi.Resource):
+            issues.append(
+                ConfigIssue(
+                    f"args.keda_dependencies[{index}]",
+                    type(dependency).__name__,
+                    "pass resources (EksCluster.keda_dependencies)",
+                )
+            )
     for index, dependency in enumerate(args.workload_dependencies):
         if not isinstance(dependency, pulumi.Resource):
             issues.append(

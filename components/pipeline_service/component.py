@@ -14,22 +14,40 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from ..iam import irsa_trust_policy
-from . import manifests
-from .args import PipelineServiceArgs, check_args, pod_security_version
+from .._shared import customer_kms_key
+from ..iam import policy_json
+from . import batch, keda, manifests
+from . import queue as queue_documents
+from .args import (
+    PipelineServiceArgs,
+    QueueReference,
+    check_args,
+    merge_policy_documents,
+    pod_security_version,
+)
+from .settings_kinds import QUEUE_ENV_NAME
 
-__all__ = ["PipelineService"]
+__all__ = ["PipelineService", "QueueReference"]
+
+QUEUE_KEY_REUSE_SECONDS = 300
+"""How long SQS reuses a data key (the default): fewer KMS calls, each key covering 5 minutes."""
 
 
 class PipelineService(pulumi.ComponentResource):
-    """One pipeline service on the cluster: IRSA role, ServiceAccount, Deployment, HPA, PDB,
-    NetworkPolicy, and a Service when it exposes a port."""
+    """One pipeline service on the cluster: IRSA role, ServiceAccount, NetworkPolicy, and its
+    workload by ``kind``: a Deployment (with a Service when it exposes a port, an HPA or a KEDA
+    ScaledObject, a PDB), a Job, a CronJob, or a KEDA ScaledJob; with ``queue``, its SQS queue."""
 
     namespace: pulumi.Output[str]
     service_account_name: pulumi.Output[str]
     role_arn: pulumi.Output[str] | None
     """The IRSA role's ARN (None without ``iam_policy_json``)."""
-    deployment_name: pulumi.Output[str]
+    deployment_name: pulumi.Output[str] | None
+    """None for the jobs (``kind`` job, cronjob, scaledjob)."""
+    workload_name: pulumi.Output[str]
+    """The Deployment, Job, CronJob or ScaledJob."""
+    queue: QueueReference | None
+    """The service's queue (for a producer's ``queue.from_service``), or None."""
     service_name: pulumi.Output[str] | None
     """None without a port."""
     hpa_name: pulumi.Output[str] | None
@@ -64,29 +82,62 @@ class PipelineService(pulumi.ComponentResource):
             if settings.limit_range is not None:
                 self._limit_range(manifests.limit_range(settings), namespace)
 
-        role_arn = self._role(args, tags) if args.iam_policy_json is not None else None
+        self.queue = self._queue(args, tags)
+        documents = self._policy_documents(args)
+        role_arn = self._role(args, tags, documents) if documents is not None else None
         account = self._service_account(manifests.service_account(settings, role_arn), after_namespace)
         policy = (
             self._network_policy(manifests.network_policy(settings), after_namespace)
             if settings.network_policy.enabled
             else None
         )
-        deployment = self._deployment(
-            manifests.with_placement(
-                manifests.with_environment(manifests.deployment(settings), args.environment), args.placement
-            ),
-            [
-                *after_namespace,
-                account,
-                *([policy] if policy is not None else []),
-                *args.workload_dependencies,
-            ],
-        )
+        environment = dict(args.environment)
+        if self.queue is not None:
+            environment[QUEUE_ENV_NAME] = self.queue.url
+        # Pods need their service account, and never run before their NetworkPolicy (a security
+        # ordering). Only what Pulumi awaits (a Deployment's rollout, an awaited Job) also waits for
+        # the nodes, DNS and the pool's NodePool: a CronJob or ScaledJob only starts pods later.
+        awaited = settings.kind == "deployment" or (settings.kind == "job" and settings.job.await_completion)
+        pods_after = [
+            *after_namespace,
+            account,
+            *([policy] if policy is not None else []),
+            *(args.workload_dependencies if awaited else []),
+        ]
+        keda_after = [*after_namespace, *args.keda_dependencies]
+        if keda.uses_aws_identity(settings):
+            keda_after.append(
+                self._keda_object("trigger-auth", keda.trigger_authentication(settings), keda_after)
+            )
+        deployment = None
+        if settings.kind == "deployment":
+            deployment = self._deployment(
+                manifests.with_placement(
+                    manifests.with_environment(manifests.deployment(settings), environment), args.placement
+                ),
+                pods_after,
+            )
+            workload: pulumi.Resource = deployment
+        else:
+            workload = self._job(
+                args, batch.pod_template(settings, environment, args.placement), pods_after, keda_after
+            )
         service = (
             self._service(manifests.service(settings), after_namespace) if settings.port is not None else None
         )
-        hpa = self._hpa(manifests.hpa(settings), after_namespace) if settings.autoscaling.enabled else None
-        if settings.pdb.enabled:
+        hpa = self._hpa(manifests.hpa(settings), after_namespace) if settings.makes_hpa else None
+        if settings.makes_scaled_object:
+            region, queue_url = self._trigger_location(args)
+            # KEDA's admission webhook reads the target Deployment's requests for cpu/memory triggers
+            # and refuses the ScaledObject while the Deployment does not exist (kedacore/keda
+            # apis/keda/v1alpha1/scaledobject_webhook.go, verifyCPUMemoryScalers).
+            resource_triggers = bool(keda.resource_triggers(settings))
+            self._keda_object(
+                "scaled-object",
+                keda.scaled_object(settings, region=region, queue_url=queue_url),
+                [*keda_after, *([workload] if resource_triggers else [])],
+            )
+        if settings.makes_pdb:
             self._pdb(manifests.pdb(settings), after_namespace)
 
         self.namespace_resource = namespace
@@ -97,7 +148,8 @@ class PipelineService(pulumi.ComponentResource):
         )
         self.service_account_name = _name_of(account)
         self.role_arn = role_arn
-        self.deployment_name = _name_of(deployment)
+        self.deployment_name = _name_of(deployment) if deployment is not None else None
+        self.workload_name = _name_of(workload)
         self.service_name = _name_of(service) if service is not None else None
         self.hpa_name = _name_of(hpa) if hpa is not None else None
         self.register_outputs(
@@ -106,6 +158,8 @@ class PipelineService(pulumi.ComponentResource):
                 "service_account_name": self.service_account_name,
                 "role_arn": self.role_arn,
                 "deployment_name": self.deployment_name,
+                "workload_name": self.workload_name,
+                "queue_arn": self.queue.arn if self.queue is not None else None,
                 "service_name": self.service_name,
                 "hpa_name": self.hpa_name,
             }
@@ -136,13 +190,104 @@ class PipelineService(pulumi.ComponentResource):
             opts=self._after([namespace]),
         )
 
-    def _role(self, args: PipelineServiceArgs, tags: dict[str, str]) -> pulumi.Output[str]:
+    def _queue(self, args: PipelineServiceArgs, tags: dict[str, str]) -> QueueReference | None:
+        """The service's queue: created (key, dead-letter queue, redrive, TLS-only policies), an
+        existing one by ARN, or another service's (``args.queue``)."""
+        settings = args.settings.queue
+        if settings is None:
+            return None
+        if settings.from_service is not None:
+            return args.queue
+        if settings.arn is not None:
+            return QueueReference(settings.arn, queue_documents.queue_url(settings.arn), settings.kms_key_arn)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        name = queue_documents.queue_name(args.settings.name, settings)
+        key_arn = customer_kms_key(
+            f"{self._name}-queue-key",
+            description=f"SQS queue {name} and its dead-letter queue",
+            policy=pulumi.Output.all(identity.account_id, partition.partition).apply(
+                lambda v: queue_documents.queue_key_policy(v[0], v[1])
+            ),
+            tags=tags,
+            opts=self._aws,
+            existing_arn=settings.kms_key_arn,
+        )
+        dead_letter = aws.sqs.Queue(
+            f"{self._name}-dlq",
+            name=queue_documents.dead_letter_queue_name(name),
+            kms_master_key_id=key_arn,
+            kms_data_key_reuse_period_seconds=QUEUE_KEY_REUSE_SECONDS,
+            message_retention_seconds=settings.dead_letter_retention_seconds,
+            tags=tags,
+            opts=self._aws,
+        )
+        queue = aws.sqs.Queue(
+            f"{self._name}-queue",
+            name=name,
+            kms_master_key_id=key_arn,
+            kms_data_key_reuse_period_seconds=QUEUE_KEY_REUSE_SECONDS,
+            visibility_timeout_seconds=settings.visibility_timeout_seconds,
+            message_retention_seconds=settings.message_retention_seconds,
+            redrive_policy=dead_letter.arn.apply(
+                lambda arn: queue_documents.redrive_policy(arn, settings.max_receive_count)
+            ),
+            tags=tags,
+            opts=self._aws,
+        )
+        for logical, made in (("queue", queue), ("dlq", dead_letter)):
+            aws.sqs.QueuePolicy(
+                f"{self._name}-{logical}-policy",
+                # A queue's provider id is its URL.
+                queue_url=made.id,
+                policy=made.arn.apply(queue_documents.queue_transport_policy),
+                opts=self._aws,
+            )
+        return QueueReference(queue.arn, queue.url, key_arn)
+
+    def _policy_documents(self, args: PipelineServiceArgs) -> pulumi.Output[str] | None:
+        """The role's permissions: ``args.iam_policy_json``, the queue's actions for the access mode
+        (and for KEDA's scaler), and what the other triggers' scalers call. None: no role."""
+        settings = args.settings
+        triggers = settings.keda_triggers
+        extra = queue_documents.trigger_statements(triggers)
+        if self.queue is None and not extra:
+            return None if args.iam_policy_json is None else pulumi.Output.from_input(args.iam_policy_json)
+        queue, access = self.queue, settings.queue.access if settings.queue is not None else "consume"
+        scaler = any(t.type == "sqs" for t in triggers)
+
+        def merged(values: list[Any]) -> str:
+            own, queue_arn, key_arn = values
+            statements = list(extra)
+            if queue_arn is not None:
+                statements = [
+                    *queue_documents.queue_access_statements(
+                        queue_arn, access, scaler=scaler, key_arn=key_arn
+                    ),
+                    *statements,
+                ]
+            added = policy_json(statements)
+            return merge_policy_documents(own, added) if own is not None else added
+
+        return pulumi.Output.all(
+            args.iam_policy_json,
+            queue.arn if queue is not None else None,
+            queue.kms_key_arn if queue is not None else None,
+        ).apply(merged)
+
+    def _role(
+        self, args: PipelineServiceArgs, tags: dict[str, str], document: pulumi.Input[str]
+    ) -> pulumi.Output[str]:
         namespace, service_account = args.settings.namespace_name, args.settings.name
+        scaled_by_keda = keda.uses_aws_identity(args.settings)
         role = aws.iam.Role(
             f"{self._name}-role",
-            description=f"IRSA role of {namespace}/{service_account}",
-            assume_role_policy=irsa_trust_policy(
-                args.oidc_provider_arn, args.oidc_issuer_url, namespace, service_account
+            description=f"IRSA role of {namespace}/{service_account}"
+            + (" (and KEDA's operator, for its scalers)" if scaled_by_keda else ""),
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
+                lambda v: queue_documents.workload_trust_policy_document(
+                    v[0], v[1], namespace, service_account, keda=scaled_by_keda
+                )
             ),
             max_session_duration=3600,
             tags=tags,
@@ -151,10 +296,63 @@ class PipelineService(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{self._name}-policy",
             role=role.id,
-            policy=args.iam_policy_json,
+            policy=document,
             opts=self._aws,
         )
         return role.arn
+
+    def _trigger_location(self, args: PipelineServiceArgs) -> tuple[Any, Any]:
+        """The region KEDA's AWS scalers call (the queue's, else the stack's) and the queue URL."""
+        if self.queue is not None:
+            return pulumi.Output.from_input(self.queue.arn).apply(
+                queue_documents.queue_region
+            ), self.queue.url
+        return aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region, None
+
+    def _job(
+        self,
+        args: PipelineServiceArgs,
+        template: dict[str, Any],
+        after: list[pulumi.Resource],
+        keda_after: list[pulumi.Resource],
+    ) -> pulumi.Resource:
+        """The Job, CronJob or ScaledJob of ``template`` (the pods with environment and placement)."""
+        settings = args.settings
+        if settings.kind == "job":
+            manifest = batch.job(settings, template)
+            return k8s.batch.v1.Job(
+                f"{self._name}-job",
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=self._after(after),
+            )
+        if settings.kind == "cronjob":
+            manifest = batch.cron_job(settings, template)
+            return k8s.batch.v1.CronJob(
+                f"{self._name}-cronjob",
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=self._after(after),
+            )
+        region, queue_url = self._trigger_location(args)
+        return self._keda_object(
+            "scaled-job",
+            keda.scaled_job(settings, template, region=region, queue_url=queue_url),
+            [*after, *keda_after],
+        )
+
+    def _keda_object(
+        self, suffix: str, manifest: dict[str, Any], after: Sequence[pulumi.Resource]
+    ) -> k8s.apiextensions.CustomResource:
+        """A KEDA custom resource; its CRDs and admission webhook come with the KEDA Release."""
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{suffix}",
+            api_version=manifest["apiVersion"],
+            kind=manifest["kind"],
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=self._after(list(dict.fromkeys(after))),
+        )
 
     def _service_account(
         self, manifest: dict[str, Any], after: list[pulumi.Resource]
@@ -210,4 +408,5 @@ class PipelineService(pulumi.ComponentResource):
 def _name_of(resource: pulumi.Resource) -> pulumi.Output[str]:
     """The object's name as the cluster reports it (so consumers wait for the object)."""
     metadata: pulumi.Output[Any] = resource.metadata  # type: ignore[attr-defined]
-    return metadata.apply(lambda m: m.name if m is not None else None)
+    # Typed resources give an ObjectMeta; a CustomResource (the KEDA objects) gives a dict.
+    return metadata.apply(lambda m: None if m is None else m.get("name") if isinstance(m, dict) else m.name)

@@ -59,9 +59,10 @@ def system_namespace_issue(settings: PipelineServiceSettings, where: str = "") -
 def object_keys(settings: PipelineServiceSettings) -> list[ObjectKey]:
     """Every object the service makes, by kind, namespace and name."""
     namespace, name = settings.namespace_name, settings.name
+    workload = {"deployment": "Deployment", "job": "Job", "cronjob": "CronJob", "scaledjob": "ScaledJob"}
     keys: list[ObjectKey] = [
         ("ServiceAccount", namespace, name),
-        ("Deployment", namespace, name),
+        (workload[settings.kind], namespace, name),
     ]
     if settings.create_namespace:
         keys.insert(0, ("Namespace", "", namespace))
@@ -73,9 +74,13 @@ def object_keys(settings: PipelineServiceSettings) -> list[ObjectKey]:
         keys.append(("NetworkPolicy", namespace, name))
     if settings.port is not None:
         keys.append(("Service", namespace, name))
-    if settings.autoscaling.enabled:
+    if settings.makes_hpa:
         keys.append(("HorizontalPodAutoscaler", namespace, name))
-    if settings.pdb.enabled:
+    if settings.makes_scaled_object:
+        keys.append(("ScaledObject", namespace, name))
+    if any(t.type in ("sqs", "kinesis", "cloudwatch") for t in settings.keda_triggers):
+        keys.append(("TriggerAuthentication", namespace, name))
+    if settings.makes_pdb:
         keys.append(("PodDisruptionBudget", namespace, name))
     return keys
 

@@ -23,6 +23,9 @@ from .._shared import (
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .namespaces import pod_quota_use
 from .quantities import Quantity, format_quantity, parse_quantity, pods_of
+from .settings_batch import CronJobSettings, JobSettings, ScaledJobSettings, WorkloadKind
+from .settings_events import QueueSettings, Trigger
+from .settings_kinds import event_issues, kind_issues
 from .settings_network import NetworkPolicySettings
 from .settings_pod import (
     ProbeSettings,
@@ -133,6 +136,11 @@ class PipelineServiceSettings(SettingsModel):
 
     name: str
     """The service's name: the Kubernetes objects' name and ``app.kubernetes.io/name``."""
+    kind: WorkloadKind = "deployment"
+    """What runs the pods: ``deployment`` (long-running, with Service, HPA or ScaledObject, PDB),
+    ``job`` (once), ``cronjob`` (on ``cron.schedule``) or ``scaledjob`` (KEDA starts Jobs while
+    ``scaled_job.triggers`` report work). The jobs get the same hardening, IRSA and pool placement,
+    and no Service, autoscaler or PodDisruptionBudget."""
     image: str
     """The container image, pinned: ``repo:tag`` or ``repo@sha256:...`` (never ``latest``)."""
     namespace: DnsLabel | None = None
@@ -172,7 +180,7 @@ class PipelineServiceSettings(SettingsModel):
     replicas: int = Field(default=2, ge=1)
     """The fixed replica count when autoscaling is off (ignored by, and rejected with, the HPA)."""
     autoscaling: AutoscalingSettings = AutoscalingSettings()
-    """The HorizontalPodAutoscaler."""
+    """The HorizontalPodAutoscaler, or KEDA's ScaledObject with ``triggers`` (Deployments only)."""
     pdb: PdbSettings = PdbSettings()
     """The PodDisruptionBudget."""
     network_policy: NetworkPolicySettings = NetworkPolicySettings()
@@ -213,6 +221,15 @@ class PipelineServiceSettings(SettingsModel):
     """A ResourceQuota for a namespace this service creates."""
     limit_range: LimitRangeSettings | None = None
     """A LimitRange for a namespace this service creates."""
+    queue: QueueSettings | None = None
+    """The service's SQS queue (``{}``: one the service creates, with its dead-letter queue), whose
+    URL the pods get as ``QUEUE_URL``; ``sqs`` triggers scale on it."""
+    job: JobSettings = JobSettings()
+    """How each Job runs (``kind`` job, cronjob, scaledjob)."""
+    cron: CronJobSettings | None = None
+    """The schedule (``kind: cronjob``)."""
+    scaled_job: ScaledJobSettings | None = None
+    """The triggers and limits of the KEDA ScaledJob (``kind: scaledjob``)."""
 
     @field_validator("name")
     @classmethod
@@ -276,13 +293,47 @@ class PipelineServiceSettings(SettingsModel):
         return self.namespace or self.name
 
     @property
+    def autoscaled(self) -> bool:
+        """A Deployment whose replica count an autoscaler owns (an HPA, or KEDA's)."""
+        return self.kind == "deployment" and self.autoscaling.enabled
+
+    @property
+    def keda_triggers(self) -> list[Trigger]:
+        """The triggers KEDA scales this service on (empty: no KEDA object)."""
+        if self.kind == "scaledjob":
+            return list(self.scaled_job.triggers) if self.scaled_job is not None else []
+        return list(self.autoscaling.triggers) if self.autoscaled else []
+
+    @property
+    def makes_hpa(self) -> bool:
+        """A raw HorizontalPodAutoscaler (autoscaling on, no triggers)."""
+        return self.autoscaled and not self.autoscaling.triggers
+
+    @property
+    def makes_scaled_object(self) -> bool:
+        """A KEDA ScaledObject instead of the HPA (autoscaling with triggers)."""
+        return self.autoscaled and bool(self.autoscaling.triggers)
+
+    @property
+    def makes_pdb(self) -> bool:
+        """A PodDisruptionBudget (Deployments only)."""
+        return self.kind == "deployment" and self.pdb.enabled
+
+    @property
     def floor_replicas(self) -> int:
-        """The fewest pods the service runs with (the HPA's minimum, or the fixed count)."""
+        """The fewest pods the service runs with (the autoscaler's minimum, or the fixed count; a
+        job's parallelism)."""
+        if self.kind != "deployment":
+            return self.job.parallelism
         return self.autoscaling.min_replicas if self.autoscaling.enabled else self.replicas
 
     @property
     def peak_replicas(self) -> int:
-        """The most pods the service runs with during a rollout."""
+        """The most pods the service runs with during a rollout (a ScaledJob: every Job at once)."""
+        if self.kind == "scaledjob" and self.scaled_job is not None:
+            return self.scaled_job.max_replica_count * self.job.parallelism
+        if self.kind != "deployment":
+            return self.job.parallelism
         top = self.autoscaling.max_replicas if self.autoscaling.enabled else self.replicas
         return top + pods_of(self.rolling_update.max_surge, top, round_up=True)
 
@@ -295,6 +346,8 @@ class PipelineServiceSettings(SettingsModel):
         self._check_pdb(issues)
         self._check_termination(issues)
         self._check_namespace_policies(issues)
+        issues += kind_issues(self)
+        issues += event_issues(self)
         if issues:
             raise CrossFieldError(issues)
         return self
@@ -359,6 +412,8 @@ class PipelineServiceSettings(SettingsModel):
 
     def _check_scaling(self, issues: list[ConfigIssue]) -> None:
         hpa = self.autoscaling
+        if self.kind != "deployment":
+            return  # kind_issues refuses autoscaling settings on a job
         if hpa.enabled and "replicas" in self.model_fields_set:
             issues.append(
                 ConfigIssue(
@@ -384,7 +439,7 @@ class PipelineServiceSettings(SettingsModel):
 
     def _check_pdb(self, issues: list[ConfigIssue]) -> None:
         pdb = self.pdb
-        if not pdb.enabled or pdb.min_available is None:
+        if not self.makes_pdb or pdb.min_available is None:
             return
         floor = self.floor_replicas
         needed = pods_of(pdb.min_available, floor, round_up=True)

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, model_validator
 from .._shared import Labels
 from .._validation import SettingsModel
 from .quantities import IntOrPercent, Quantity, is_zero
+from .settings_events import Trigger
 
 __all__ = [
     "AutoscalingSettings",
@@ -125,7 +126,7 @@ Utilization = Annotated[int | None, AfterValidator(_check_utilization)]
 
 
 class AutoscalingSettings(SettingsModel):
-    """The HorizontalPodAutoscaler (``autoscaling/v2``)."""
+    """The HorizontalPodAutoscaler (``autoscaling/v2``), or a KEDA ScaledObject with ``triggers``."""
 
     enabled: bool = True
     """Scale between ``min_replicas`` and ``max_replicas``; off uses the fixed ``replicas``."""
@@ -141,7 +142,22 @@ class AutoscalingSettings(SettingsModel):
     pods_metrics: list[PodsMetric] = []
     """Per-pod custom metrics to scale on (from a custom metrics adapter)."""
     external_metrics: list[ExternalMetric] = []
-    """Metrics from outside the cluster to scale on (e.g. queue depth)."""
+    """Metrics from outside the cluster for a raw HPA: only with ``external_metrics_provider``
+    (nothing in the cluster serves ``external.metrics.k8s.io`` otherwise). To scale on a queue,
+    use ``triggers``."""
+    external_metrics_provider: str | None = None
+    """The adapter that serves ``external.metrics.k8s.io`` on this cluster for ``external_metrics``
+    (e.g. ``prometheus-adapter``); there is one per cluster, and it cannot be KEDA, which serves
+    only its own ScaledObjects."""
+    triggers: list[Trigger] = []
+    """Event sources KEDA scales on (``sqs`` on the service's queue, ``kinesis``, ``cloudwatch``,
+    ``prometheus``): the service gets a KEDA ScaledObject (with the CPU/memory targets as ``cpu``
+    and ``memory`` triggers, and ``behavior``) instead of a raw HPA. Needs KEDA on the cluster."""
+    polling_interval_seconds: int = Field(default=30, ge=1)
+    """With ``triggers``: how often KEDA checks them."""
+    cooldown_period_seconds: int = Field(default=300, ge=0)
+    """With ``triggers``: the wait after the last active trigger before scaling to ``min_replicas``
+    (KEDA's ``cooldownPeriod``)."""
     behavior: HpaBehaviorSettings = HpaBehaviorSettings()
     """How fast the HPA scales up and down."""
 
@@ -153,10 +169,11 @@ class AutoscalingSettings(SettingsModel):
                 "raise max_replicas or lower min_replicas"
             )
         metrics = [self.cpu_target_utilization, self.memory_target_utilization]
-        if self.enabled and all(m is None for m in metrics) and not self.pods_metrics + self.external_metrics:
+        others = [*self.pods_metrics, *self.external_metrics, *self.triggers]
+        if self.enabled and all(m is None for m in metrics) and not others:
             raise ValueError(
-                "the autoscaler has no metric; set cpu_target_utilization (e.g. 70), a pods or external "
-                "metric, or enabled: false"
+                "the autoscaler has no metric; set cpu_target_utilization (e.g. 70), a trigger (e.g. "
+                "{type: sqs}), a pods or external metric, or enabled: false"
             )
         return self
 

@@ -1,0 +1,92 @@
+"""KEDA on the cluster: its settings and chart values, pure (no engine needed).
+
+KEDA (chart ``keda`` 2.20.x from ``https://kedacore.github.io/charts``, namespace ``keda``;
+keda-docs ``deploy.md``, research notes §6) runs an operator, a metrics API server and admission
+webhooks. Its metrics server registers ``v1beta1.external.metrics.k8s.io``, and a cluster has one
+APIService per group-version, so with KEDA on no other adapter can serve External metrics; and
+KEDA serves them only for its own ScaledObjects (a raw External HPA gets nothing from it).
+
+Identity (``identityOwner: workload``): the operator assumes each workload's role with its own
+web-identity token (kedacore/keda ``pkg/scalers/aws/aws_config_cache.go``: AssumeRoleWithWebIdentity
+with ``AWS_WEB_IDENTITY_TOKEN_FILE``, falling back to AssumeRole). The EKS pod identity webhook
+mounts that token only into pods whose service account carries ``eks.amazonaws.com/role-arn``, so
+the operator gets an IRSA role of its own (``podIdentity.aws.irsa.enabled`` + ``roleArn``). That
+role needs no permission: each workload role trusts ``keda:keda-operator`` directly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from .._validation import SettingsModel
+from .pools import Placement
+
+__all__ = [
+    "KEDA_CHART",
+    "KEDA_NAMESPACE",
+    "KEDA_OPERATOR_SERVICE_ACCOUNT",
+    "KEDA_REPOSITORY",
+    "KEDA_VERSION",
+    "KedaSettings",
+    "keda_values",
+]
+
+KEDA_CHART = "keda"
+KEDA_REPOSITORY = "https://kedacore.github.io/charts"
+"""The chart's HTTP repository (no OCI location is documented: research notes §6)."""
+KEDA_NAMESPACE = "keda"
+KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator"
+"""The chart's default operator service account (``serviceAccount.operator.name``)."""
+KEDA_VERSION = "2.20.2"
+"""The chart version (appVersion 2.20.2; kedacore/charts ``keda/Chart.yaml``, research notes §6)."""
+
+_CHART_VERSION = re.compile(r"^2\.\d+\.\d+$")
+
+
+class KedaSettings(SettingsModel):
+    """KEDA: event-driven autoscaling for the services' ScaledObjects and ScaledJobs."""
+
+    version: str = KEDA_VERSION
+    """The KEDA chart version, pinned (e.g. ``"2.20.2"``); it also versions KEDA's CRDs."""
+    node_group: str = "system"
+    """The managed node group KEDA runs on (the cluster's system nodes)."""
+    operator_replicas: int = Field(default=2, ge=1, le=3)
+    """Operator replicas: one is active, the others stand by for a faster failover (KEDA's
+    "High Availability" table, keda.sh/docs/<version>/operate/cluster)."""
+    metrics_server_replicas: int = Field(default=1, ge=1, le=3)
+    """Metrics API server replicas (KEDA's table supports 1; more need aggregator routing)."""
+    webhook_replicas: int = Field(default=1, ge=1, le=3)
+    """Admission webhook replicas (they validate ScaledObjects before they are stored)."""
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version(cls, value: Any) -> Any:
+        if not isinstance(value, str) or not _CHART_VERSION.match(value):
+            raise ValueError("pin a KEDA 2.x chart version such as '2.20.2' (quoted; no 'v', no 'latest')")
+        return value
+
+
+def keda_values(settings: KedaSettings, *, operator_role_arn: str, placement: Placement) -> dict[str, Any]:
+    """The chart values: the replicas, every KEDA pod on ``placement`` (the system nodes: node selector
+    and the tolerations of their taints), and the operator's IRSA role (its token is what assumes
+    the workload roles)."""
+    return {
+        "operator": {"replicaCount": settings.operator_replicas},
+        "metricsServer": {"replicaCount": settings.metrics_server_replicas},
+        "webhooks": {"replicaCount": settings.webhook_replicas},
+        "nodeSelector": dict(placement.node_selector),
+        "tolerations": [dict(t) for t in placement.tolerations],
+        "podIdentity": {
+            "aws": {
+                "irsa": {
+                    "enabled": True,
+                    "roleArn": operator_role_arn,
+                    "audience": "sts.amazonaws.com",
+                    "stsRegionalEndpoints": "true",
+                }
+            }
+        },
+    }
