@@ -94,13 +94,16 @@ class KedaAddon:
     _settings: EksClusterSettings
     oidc_provider_arn: pulumi.Output[str]
     oidc_provider_url: pulumi.Output[str]
-    provider: k8s.Provider
     workload_dependencies: list[pulumi.Resource]
 
     keda: Keda | None
     """The KEDA child component (None with ``keda`` unset)."""
 
     def placement(self, pool: str) -> Placement:  # implemented by KarpenterPools
+        raise NotImplementedError
+
+    @property
+    def provider(self) -> k8s.Provider:  # implemented by RuntimeStep
         raise NotImplementedError
 
     def _keda(self) -> None:

@@ -2,8 +2,7 @@
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components import (
+from dataplatform.components import (
     DataLakeBucket,
     DataLakeBucketArgs,
     DataLakeSettings,

@@ -8,9 +8,13 @@ real), with a role the platform lists in ``cluster.admin_principal_arns``.
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components import PipelineService, PipelineServiceArgs, PipelineServiceSettings, validate_tags
-from components.eks import ClusterRuntime, plain_stack_output, runtime_args_from_stack
+from dataplatform.components import (
+    PipelineService,
+    PipelineServiceArgs,
+    PipelineServiceSettings,
+    validate_tags,
+)
+from dataplatform.components.eks import ClusterRuntime, plain_stack_output, runtime_args_from_stack
 
 config = pulumi.Config()
 tags = validate_tags(config.require_object("tags"), path="workloads:tags")
