@@ -27,6 +27,7 @@ __all__ = [
     "LogRetentionDays",
     "cidr_problem",
     "customer_kms_key",
+    "deny_insecure_transport_statement",
     "dns_1035_label_problem",
     "dns_label_problem",
     "dns_subdomain_problem",
@@ -195,18 +196,24 @@ def cidr_problem(value: str, *, ipv6: bool = False) -> str | None:
 S3_MIN_TLS_VERSION = "1.2"
 
 
+def deny_insecure_transport_statement(service: str, resource: str | list[str]) -> dict[str, Any]:
+    """A resource-policy statement that denies every ``service`` action over plain HTTP (S3 buckets,
+    SQS queues: their APIs accept HTTP unless the resource policy refuses it)."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": f"{service}:*",
+        "Resource": resource,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
 def s3_transport_statements(bucket_arn: str) -> list[dict[str, Any]]:
     """Bucket-policy statements that deny plain HTTP and TLS older than 1.2, on the bucket and its objects."""
     both = [bucket_arn, f"{bucket_arn}/*"]
     return [
-        {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": both,
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        },
+        deny_insecure_transport_statement("s3", both),
         {
             "Sid": "DenyOutdatedTls",
             "Effect": "Deny",

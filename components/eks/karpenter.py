@@ -18,6 +18,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from .._shared import deny_insecure_transport_statement
 from ..iam import policy_json
 from .karpenter_settings import (
     KARPENTER_SERVICE_ACCOUNT,
@@ -363,14 +364,7 @@ def interruption_queue_policy(queue_arn: str, account: str) -> str:
                 "Resource": queue_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            deny_insecure_transport_statement("sqs", queue_arn),
         ]
     )
 

@@ -14,6 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from .._shared import deny_insecure_transport_statement
 from ..iam import irsa_trust_policy_document, kms_account_admin_statement, policy_json
 from .settings_events import (
     DEAD_LETTER_SUFFIX,
@@ -101,18 +102,7 @@ def redrive_policy(dead_letter_arn: str, max_receive_count: int) -> str:
 
 def queue_transport_policy(queue_arn: str) -> str:
     """The queue policy: nothing may use the queue without TLS (access itself is granted by IAM)."""
-    return policy_json(
-        [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ]
-    )
+    return policy_json([deny_insecure_transport_statement("sqs", queue_arn)])
 
 
 def queue_key_policy(account: str, partition: str) -> str:
