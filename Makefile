@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: install install-test crd-models preview check test lint fmt typecheck schema bench clean
+.PHONY: install install-test crd-models scan-tools preview check test lint fmt typecheck schema graph bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,18 @@ $(CRD_MODELS): tests/crd/package.json tests/crd/package-lock.json
 
 crd-models: $(CRD_MODELS)
 
-test: install-test $(CRD_MODELS)   ## the whole suite
+# checkov in its own virtualenv: its exact pins (boto3, packaging, ...) would downgrade this project's.
+# The scanner tests find it there (or CHECKOV=/path/to/checkov, or on PATH); ~1 min to install.
+SCAN_VENV = .venv-scan
+CHECKOV_VERSION ?= 3.3.30
+$(SCAN_VENV)/.installed: Makefile
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/pip install -qq 'checkov==$(CHECKOV_VERSION)'
+	touch $@
+
+scan-tools: $(SCAN_VENV)/.installed
+
+test: install-test $(CRD_MODELS) scan-tools   ## the whole suite
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install-test
@@ -54,8 +65,11 @@ typecheck: install-test
 schema: install                    ## regenerate the stack config JSON Schema
 	$(BIN)/dataplatform schema --output schema/stack-config.schema.json
 
+graph: install                     ## regenerate the prod diagram in README.md
+	$(BIN)/dataplatform graph --stack prod --format mermaid --detail key --into README.md
+
 bench: install-test                ## performance figures (see README)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(SCAN_VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -157,6 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - only without the cli extra
         pass
     bootstrap.set_defaults(handler=_cmd_bootstrap)
+    from .review import add_review_commands
+
+    add_review_commands(sub, _add_program_arguments, _run)
     return parser
 
 
