@@ -351,6 +351,9 @@ def evaluate(
         )
     registry = pack.registry
     resolved = resolve_config(pack, config)
+    from .cost.budget import with_cost_estimate
+
+    resolved = with_cost_estimate(run, pack.policies, resolved)
     # pulumi-policy re-decodes a resource's properties for every policy it runs, so each
     # resource goes to a servicer holding only the policies that can apply to its type: the
     # same verdicts (a policy skips other types anyway) for a fraction of the decoding.
@@ -379,13 +382,15 @@ def evaluate(
     def collect(response: Any, default_urn: str) -> None:
         for diagnostic in response.diagnostics:
             urn = diagnostic.urn or default_urn
-            if diagnostic.message.startswith(_PREVIEW_SKIP):
-                skipped.append(Skipped(diagnostic.policyName, urn, diagnostic.message))
-                continue
             message = diagnostic.message
             prefix = diagnostic.description + "\n"
             if message.startswith(prefix):
                 message = message[len(prefix) :]
+            # pulumi-policy's own skip (a value unknown during preview), or a policy that says it
+            # cannot decide in the same words (the budget without an estimate): skipped, not violated.
+            if message.startswith(_PREVIEW_SKIP):
+                skipped.append(Skipped(diagnostic.policyName, urn, message))
+                continue
             found = by_urn.get(urn)
             level = _LEVEL_FROM_PROTO.get(diagnostic.enforcementLevel, "advisory")
             violations.append(

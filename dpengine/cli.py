@@ -2,6 +2,7 @@
 
 dataplatform preview [--stack dev] [--dir .] [--json plan.json]
 dataplatform check   [--stack prod] [--policy-pack DIR] [--format text|json|sarif] [--output FILE]
+dataplatform cost    [--stack dev] [--format text|json|markdown] [--usage FILE] [--compare PLAN_OR_STACK]
 dataplatform schema  [--output FILE]
 dataplatform bootstrap --region eu-west-1
 """
@@ -144,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     except ImportError:  # pragma: no cover - only without the cli extra
         pass
     check.set_defaults(handler=_cmd_check)
+
+    cost = sub.add_parser("cost", help="run the program under mocks and estimate its monthly AWS cost")
+    _add_program_arguments(cost, "dev")
+    from .cost.cli import add_cost_arguments, cli_cost
+
+    add_cost_arguments(cost)
+    cost.set_defaults(handler=lambda args: cli_cost(args, _run))
 
     schema = sub.add_parser("schema", help="print the JSON Schema of the stack config")
     schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
