@@ -32,9 +32,7 @@ from . import _sdk
 MAX_DEPTH = 4
 """Nested output types deeper than this are left out (provider types nest, and some recurse)."""
 
-CERTIFICATE_DATA = (
-    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvb2ZmbGluZS1lbmdpbmUvc3ludGhlc2l6ZWQKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
-)
+CERTIFICATE_DATA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvb2ZmbGluZS1lbmdpbmUvc3ludGhlc2l6ZWQKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
 """A base64 PEM-shaped placeholder for certificate ``data`` fields."""
 
 
@@ -82,7 +80,9 @@ def _output_types(token: str) -> dict[str, Any]:
         return {}
 
 
-def synthesize(token: str, state: dict[str, Any], *, physical: str, seed: str, region: str, account: str) -> None:
+def synthesize(
+    token: str, state: dict[str, Any], *, physical: str, seed: str, region: str, account: str
+) -> None:
     """Fill the outputs of ``token`` that ``state`` (the inputs so far) lacks, in place."""
     types = _output_types(token)
     if not types:

@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-
-from dpengine.engine import DuplicateUrnError, EngineError, run_program
 from test_engine import make_project
 
-RAW_EKS = '''
+from dpengine.engine import DuplicateUrnError, EngineError, run_program
+
+RAW_EKS = """
 import json
 import pulumi
 import pulumi_aws as aws
@@ -45,7 +45,7 @@ k8s.apps.v1.Deployment(
 )
 pulumi.export("issuer", cluster.identities[0].oidcs[0].issuer)
 pulumi.export("security_group", cluster.vpc_config.cluster_security_group_id)
-'''
+"""
 
 
 def test_a_raw_eks_program_builds_its_kubeconfig_and_deploys(tmp_path: Path) -> None:
@@ -85,7 +85,8 @@ pulumi.export("logs", balancer.access_logs)
 
 def test_types_without_a_mock_get_outputs_from_the_sdk_types(tmp_path: Path) -> None:
     run = run_program(make_project(tmp_path / "p", program=SYNTHESIZED), "dev")
-    assert run.outputs["url"].startswith("https://") and run.outputs["url"].endswith(".ecr.eu-west-1.amazonaws.com")
+    url = run.outputs["url"]
+    assert url.startswith("https://") and url.endswith(".ecr.eu-west-1.amazonaws.com")
     # A list of nested output objects gets one element, with its fields.
     assert run.outputs["node"].endswith(".elasticache.eu-west-1.amazonaws.com")
     balancer = run.one("aws:lb/loadBalancer:LoadBalancer")
@@ -179,8 +180,10 @@ def test_urns_carry_the_whole_parent_chain_as_the_pulumi_engine_makes_them(tmp_p
         "demo:x:Outer::app",
     ]
     # Alias specs resolve against the same chain (parent + name + type).
-    assert run.one("aws:sns/topic:Topic").aliases == [f"{prefix}demo:x:Outer$aws:sns/topic:Topic::old-topic"]
-    assert run.one("aws:sqs/queue:Queue", "moved").aliases == [f"{prefix}demo:x:Outer$aws:sqs/queue:Queue::moved"]
+    topic = run.one("aws:sns/topic:Topic")
+    assert topic.aliases == [f"{prefix}demo:x:Outer$aws:sns/topic:Topic::old-topic"]
+    moved = run.one("aws:sqs/queue:Queue", "moved")
+    assert moved.aliases == [f"{prefix}demo:x:Outer$aws:sqs/queue:Queue::moved"]
     for record in run.resources:  # every URN's type is its parent's qualified type + $ + its own
         if record.parent and "pulumi:pulumi:Stack" not in record.parent:
             assert record.urn.split("::")[2] == record.parent.split("::")[2] + "$" + record.type

@@ -136,10 +136,12 @@ def _native_cluster(ctx: MockContext) -> dict[str, Any]:
     return {
         "__id": name,
         "arn": ctx.arn("eks", f"cluster/{name}"),
-        "clusterId": f"{ctx.hex(8, 'uuid')}-{ctx.hex(4, 'a')}-{ctx.hex(4, 'b')}-{ctx.hex(4, 'c')}-{ctx.hex(12, 'd')}",
+        "clusterId": "-".join(ctx.hex(n, f"uuid{n}{i}") for i, n in enumerate((8, 4, 4, 4, 12))),
         "endpoint": f"https://{cluster_id}.gr7.{ctx.region}.eks.amazonaws.com",
         "certificateAuthority": {"data": CERTIFICATE},
-        "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{cluster_id}"}]}],
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{cluster_id}"}]}
+        ],
         "version": ctx.inputs.get("version") or "1.33",
         "platformVersion": "eks.1",
         "status": "ACTIVE",
