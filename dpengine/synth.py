@@ -16,6 +16,7 @@ own registration table (the ``resource_modules`` JSON every Pulumi Python SDK sh
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import importlib
@@ -32,7 +33,9 @@ from . import _sdk
 MAX_DEPTH = 4
 """Nested output types deeper than this are left out (provider types nest, and some recurse)."""
 
-CERTIFICATE_DATA = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUMvb2ZmbGluZS1lbmdpbmUvc3ludGhlc2l6ZWQKLS0tLS1FTkQgQ0VSVElGSUNBVEUtLS0tLQo="
+CERTIFICATE_DATA = base64.b64encode(
+    b"-----BEGIN CERTIFICATE-----\nMIIC/offline-engine/synthesized\n-----END CERTIFICATE-----\n"
+).decode()
 """A base64 PEM-shaped placeholder for certificate ``data`` fields."""
 
 
