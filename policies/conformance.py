@@ -81,7 +81,7 @@ def _resolve(shape_or_hint: Any) -> Any:
     return _sdk_types.shape_of(shape_or_hint)
 
 
-def _walk_object(value: Any, shape: Obj, path: str, found: Findings) -> None:
+def _walk_object(value: Any, shape: Obj, path: str, found: Findings, *, top: bool = False) -> None:
     if not isinstance(value, dict):
         return  # a JSON string or another form the provider decodes itself
     prefix = f"{path}." if path else ""
@@ -95,7 +95,9 @@ def _walk_object(value: Any, shape: Obj, path: str, found: Findings) -> None:
         if key in shape.deprecated and item is not None:
             found.problems.append(f"{prefix}{key} is deprecated: {shape.deprecated[key]}")
         _walk(item, _resolve(shape.fields[key]), f"{prefix}{key}", found)
-    for key in sorted(shape.required):
+    # A resource's own required inputs are enforced by the SDK's constructor; one absent from the
+    # properties was unknown (preview drops unknown inputs). Nested ones come from dict literals.
+    for key in [] if top else sorted(shape.required):
         if value.get(key) is None:
             python = shape.python_names.get(key, key)
             found.problems.append(
@@ -153,9 +155,11 @@ def _prune(value: Any, path: str, unknown: list[str]) -> Any:
 
 def _check_k8s(props: dict[str, Any], version: str, found: Findings) -> None:
     api_version, kind = props.get("apiVersion"), props.get("kind")
-    if not isinstance(api_version, str) or not isinstance(kind, str):
+    if api_version is UNKNOWN or kind is UNKNOWN:
         found.undecided.append("apiVersion/kind unknown until deployment")
         return
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return  # the SDK always sets both: not an object this rule can read
     validator, what = _k8s_schema.validator_for(api_version, kind, version)
     if validator is None:
         if "." in api_version.split("/")[0]:
@@ -186,7 +190,7 @@ def findings(ctx: ResourceContext) -> Findings:
         found.problems.append(f"the resource type is deprecated: {message}")
     shape = _sdk_types.resource_shape(ctx.type)
     if shape is not None:
-        _walk_object(ctx.props, shape, "", found)
+        _walk_object(ctx.props, shape, "", found, top=True)
     return found
 
 
