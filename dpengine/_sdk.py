@@ -53,6 +53,10 @@ RELIES_ON: tuple[str, ...] = (
     "pulumi.StackReference._StackReference__is_secret_name",
     "pulumi_policy.policy._PolicyAnalyzerServicer",
     "asyncio.BaseEventLoop._default_executor",
+    "pulumi._types.resource_types",
+    "pulumi._types.output_type_types",
+    "pulumi._types.is_output_type",
+    "pulumi._types.unwrap_type",
 )
 """The SDK (and asyncio) names this module reaches, as dotted paths (the contract test's list)."""
 
@@ -372,6 +376,34 @@ def fast_stack_traces() -> Iterator[None]:
         yield
     finally:
         _resource._get_stack_trace = original
+
+
+# --------------------------------------------------------------------------- output types
+
+
+def resource_output_types(resource_cls: type) -> dict[str, Any]:
+    """Wire name -> annotated type of each output property of a resource class.
+
+    Relies on ``pulumi._types.resource_types`` (what the SDK uses to turn a resource's outputs
+    into output-type objects): the types are ``str``, ``Sequence[...]``, ``Mapping[...]`` and
+    ``@pulumi.output_type`` classes.
+    """
+    from pulumi import _types
+
+    return dict(_types.resource_types(resource_cls))
+
+
+def output_type_fields(output_cls: type) -> dict[str, Any] | None:
+    """Wire name -> type of each field of an ``@pulumi.output_type`` class; None for other types.
+
+    Relies on ``pulumi._types.is_output_type``, ``output_type_types`` and ``unwrap_type``
+    (``Optional``/``Output``/``Input`` stripped).
+    """
+    from pulumi import _types
+
+    if not isinstance(output_cls, type) or not _types.is_output_type(output_cls):
+        return None
+    return {name: _types.unwrap_type(hint) for name, hint in _types.output_type_types(output_cls).items()}
 
 
 # --------------------------------------------------------------------------- policy analyzer

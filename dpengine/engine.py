@@ -14,6 +14,7 @@ import contextlib
 import gc
 import heapq
 import json
+import linecache
 import logging
 import os
 import runpy
@@ -178,6 +179,36 @@ def _plain_state(value: Any, secrets: str) -> Any:
     return str(value)
 
 
+class DuplicateUrnError(Exception):
+    """Two resources of one program share a URN: the Pulumi engine refuses the second one.
+
+    The engine's step generator (pulumi/pulumi ``pkg/resource/deploy/step_generator.go``,
+    ``generateURN``) fails the deployment with "Duplicate resource URN '<urn>'; try giving it a
+    unique name"; so does this one, naming where the program declared each of the two.
+    """
+
+    def __init__(self, urn: str, first: tuple[str, int] | None, second: tuple[str, int] | None) -> None:
+        self.urn = urn
+        self.first = first
+        self.second = second
+        where = [f"{_where(first)} (first)", f"{_where(second)} (again)"]
+        super().__init__(
+            f"Duplicate resource URN '{urn}'; try giving it a unique name (declared at {where[0]} and at "
+            f"{where[1]}): two resources of one type under one parent need different names"
+        )
+
+
+def _where(source: tuple[str, int] | None) -> str:
+    if source is None:
+        return "an unknown place"
+    path, line = source
+    try:
+        shown = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        shown = path
+    return f"{shown}:{line}"
+
+
 class RecordingMonitor(_sdk.MockMonitor):
     """A mock monitor that keeps every registration request, in order."""
 
@@ -190,13 +221,22 @@ class RecordingMonitor(_sdk.MockMonitor):
         self.masked_stack_outputs: dict[str, Any] = {}
         self.secret_stack_outputs: list[str] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        self._declared: dict[str, ResourceRecord] = {}
         self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
-        # The real engine leaves the root stack out of its children's qualified types.
-        if parent and f"::{STACK_TYPE}::" in parent:
-            parent = ""
-        return super().make_urn(parent, type_, name)
+        """The URN the Pulumi engine gives the resource: the parent's whole qualified type, ``$``, the type.
+
+        The SDK's mock monitor keeps only the parent's own type (the last ``$`` part), so a
+        grandchild's URN differed from the real one. The engine (pulumi/pulumi
+        ``pkg/resource/deploy/deployment.go`` ``generateURN`` and ``resource.CreateURN`` for alias
+        specs) prefixes ``parent.QualifiedType()``, the root stack left out; ``resource.NewURN``
+        joins them with ``$`` (``sdk/go/common/resource/urn.go``).
+        """
+        qualified = type_
+        if parent and f"::{STACK_TYPE}::" not in parent:
+            qualified = parent.split("::")[2] + "$" + type_
+        return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
@@ -230,7 +270,12 @@ class RecordingMonitor(_sdk.MockMonitor):
             aliases=self._alias_urns(request),
         )
         with self._lock:
-            self.records.append(record)
+            first = self._declared.get(urn)
+            if first is None:
+                self._declared[urn] = record
+                self.records.append(record)
+        if first is not None:
+            raise DuplicateUrnError(urn, first.source, record.source)
         return response
 
     def _alias_urns(self, request: Any) -> list[str]:
@@ -473,21 +518,49 @@ def run_program(
         recorded = getattr(error, _sdk.REPORTED, None)
         resources = recorded.resources if recorded else None
         kind = "config" if type(error).__name__ == "InvalidConfigError" else "program"
-        if isinstance(error, (pulumi.RunError, UnknownInvokeError)):
+        location = failure_location(error, directory)
+        if isinstance(error, (pulumi.RunError, UnknownInvokeError, DuplicateUrnError)):
             message = str(error)
         elif isinstance(error, SystemExit):
             message = f"the program exited with status {error.code}"
         else:
-            message = _program_failure(error, directory)
-        raise EngineError(message, kind, resources, error) from None
+            message = _program_failure(error, directory, location)
+        raise EngineError(message, kind, resources, error, location) from None
 
 
-def _program_failure(error: BaseException, project_dir: Path) -> str:
+def failure_location(error: BaseException, project_dir: Path) -> tuple[str, int] | None:
+    """Where in the user's own files ``error`` came from: the innermost project frame of its traceback.
+
+    Frames of the SDK, the engine and installed packages (a virtualenv inside the project
+    included) are skipped. An error raised in an ``apply`` callback carries the callback's frame;
+    one raised by the monitor (a duplicate URN) the place the program declared the resource.
+    """
+    if isinstance(error, DuplicateUrnError) and error.second is not None:
+        return error.second
+    root = str(project_dir.resolve())
+    seen: set[int] = set()
+    current: BaseException | None = error
+    # An error re-raised ``from`` another (a component wrapping a failure) may carry no project frame
+    # itself; its cause does. ``__context__`` is left alone: an error merely raised while another
+    # was handled did not come from there.
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        own = [
+            (os.path.abspath(frame.filename), frame.lineno)
+            for frame in traceback.extract_tb(current.__traceback__)
+            if frame.lineno is not None and is_project_module(frame.filename, root)
+        ]
+        if own:
+            return own[-1]
+        current = current.__cause__
+    return None
+
+
+def _program_failure(error: BaseException, project_dir: Path, location: tuple[str, int] | None) -> str:
     """The error and where in the user's own files it came from (not the SDK's frames)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    own = [f for f in frames if str(Path(f.filename).resolve()).startswith(str(project_dir))]
     where = ""
-    if own:
-        last = own[-1]
-        where = f"\n  at {Path(last.filename).resolve().relative_to(project_dir)}:{last.lineno}: {last.line}"
+    if location is not None:
+        path, line = location
+        text = linecache.getline(path, line).strip()
+        where = f"\n  at {os.path.relpath(path, project_dir)}:{line}: {text}"
     return f"the program failed: {type(error).__name__}: {error}{where}"

@@ -18,6 +18,8 @@ from typing import Any
 
 import pulumi
 
+from .synth import synthesize
+
 ACCOUNT_ID = "123456789012"
 PARTITION = "aws"
 
@@ -164,6 +166,15 @@ class PlatformMocks(pulumi.runtime.Mocks):
         maker = _OUTPUTS.get(token)
         if maker is not None:
             state.update(maker(ctx))
+        else:
+            synthesize(
+                token,
+                state,
+                physical=physical,
+                seed=f"{token}/{name}",
+                region=self.region,
+                account=self.account_id,
+            )
         resource_id = state.pop("__id", None) or (args.resource_id or physical)
         return resource_id, state
 

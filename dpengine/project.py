@@ -36,11 +36,15 @@ class EngineError(Exception):
         kind: str,
         resources: list[ResourceRecord] | None = None,
         error: BaseException | None = None,
+        location: tuple[str, int] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
         self.resources = resources or []
         self.error = error
+        self.location = location
+        """Where the program failed: (absolute path, line) of the innermost frame in the project's own
+        files (not the SDK's, the engine's or an installed package's); None when none is."""
 
 
 @dataclass

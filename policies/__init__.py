@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import baseline, cost, encryption, kubernetes, network, tagging
+from . import baseline, conformance, cost, encryption, kubernetes, network, tagging
 from ._common import EXEMPT_PREFIX as EXEMPT_PREFIX
 from ._common import PACK_NAME as PACK_NAME
 from ._common import PACK_VERSION as PACK_VERSION
@@ -29,6 +29,7 @@ ALL_POLICIES: list[Policy] = [
     *network.POLICIES,
     *kubernetes.POLICIES,
     *cost.POLICIES,
+    *conformance.POLICIES,
 ]
 """Every policy of the pack, in report order."""
 

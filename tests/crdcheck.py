@@ -4,7 +4,8 @@
    ``@kubernetes-models/keda`` (validators generated from the projects' Go types: enums, patterns,
    required keys), run by ``tests/crd/validate.mjs`` under node. Skipped (with the reason) only
    when node is not installed; ``make test`` installs the packages (``npm ci --prefix tests/crd``).
-2. :func:`strict_errors`: the project's strict structural schemas in ``schema/crds/`` (every object
+2. :func:`strict_errors`: the project's strict structural schemas in ``policies/crds/`` (shipped with
+   the pack, whose provider-conformance policy checks them too; every object
    ``additionalProperties: false``, written from the documented API), plus the CRDs' CEL rules that
    matter, hand-coded in :func:`cel_errors`.
 
@@ -27,7 +28,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 CRD_PROJECT = ROOT / "tests" / "crd"
-SCHEMAS = ROOT / "schema" / "crds"
+SCHEMAS = ROOT / "policies" / "crds"  # the pack validates against the same files
 
 FORBIDDEN_TAG_KEYS = (
     "eks:eks-cluster-name",

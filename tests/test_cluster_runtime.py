@@ -199,12 +199,15 @@ def test_runtime_refuses_missing_karpenter_inputs_before_registering() -> None:
 
 # --------------------------------------------------------------------------- inside the platform stack
 
+# URNs as the Pulumi engine makes them: a grandchild's type carries the whole parent chain.
+RUNTIME_CHAIN = "EksCluster$dataplatform:compute:ClusterRuntime"
+KARPENTER_CHAIN = "EksCluster$dataplatform:compute:Karpenter"
 MOVED = {
-    "ClusterRuntime$kubernetes:storage.k8s.io/v1:StorageClass::eks-gp3": (
+    f"{RUNTIME_CHAIN}$kubernetes:storage.k8s.io/v1:StorageClass::eks-gp3": (
         "EksCluster$kubernetes:storage.k8s.io/v1:StorageClass::eks-gp3"
     ),
     **{
-        f"ClusterRuntime${token}::{name}": f"Karpenter${token}::{name}"
+        f"{RUNTIME_CHAIN}${token}::{name}": f"{KARPENTER_CHAIN}${token}::{name}"
         for token, name in [
             (RELEASE, "eks-karpenter-crd"),
             (RELEASE, "eks-karpenter"),

@@ -111,6 +111,47 @@ def _eks_component(ctx: MockContext) -> dict[str, Any]:
     }
 
 
+autoname("aws:eks/cluster:Cluster")
+
+
+@outputs_for("aws:eks/cluster:Cluster")
+def _native_cluster(ctx: MockContext) -> dict[str, Any]:
+    """A raw ``aws.eks.Cluster``: what a hand-written kubeconfig and IRSA setup read.
+
+    The endpoint and the OIDC issuer share the 32-hex id, as EKS makes them; the version is the
+    requested one, or the EKS default (the newest standard-support minor) when none is given.
+    """
+    name = ctx.inputs["name"]
+    cluster_id = _cluster_id(ctx)
+    vpc_config = dict(ctx.inputs.get("vpcConfig") or {})
+    vpc_config.setdefault("clusterSecurityGroupId", f"sg-{ctx.hex(17, 'eks-cluster-sg')}")
+    vpc_config.setdefault("vpcId", f"vpc-{ctx.hex(17, 'vpc')}")
+    vpc_config.setdefault("endpointPrivateAccess", False)
+    vpc_config.setdefault("endpointPublicAccess", True)
+    vpc_config.setdefault("securityGroupIds", [])
+    vpc_config.setdefault("publicAccessCidrs", ["0.0.0.0/0"])
+    network = dict(ctx.inputs.get("kubernetesNetworkConfig") or {})
+    network.setdefault("ipFamily", "ipv4")
+    network.setdefault("serviceIpv4Cidr", "172.20.0.0/16")
+    return {
+        "__id": name,
+        "arn": ctx.arn("eks", f"cluster/{name}"),
+        "clusterId": "-".join(ctx.hex(n, f"uuid{n}{i}") for i, n in enumerate((8, 4, 4, 4, 12))),
+        "endpoint": f"https://{cluster_id}.gr7.{ctx.region}.eks.amazonaws.com",
+        "certificateAuthority": {"data": CERTIFICATE},
+        "identities": [
+            {"oidcs": [{"issuer": f"https://oidc.eks.{ctx.region}.amazonaws.com/id/{cluster_id}"}]}
+        ],
+        "version": ctx.inputs.get("version") or "1.33",
+        "platformVersion": "eks.1",
+        "status": "ACTIVE",
+        "createdAt": "2025-01-01T00:00:00Z",
+        "vpcConfig": vpc_config,
+        "kubernetesNetworkConfig": network,
+        "tagsAll": dict(ctx.inputs.get("tags") or {}),
+    }
+
+
 autoname("aws:eks/nodeGroup:NodeGroup", prop="nodeGroupName")
 autoname("aws:ec2/launchTemplate:LaunchTemplate")
 
