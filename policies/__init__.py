@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import baseline, encryption, kubernetes, network, tagging
+from . import baseline, encryption, kubernetes, network, system, tagging
 from ._common import EXEMPT_PREFIX as EXEMPT_PREFIX
 from ._common import PACK_NAME as PACK_NAME
 from ._common import PACK_VERSION as PACK_VERSION
@@ -28,6 +28,7 @@ ALL_POLICIES: list[Policy] = [
     *baseline.POLICIES,
     *network.POLICIES,
     *kubernetes.POLICIES,
+    *system.POLICIES,
 ]
 """Every policy of the pack, in report order."""
 
