@@ -365,8 +365,9 @@ class StackContext:
     resources: list[StackResource]
     config: dict[str, Any]
     _report: Callable[[str, str | None], None]
-    reads: Callable[[str], bool] | None = None
-    """Which types the policy declared it reads (``stack_policy(reads=...)``); None: any."""
+    reads: Callable[[str], bool] | frozenset[str] | None = None
+    """Which types the policy declared it reads (``stack_policy(reads=...)``): a predicate or a set of
+    type tokens; None: any."""
     undecided_findings: list[tuple[str, str | None]] = field(default_factory=list)
 
     def report(self, message: str, urn: str | None = None) -> None:
@@ -378,7 +379,7 @@ class StackContext:
         self.undecided_findings.append((message, urn))
 
     def of_type(self, *types: str) -> list[StackResource]:
-        reads = self.reads
+        reads = self.reads.__contains__ if isinstance(self.reads, frozenset) else self.reads
         undeclared = {t for t in types if not reads(t)} if reads is not None else set()
         if undeclared:
             # An analyzer may hand this policy only the types it declared: reading others
@@ -387,7 +388,7 @@ class StackContext:
         return [r for r in self.resources if r.type in types]
 
 
-class CannotDecide(UnknownValueError):
+class CannotDecide(UnknownValueError):  # noqa: N818 (pulumi-policy catches UnknownValueError by type)
     """What a stack rule could not decide, as the error pulumi-policy turns into an advisory."""
 
     def __init__(self, message: str) -> None:
@@ -484,11 +485,9 @@ def stack_policy(
     would not see this policy's pack config (the declarations that decide).
     """
     defaults = _defaults(config)
-    declared: Callable[[str], bool] | None
-    if reads is None or callable(reads):
-        declared = reads
-    else:
-        declared = frozenset(reads).__contains__
+    declared: Callable[[str], bool] | None = (
+        reads if reads is None or callable(reads) else frozenset(reads).__contains__
+    )
 
     def build(rule: StackRule) -> Policy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -57,7 +57,9 @@ def test_pulumi_eks_cluster_and_its_provider_from_the_kubeconfig() -> None:
     assert [(n, m.split(":")[0]) for n, m in violations(check(program), REACH)] == [
         (
             "platform",
-            "cluster 'platform' has a private-only API endpoint and 1 Kubernetes resource(s) go through its provider (Namespace 'apps'), but the program does not declare that it deploys from inside the VPC",
+            "cluster 'platform' has a private-only API endpoint and 1 Kubernetes resource(s) go through its "
+            "provider (Namespace 'apps'), but the program does not declare that it deploys from inside the "
+            "VPC",
         )
     ]
 
@@ -78,7 +80,8 @@ def test_unknown_endpoint_access_in_preview_is_advisory() -> None:
     preview = check(program, preview=True)
     assert violations(preview, REACH) == []
     assert undecided(preview, REACH) == [
-        "cluster 'late': whether its endpoint is public is unknown during preview, so api-reachability cannot "
+        "cluster 'late': whether its endpoint is public is unknown during preview, so api-reachability "
+        "cannot "
         "tell whether its Kubernetes resources are reachable"
     ]
 
@@ -93,7 +96,7 @@ def vpc_cni(cluster: aws.eks.Cluster, values: dict[str, str] | None) -> aws.eks.
 
 
 def netpol_program(values: dict[str, str] | None, chart: str | None = None) -> None:
-    cluster, provider, nets = raw_cluster(public=True)
+    cluster, provider, _ = raw_cluster(public=True)
     vpc_cni(cluster, values)
     if chart:
         k8s.helm.v3.Release("cni", chart=chart, namespace="kube-system", opts=opts(provider))
@@ -107,8 +110,8 @@ def netpol_program(values: dict[str, str] | None, chart: str | None = None) -> N
 
 UNENFORCED = (
     "NetworkPolicy 'deny-all' (namespace apps) is not enforced: nothing in cluster 'demo' enforces "
-    'NetworkPolicies (no vpc-cni add-on with enableNetworkPolicy "true", no Calico or Cilium); enable network '
-    "policy in the vpc-cni add-on's configuration values"
+    'NetworkPolicies (no vpc-cni add-on with enableNetworkPolicy "true", no Calico or Cilium); '
+    "enable network policy in the vpc-cni add-on's configuration values"
 )
 
 
@@ -138,7 +141,8 @@ def test_network_policy_on_a_cluster_of_another_program_cannot_be_decided() -> N
     report = check(program)
     assert violations(report, NETPOL) == []
     assert undecided(report, NETPOL) == [
-        "NetworkPolicy 'deny-all' (namespace apps) goes to the cluster of provider 'elsewhere' (not declared in "
+        "NetworkPolicy 'deny-all' (namespace apps) goes to the cluster of provider 'elsewhere' (not "
+        "declared in "
         "this program): whether its CNI enforces NetworkPolicies is not visible (set "
         "networkpolicy-enforcement.enforcedBy)"
     ]

@@ -54,8 +54,8 @@ SCALABLE = (
     "kubernetes:apps/v1:ReplicaSet",
 )
 
-CLUSTER_READS = (EKS_CLUSTER, PULUMI_EKS_CLUSTER, K8S_PROVIDER)
-POOL_READS = (NODE_GROUP, PULUMI_EKS_MANAGED_GROUP, *PULUMI_EKS_GROUPS, NODE_POOL, SUBNET)
+CLUSTER_READS = (EKS_CLUSTER, PULUMI_EKS_CLUSTER, K8S_PROVIDER, SUBNET)
+POOL_READS = (NODE_GROUP, PULUMI_EKS_MANAGED_GROUP, *PULUMI_EKS_GROUPS, NODE_POOL)
 
 
 def is_kubernetes_object(type_: str) -> bool:
@@ -239,9 +239,8 @@ class Model:
 def build(ctx: StackContext) -> Model:
     """The clusters, and which provider talks to which (``CLUSTER_READS`` and subnets must be read)."""
     model = Model(ctx)
-    if ctx.reads is None or ctx.reads(SUBNET):
-        for subnet in ctx.of_type(SUBNET):
-            model.subnet_zone[subnet.urn] = subnet.props.get("availabilityZone", UNKNOWN) or UNKNOWN
+    for subnet in ctx.of_type(SUBNET):
+        model.subnet_zone[subnet.urn] = subnet.props.get("availabilityZone", UNKNOWN) or UNKNOWN
     for r in ctx.of_type(*CLUSTER_TYPES):
         props = r.props
         if r.type == EKS_CLUSTER:

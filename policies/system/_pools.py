@@ -96,7 +96,7 @@ def _managed(resource: StackResource, model: m.Model, kind: str) -> Pool:
     for taint in as_list(taints) if isinstance(taints, list) else []:
         if isinstance(taint, dict):
             effect = taint.get("effect")
-            pool.taints.append((taint.get("key"), taint.get("value"), EFFECTS.get(effect, effect)))
+            pool.taints.append((taint.get("key"), taint.get("value"), EFFECTS.get(str(effect), effect)))
     if types is None and props.get("launchTemplate") not in (None, UNKNOWN):
         pool.outside_table.append("the launch template's instance type")
     # The EKS API's default instance type for a managed node group.
@@ -157,7 +157,8 @@ def _karpenter(resource: StackResource, model: m.Model) -> Pool:
     zones: Any = UNKNOWN
     requirements = [r for r in as_list(get(spec, "spec", "requirements")) if isinstance(r, dict)]
     for requirement in requirements:
-        key, operator = requirement.get("key"), requirement.get("operator")
+        key: Any = requirement.get("key")
+        operator = requirement.get("operator")
         values = [str(v) for v in as_list(requirement.get("values")) if v is not UNKNOWN]
         if key in KARPENTER_TYPE_KEYS and key != "kubernetes.io/arch":
             constrained = constrained or operator in ("In", "Lt", "Lte")
@@ -246,7 +247,7 @@ def tolerates(tolerations: Any, taint: tuple[Any, Any, Any]) -> bool | None:
 
 def _expression(domains: dict[str, Any], key: Any, operator: Any, values: list[Any]) -> bool:
     present = key in domains
-    domain = domains.get(key)
+    domain: Any = domains.get(key)
     if operator == "In":
         return present and (domain is ANY or bool(domain & set(values)))
     if operator == "NotIn":

@@ -44,7 +44,8 @@ FAMILIES = (
     "r5", "r5a", "r6i", "r6a", "r7i", "c6g", "c7g", "m6g", "m7g", "r6g", "r7g",
 )  # fmt: skip
 BURSTABLE = {  # size: (vCPU, GiB, max pods)
-    "small": (2, 2, 11), "medium": (2, 4, 17), "large": (2, 8, 35), "xlarge": (4, 16, 58), "2xlarge": (8, 32, 58),
+    "small": (2, 2, 11), "medium": (2, 4, 17), "large": (2, 8, 35), "xlarge": (4, 16, 58),
+    "2xlarge": (8, 32, 58),
 }  # fmt: skip
 BURSTABLE_FAMILIES = ("t3", "t3a", "t4g")
 

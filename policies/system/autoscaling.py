@@ -98,10 +98,11 @@ def _needs(hpa: StackResource) -> list[tuple[str, str]]:
     description="HPAs and KEDA ScaledObjects have the metrics API they read (metrics-server, an adapter, "
     "KEDA) and an existing target.",
     severity=Severity.HIGH,
-    remediation="Install what serves the metrics: the EKS add-on metrics-server for Resource metrics and KEDA "
-    "cpu/memory triggers, an adapter (prometheus-adapter) for Pods/Object/External metrics, the keda Helm "
-    "chart for ScaledObjects; or declare an API served outside the program in the pack config "
-    '({"autoscaling-chain": {"metricsApis": ["metrics.k8s.io"]}}). Point scaleTargetRef at a workload '
+    remediation="Install what serves the metrics: the EKS add-on metrics-server for Resource metrics and "
+    "KEDA cpu/memory triggers, an adapter (prometheus-adapter) for Pods/Object/External metrics, the keda "
+    "Helm chart for ScaledObjects; or declare an API served outside the program in the pack config "
+    '({"autoscaling-chain": {"metricsApis": ["metrics.k8s.io"]}}). '
+    "Point scaleTargetRef at a workload "
     "of that kind and name in the same namespace.",
     enforcement=EnforcementLevel.MANDATORY,
     config={
@@ -123,7 +124,8 @@ def autoscaling_chain(ctx: StackContext) -> None:
         key = model.key_of(scaler)
         if api in served.get(key, {}):
             return
-        message = f"{what} needs {api}, and nothing in {model.describe(key)} serves it: {fix}"
+        needed = "KEDA" if api == "keda" else api
+        message = f"{what} needs {needed}, and nothing in {model.describe(key)} serves it: {fix}"
         if model.in_program(key):
             ctx.report(message, scaler.urn)
         else:
@@ -137,8 +139,10 @@ def autoscaling_chain(ctx: StackContext) -> None:
             kind = get(ref, "kind") or default_kind
             namespace = m.namespace_of(scaler)
             message = (
-                f"{label} scales {kind} '{get(ref, 'name')}' in namespace {namespace}, which this program does "
-                f"not declare in {model.describe(model.key_of(scaler))}: point scaleTargetRef at an existing workload"
+                f"{label} scales {kind} '{get(ref, 'name')}' in namespace {namespace}, which this program "
+                "does "
+                f"not declare in {model.describe(model.key_of(scaler))}: point scaleTargetRef at an "
+                "existing workload"
             )
             if m.helm_in_namespace(model, model.key_of(scaler), namespace) or not model.in_program(
                 model.key_of(scaler)
@@ -241,9 +245,9 @@ def autoscaling_capacity(ctx: StackContext) -> None:
         ]
         if short:
             ctx.report(
-                f"{scaler.type.rsplit(':', 1)[-1]} '{scaler.name}' may scale {found.label} to {most} replicas, "
-                f"needing more than its pools ({m.names(p.label for p in pools)}) can grow to: {', '.join(short)}; "
-                "raise the pools' limits or max size, or lower maxReplicas",
+                f"{scaler.type.rsplit(':', 1)[-1]} '{scaler.name}' may scale {found.label} to {most} "
+                f"replicas, needing more than its pools ({m.names(p.label for p in pools)}) can grow to: "
+                f"{', '.join(short)}; raise the pools' limits or max size, or lower maxReplicas",
                 scaler.urn,
             )
 

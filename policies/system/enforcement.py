@@ -40,13 +40,13 @@ def _enforcer(model: m.Model, key: str, declared: Any) -> tuple[Any, str]:
         if truthy(get(values, "enableNetworkPolicy")) is True:
             return True, f"add-on '{addon.resource.name}'"
     cluster = model.clusters.get(key)
-    if cluster is not None and cluster.resource.type == m.PULUMI_EKS_CLUSTER:
-        if cluster.resource.props.get("useDefaultVpcCni") is not True:
-            enabled = get(cluster.resource.props, "vpcCniOptions", "enableNetworkPolicy")
-            if enabled is UNKNOWN:
-                unknown = "pulumi-eks vpcCniOptions.enableNetworkPolicy is unknown during preview"
-            elif truthy(enabled) is True:
-                return True, f"pulumi-eks cluster '{cluster.resource.name}' (vpcCniOptions)"
+    pulumi_eks = cluster is not None and cluster.resource.type == m.PULUMI_EKS_CLUSTER
+    if cluster is not None and pulumi_eks and cluster.resource.props.get("useDefaultVpcCni") is not True:
+        enabled = get(cluster.resource.props, "vpcCniOptions", "enableNetworkPolicy")
+        if enabled is UNKNOWN:
+            unknown = "pulumi-eks vpcCniOptions.enableNetworkPolicy is unknown during preview"
+        elif truthy(enabled) is True:
+            return True, f"pulumi-eks cluster '{cluster.resource.name}' (vpcCniOptions)"
     if unknown:
         return UNKNOWN, unknown
     return False, ""

@@ -92,7 +92,8 @@ def _irsa(ctx: StackContext, model: m.Model) -> None:
         problem = _trust_problem(document, subject)
         if problem:
             ctx.report(
-                f"{label} ({namespace}/{name}) is annotated with role '{role.name}', whose trust policy {problem}: "
+                f"{label} ({namespace}/{name}) is annotated with role '{role.name}', whose trust policy "
+                f"{problem}: "
                 f"its pods cannot assume the role; trust {subject} with audience sts.amazonaws.com "
                 "(StringEquals on <issuer>:sub and <issuer>:aud)",
                 account.urn,
@@ -116,7 +117,8 @@ def _service_accounts(ctx: StackContext, model: m.Model) -> None:
         if (template.key, template.namespace, name) in existing:
             continue
         message = (
-            f"{where} runs as service account '{name}', which does not exist in namespace {template.namespace}: "
+            f"{where} runs as service account '{name}', which does not exist in namespace "
+            f"{template.namespace}: "
             "its pods are refused; create the ServiceAccount there or fix serviceAccountName"
         )
         if m.helm_in_namespace(model, template.key, template.namespace) or not model.in_program(template.key):
@@ -147,22 +149,24 @@ def _duplicates(ctx: StackContext, model: m.Model) -> None:
         if first is not resource:
             where = f" in namespace {namespace}" if namespace else ""
             ctx.report(
-                f"{kind} '{resource.name}' and '{first.name}' are both {group or 'core'}/{kind} {name}{where} "
-                f"on {model.describe(identity[0])}: one object on the cluster, the second create fails or they "
+                f"{kind} '{resource.name}' and '{first.name}' are both {group or 'core'}/{kind} "
+                f"{name}{where} "
+                f"on {model.describe(identity[0])}: one object on the cluster, the second create fails or "
+                "they "
                 "overwrite each other; give them different names",
                 resource.urn,
             )
 
 
 @stack_policy(
-    "identity",
+    "workload-identity",
     domain=DOMAIN,
     description="IRSA roles trust the annotated service account and the sts.amazonaws.com audience; pods' "
     "service accounts exist; no two Kubernetes objects share group, kind, namespace and name.",
     severity=Severity.HIGH,
-    remediation="Make the role's trust policy name system:serviceaccount:<namespace>:<name> (<issuer>:sub) and "
-    "sts.amazonaws.com (<issuer>:aud); create each pod's ServiceAccount in its namespace; rename one of two "
-    "objects that collide.",
+    remediation="Make the role's trust policy name system:serviceaccount:<namespace>:<name> "
+    "(<issuer>:sub) and sts.amazonaws.com (<issuer>:aud); create each pod's ServiceAccount in its "
+    "namespace; rename one of two objects that collide.",
     enforcement=EnforcementLevel.MANDATORY,
     reads=_reads,
 )

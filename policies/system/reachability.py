@@ -39,7 +39,8 @@ def _reads(type_: str) -> bool:
         "deployFromInsideVpc": {
             "type": "boolean",
             "default": False,
-            "description": "This program is deployed from inside the cluster's VPC (reaches a private endpoint).",
+            "description": "This program is deployed from inside the cluster's VPC "
+            "(reaches a private endpoint).",
         }
     },
     reads=_reads,

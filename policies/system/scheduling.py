@@ -96,7 +96,8 @@ def fit(pool: p.Pool, spec: Any) -> Fit:
             return Fit(
                 False,
                 3,
-                f"spans {pool.zones} AZ(s) but its zone spread needs minDomains={wanted_zones} with DoNotSchedule",
+                f"spans {pool.zones} AZ(s) but its zone spread needs minDomains={wanted_zones} with "
+                "DoNotSchedule",
                 f"lower minDomains to {pool.zones}, use ScheduleAnyway, or give the pool subnets in more AZs",
             )
     return Fit(True, 4)
@@ -118,14 +119,15 @@ def candidate_pools(model: m.Model, grouped: dict[str | None, list[p.Pool]], key
 
 
 @stack_policy(
-    "schedulability",
+    "pod-schedulability",
     domain=DOMAIN,
     description="Every pod template can land on some node pool: taints tolerated, node selector and "
     "required affinity matched, requests within an instance type's allocatable, zone spread satisfiable.",
     severity=Severity.HIGH,
-    remediation="Make the pod fit the pool it is meant for (tolerations for the pool's taints, a node selector "
-    "the pool's labels satisfy, requests below the allocatable of its largest instance type, minDomains "
-    "within its AZs), or add a pool it fits. The message names the closest pool and what does not fit.",
+    remediation="Make the pod fit the pool it is meant for (tolerations for the pool's taints, a node "
+    "selector the pool's labels satisfy, requests below the allocatable of its largest instance type, "
+    "minDomains within its AZs), or add a pool it fits. The message names the closest pool and what does "
+    "not fit.",
     enforcement=EnforcementLevel.MANDATORY,
     reads=READS,
 )
@@ -164,7 +166,7 @@ def schedulability(ctx: StackContext) -> None:
     for key, labels in hidden.items():
         ctx.undecided(
             f"{m.names(labels, 3)}: no node pool of {model.describe(key)} is in this program "
-            "(Fargate, Auto Mode, self-managed nodes or another project), so schedulability cannot tell "
+            "(Fargate, Auto Mode, self-managed nodes or another project), so pod-schedulability cannot tell "
             "whether they land",
         )
 

@@ -132,14 +132,15 @@ def _budgets(ctx: StackContext, model: m.Model, templates: list[m.PodTemplate]) 
             if allowed is not None and allowed < 1:
                 ctx.report(
                     f"{label} with {setting} allows no eviction of {template.label} at its minimum of {low} "
-                    "replica(s): node drains and Karpenter consolidation never finish; use maxUnavailable: 1, "
+                    "replica(s): node drains and Karpenter consolidation never finish; use maxUnavailable: "
+                    "1, "
                     f"or minAvailable below {low}",
                     pdb.urn,
                 )
 
 
 @stack_policy(
-    "wiring",
+    "workload-wiring",
     domain=DOMAIN,
     description="Services select some pod template; PodDisruptionBudgets leave room for one eviction at "
     "the workload's minimum replicas.",
