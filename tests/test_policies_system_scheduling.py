@@ -236,3 +236,63 @@ def test_unknown_pod_template_in_preview_is_advisory() -> None:
         "Deployment 'web' (namespace apps) fits no pool for sure: for managed node group 'general', its node "
         "selector or affinity is unknown during preview"
     ]
+
+
+def test_pulumi_eks_managed_node_group_recorded_as_the_engine_records_it() -> None:
+    # Under mocks a ManagedNodeGroup given `cluster=` cannot run (a reference to a remote component), so
+    # the records are made by hand, with the inputs and property dependencies the engine records.
+    from system_programs import PACK
+
+    from dpengine.check import evaluate, resource_record, synthetic_run
+
+    cluster = resource_record("eks:index:Cluster", "platform", {"endpointPublicAccess": True})
+    group = resource_record(
+        "eks:index:ManagedNodeGroup",
+        "workers",
+        {
+            "instanceTypes": ["r6i.large"],
+            "capacityType": "SPOT",
+            "labels": {"pool": "memory"},
+            "scalingConfig": {"minSize": 1, "maxSize": 2, "desiredSize": 1},
+        },
+        property_dependencies={"cluster": [cluster.urn]},
+    )
+    provider = resource_record(
+        "pulumi:providers:kubernetes", "platform-k8s", {}, property_dependencies={"kubeconfig": [cluster.urn]}
+    )
+
+    def web(selector: dict[str, str]) -> Any:
+        labels = {"app": "web"}
+        return resource_record(
+            "kubernetes:apps/v1:Deployment",
+            "web",
+            {
+                "metadata": {"name": "web", "namespace": "apps"},
+                "spec": {
+                    "selector": {"matchLabels": labels},
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"nodeSelector": selector, "containers": [big("1", "12Gi")]},
+                    },
+                },
+            },
+            provider=f"{provider.urn}::id",
+        )
+
+    def found(selector: dict[str, str]) -> list[tuple[str, str]]:
+        report = evaluate(synthetic_run([cluster, group, provider, web(selector)]), PACK)
+        return [(v.name, v.message) for v in report.violations if v.policy == POLICY]
+
+    assert found({"pool": "memory", "eks.amazonaws.com/capacityType": "SPOT"}) == []
+    assert found({"pool": "memory", "eks.amazonaws.com/capacityType": "ON_DEMAND"}) == [
+        (
+            "web",
+            "Deployment 'web' (namespace apps) fits no node pool of cluster 'platform': the closest, "
+            "managed node "
+            "group 'workers', does not match its nodeSelector eks.amazonaws.com/capacityType=ON_DEMAND (its "
+            "nodes "
+            "have eks.amazonaws.com/capacityType in ['SPOT']); select a label the pool's nodes carry, or "
+            "label the "
+            "pool",
+        )
+    ]
