@@ -417,7 +417,7 @@ def run_function(
     """
     config_values = {k: _config_string(v) for k, v in (config or {}).items()}
     region = str(config_values.get("aws:region", region))
-    mocks = PlatformMocks(region=region, stack_references=stack_references)
+    mocks = PlatformMocks(region=region, stack_references=stack_references, preview=preview)
     monitor = RecordingMonitor(mocks, project_dir)
     handler = _DiagnosticsHandler()
     logger = logging.getLogger(f"dpengine.program.{id(monitor)}")

@@ -132,8 +132,11 @@ class PlatformMocks(pulumi.runtime.Mocks):
         region: str = "us-east-1",
         account_id: str = ACCOUNT_ID,
         stack_references: Mapping[str, Mapping[str, Any]] | None = None,
+        preview: bool = False,
     ) -> None:
         _load_domains()
+        self.preview = preview
+        """In a preview the engine knows only what the program gave: computed outputs stay unknown."""
         self.region = region
         self.account_id = account_id
         self.stack_references = dict(stack_references or {})
@@ -160,8 +163,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
             physical = f"{name}-{stable_hex(token + '/' + name, 7)}"
         if name_prop and name_prop not in inputs:
             inputs[name_prop] = physical
-        ctx = self._context(token, name, inputs, physical)
         state = dict(inputs)
+        if self.preview:
+            # As `pulumi preview` for a resource to create: its inputs (with the auto-name) are known,
+            # every computed output is unknown until the provider has created it.
+            return args.resource_id or physical, state
+        ctx = self._context(token, name, inputs, physical)
         state.update(_generic_outputs(ctx))
         maker = _OUTPUTS.get(token)
         if maker is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import baseline, conformance, cost, encryption, kubernetes, network, tagging
+from . import baseline, conformance, cost, encryption, kubernetes, network, system, tagging
 from ._common import EXEMPT_PREFIX as EXEMPT_PREFIX
 from ._common import PACK_NAME as PACK_NAME
 from ._common import PACK_VERSION as PACK_VERSION
@@ -30,6 +30,7 @@ ALL_POLICIES: list[Policy] = [
     *kubernetes.POLICIES,
     *cost.POLICIES,
     *conformance.POLICIES,
+    *system.POLICIES,
 ]
 """Every policy of the pack, in report order."""
 

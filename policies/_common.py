@@ -46,7 +46,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import _is_unknown
+from pulumi_policy.proxy import UnknownValueError, _is_unknown
 
 PACK_NAME = "dataplatform"
 PACK_VERSION = "0.1.0"
@@ -313,7 +313,17 @@ class StackResource:
     ``props`` is made plain on first use: a stack rule usually reads a few types only.
     """
 
-    __slots__ = ("_props", "_raw", "dependencies", "name", "parent", "property_dependencies", "type", "urn")
+    __slots__ = (
+        "_props",
+        "_raw",
+        "dependencies",
+        "name",
+        "parent",
+        "property_dependencies",
+        "provider",
+        "type",
+        "urn",
+    )
 
     def __init__(
         self,
@@ -324,8 +334,11 @@ class StackResource:
         parent: str | None,
         dependencies: list[str],
         property_dependencies: dict[str, list[str]],
+        provider: str | None = None,
     ) -> None:
         self.type = type
+        self.provider = provider
+        """The URN of the resource's explicit provider (None: the default provider)."""
         self.urn = urn
         self.name = name
         self._raw = props
@@ -352,19 +365,37 @@ class StackContext:
     resources: list[StackResource]
     config: dict[str, Any]
     _report: Callable[[str, str | None], None]
-    reads: frozenset[str] | None = None
-    """The types the policy declared it reads (``stack_policy(reads=...)``); None: any."""
+    reads: Callable[[str], bool] | frozenset[str] | None = None
+    """Which types the policy declared it reads (``stack_policy(reads=...)``): a predicate or a set of
+    type tokens; None: any."""
+    undecided_findings: list[tuple[str, str | None]] = field(default_factory=list)
 
     def report(self, message: str, urn: str | None = None) -> None:
         self._report(message, urn)
 
+    def undecided(self, message: str, urn: str | None = None) -> None:
+        """The rule cannot decide (a value unknown during preview, a fact outside the table):
+        reported as an advisory "cannot decide", whatever the policy's enforcement level."""
+        self.undecided_findings.append((message, urn))
+
     def of_type(self, *types: str) -> list[StackResource]:
-        undeclared = set(types) - self.reads if self.reads is not None else set()
+        reads = self.reads.__contains__ if isinstance(self.reads, frozenset) else self.reads
+        undeclared = {t for t in types if not reads(t)} if reads is not None else set()
         if undeclared:
             # An analyzer may hand this policy only the types it declared: reading others
             # would silently see nothing.
             raise ValueError(f"policy {self.policy!r} reads {sorted(undeclared)} but does not declare them")
         return [r for r in self.resources if r.type in types]
+
+
+class CannotDecide(UnknownValueError):  # noqa: N818 (pulumi-policy catches UnknownValueError by type)
+    """What a stack rule could not decide, as the error pulumi-policy turns into an advisory."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.unknown_type_sentinel = ""
+        self.props: list[str] = []
+        self.message = message
 
 
 ResourceRule = Callable[[ResourceContext], None]
@@ -438,15 +469,25 @@ def stack_policy(
     remediation: str,
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: dict[str, dict[str, Any]] | None = None,
-    reads: Sequence[str] | None = None,
+    reads: Sequence[str] | Callable[[str], bool] | None = None,
 ) -> Callable[[StackRule], Policy]:
     """Build and register a ``StackValidationPolicy`` from a rule function.
 
     ``reads``: the resource types the rule looks at (``ctx.of_type``), so an analyzer can
-    hand it only those; None means every resource.
+    hand it only those: a list of type tokens, or a predicate on the token alone (for open sets
+    such as every Kubernetes kind); None means every resource.
+
+    What the rule passes to ``ctx.undecided`` is raised, after its violations, as the
+    ``UnknownValueError`` pulumi-policy itself raises for values unknown during preview: the
+    analyzer then reports one ADVISORY "can't run policy ... during preview: cannot decide: ..."
+    diagnostic for the policy, whatever its enforcement level (pulumi_policy/policy.py,
+    ``AnalyzeStack``). A per-violation level does not exist in CrossGuard, and a second policy
+    would not see this policy's pack config (the declarations that decide).
     """
     defaults = _defaults(config)
-    declared = frozenset(reads) if reads is not None else None
+    declared: Callable[[str], bool] | None = (
+        reads if reads is None or callable(reads) else frozenset(reads).__contains__
+    )
 
     def build(rule: StackRule) -> Policy:
         def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -460,6 +501,7 @@ def stack_policy(
                     parent=r.parent.urn if r.parent is not None else None,
                     dependencies=[d.urn for d in r.dependencies],
                     property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
+                    provider=r.provider.urn if r.provider is not None else None,
                 )
                 for r in args.resources
             ]
@@ -474,7 +516,15 @@ def stack_policy(
                         return
                 report_violation(message, urn)
 
-            rule(StackContext(name, resources, cfg, report, declared))
+            context = StackContext(name, resources, cfg, report, declared)
+            rule(context)
+            undecided = []
+            for message, urn in context.undecided_findings:
+                target = by_urn.get(urn) if urn else None
+                if target is None or exemption_for(name, target.urn, target.name, target.props, cfg) is None:
+                    undecided.append(message)
+            if undecided:
+                raise CannotDecide("cannot decide: " + " | ".join(dict.fromkeys(undecided)))
 
         policy = StackValidationPolicy(
             name=name,
@@ -495,7 +545,7 @@ def stack_policy(
             enforcement,
             "stack",
             config or {},
-            declared.__contains__ if declared is not None else None,
+            declared,
         )
         return _register(meta, policy)
 

@@ -124,8 +124,9 @@ def test_default_resources(default_run: ComponentRun[EksCluster], tags: dict[str
     assert {r.name: r.parent for r in cr.children if r.parent != cr.record.urn} == {"eks-gp3": runtime.urn}
     assert runtime.parent == cr.record.urn
     assert_tagged(cr.children, tags)
-    # pulumi-eks tags everything it makes with the same set.
-    assert cr.one(CLUSTER).inputs["tags"] == tags
+    # pulumi-eks tags everything it makes with the same set; the cluster also says where the program
+    # is deployed from (deploy_from: inside_vpc), for the api-reachability policy.
+    assert cr.one(CLUSTER).inputs["tags"] == {**tags, "dataplatform.io/deploy-from": "inside-vpc"}
 
 
 def test_control_plane_defaults(default_run: ComponentRun[EksCluster]) -> None:

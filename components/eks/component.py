@@ -67,6 +67,9 @@ from .transforms import disable_cluster_creator_admin, protect_transform
 
 __all__ = ["EksCluster"]
 
+DEPLOY_FROM_TAG = "dataplatform.io/deploy-from"
+"""Cluster tag saying where the program is deployed from (``inside-vpc``): read by api-reachability."""
+
 
 @dataclass(frozen=True)
 class _Account:
@@ -314,7 +317,10 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, pulumi.ComponentResourc
             kube_proxy_addon_options=eks.KubeProxyAddonOptionsArgs(enabled=False),
             coredns_addon_options=eks.CoreDnsAddonOptionsArgs(enabled=False),
             deletion_protection=settings.deletion_protection,
-            tags=self._tags,
+            # Declares where `pulumi up` runs, for the api-reachability policy (policies/system).
+            tags={**self._tags, DEPLOY_FROM_TAG: "inside-vpc"}
+            if settings.deploy_from == "inside_vpc"
+            else self._tags,
             node_security_group_tags=discovery_tags(self._eks_name) if settings.karpenter else None,
             opts=pulumi.ResourceOptions(
                 parent=self,

@@ -18,6 +18,16 @@ _NUMBER = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)\s*$")
 _GIB = {"": 1 / 2**30, "gi": 1.0, "g": 1e9 / 2**30, "ti": 1024.0, "t": 1e12 / 2**30, "mi": 1 / 1024}
 
 
+def _dig(value: Any, *keys: str) -> Any:
+    """``value[k1][k2]...``, or None where a level is missing or not a mapping (a value that is
+    unknown during a preview is neither)."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
@@ -119,7 +129,7 @@ FREE_PREFIXES.update(
 @prices("eks:index:Cluster", "aws:eks/cluster:Cluster")
 def _eks_cluster(resource: Resource, ctx: Context) -> Outcome:
     version = resource.inputs.get("version")
-    support_type = (resource.inputs.get("upgradePolicy") or {}).get("supportType") or "EXTENDED"
+    support_type = _dig(resource.inputs, "upgradePolicy", "supportType") or "EXTENDED"
     if not isinstance(version, str):
         ctx.assume(f"{resource.name}: Kubernetes version unknown; priced at the standard-support rate")
         return [
@@ -238,8 +248,8 @@ def _requirement(requirements: Sequence[Any], key: str) -> list[str]:
 
 @prices("kubernetes:karpenter.sh/v1:NodePool")
 def _node_pool(resource: Resource, ctx: Context) -> Outcome:
-    name = str((resource.inputs.get("metadata") or {}).get("name") or resource.name)
-    template = ((resource.inputs.get("spec") or {}).get("template") or {}).get("spec") or {}
+    name = str(_dig(resource.inputs, "metadata", "name") or resource.name)
+    template = _dig(resource.inputs, "spec", "template", "spec") or {}
     requirements = _list(template.get("requirements"))
     pool = ctx.usage.karpenter.pools.get(name)
     path = f"karpenter.pools.{name}"
@@ -270,11 +280,11 @@ def _node_pool(resource: Resource, ctx: Context) -> Outcome:
             f"NodePool {name}: {'spot' if spot else 'on-demand'} (Karpenter prefers spot when allowed)"
         )
     lines = _instance_lines(ctx, instance_type, nodes, spot, f", {nodes:g} average nodes")
-    class_name = ((template.get("nodeClassRef") or {}).get("name")) or "default"
+    class_name = _dig(template, "nodeClassRef", "name") or "default"
     volume = None
     for node_class in ctx.of_type("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"):
-        if (node_class.inputs.get("metadata") or {}).get("name") == class_name:
-            mappings = (node_class.inputs.get("spec") or {}).get("blockDeviceMappings")
+        if _dig(node_class.inputs, "metadata", "name") == class_name:
+            mappings = _dig(node_class.inputs, "spec", "blockDeviceMappings")
             volume = _root_volume(mappings, "volumeSize", "volumeType")
     if volume is None:
         volume = (20.0, "gp3")
@@ -303,7 +313,7 @@ def _ebs_volume(resource: Resource, ctx: Context) -> Outcome:
 
 @prices("kubernetes:core/v1:PersistentVolumeClaim")
 def _pvc(resource: Resource, ctx: Context) -> Outcome:
-    storage = ((resource.inputs.get("spec") or {}).get("resources") or {}).get("requests", {}).get("storage")
+    storage = _dig(resource.inputs, "spec", "resources", "requests", "storage")
     size = _gib(storage)
     if size is None:
         return NotPriced("storage request unknown")
@@ -317,7 +327,7 @@ def _pvc(resource: Resource, ctx: Context) -> Outcome:
 
 @prices("kubernetes:core/v1:Service")
 def _service(resource: Resource, ctx: Context) -> Outcome:
-    if (resource.inputs.get("spec") or {}).get("type") == "LoadBalancer":
+    if _dig(resource.inputs, "spec", "type") == "LoadBalancer":
         return NotPriced("a LoadBalancer Service makes AWS create a load balancer (hours + capacity units)")
     return Free("runs on the cluster's nodes, priced under the node group and the NodePools")
 

@@ -1,0 +1,148 @@
+"""api-reachability and networkpolicy-enforcement on raw aws.eks programs and pulumi-eks."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi_aws as aws
+import pulumi_eks as eks
+import pulumi_kubernetes as k8s
+from system_programs import check, deployment, node_group, opts, raw_cluster, undecided, violations
+
+REACH = "api-reachability"
+NETPOL = "networkpolicy-enforcement"
+PRIVATE = (
+    "cluster 'demo' has a private-only API endpoint and 1 Kubernetes resource(s) go through its provider "
+    "(Deployment 'web'), but the program does not declare that it deploys from inside the VPC: they would "
+    "time out. Deploy from inside the VPC and tag the cluster dataplatform.io/deploy-from=inside-vpc (or set "
+    "api-reachability.deployFromInsideVpc), or open the public endpoint to the deployer's CIDRs"
+)
+
+
+def private_program(tags: dict[str, str] | None = None, public: bool = False) -> None:
+    cluster, provider, nets = raw_cluster(public=public, tags=tags)
+    node_group(cluster, nets)
+    deployment(provider)
+
+
+def test_private_endpoint_without_declaration_is_refused() -> None:
+    assert violations(check(private_program), REACH) == [("demo", PRIVATE)]
+
+
+def test_declared_by_tag_or_pack_config_or_public_endpoint_passes() -> None:
+    assert (
+        violations(check(lambda: private_program({"dataplatform.io/deploy-from": "inside-vpc"})), REACH) == []
+    )
+    assert violations(check(private_program, {REACH: {"deployFromInsideVpc": True}}), REACH) == []
+    assert violations(check(lambda: private_program(public=True)), REACH) == []
+    # Another value of the tag declares nothing.
+    assert violations(check(lambda: private_program({"dataplatform.io/deploy-from": "laptop"})), REACH) == [
+        ("demo", PRIVATE)
+    ]
+
+
+def test_pulumi_eks_cluster_and_its_provider_from_the_kubeconfig() -> None:
+    def program() -> None:
+        cluster = eks.Cluster(
+            "platform",
+            vpc_id="vpc-0123",
+            private_subnet_ids=["subnet-1", "subnet-2"],
+            endpoint_private_access=True,
+            endpoint_public_access=False,
+            skip_default_node_group=True,
+        )
+        provider = k8s.Provider("platform-k8s", kubeconfig=cluster.kubeconfig_json)
+        k8s.core.v1.Namespace("apps", metadata={"name": "apps"}, opts=opts(provider))
+
+    assert [(n, m.split(":")[0]) for n, m in violations(check(program), REACH)] == [
+        (
+            "platform",
+            "cluster 'platform' has a private-only API endpoint and 1 Kubernetes resource(s) go through its "
+            "provider (Namespace 'apps'), but the program does not declare that it deploys from inside the "
+            "VPC",
+        )
+    ]
+
+
+def test_unknown_endpoint_access_in_preview_is_advisory() -> None:
+    def program() -> None:
+        # Known only once another cluster exists: unknown during preview.
+        public = raw_cluster(public=True)[0].endpoint.apply(lambda _: False)
+        cluster = aws.eks.Cluster(
+            "late",
+            name="late",
+            role_arn="arn:aws:iam::123456789012:role/eks-cluster",
+            vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=["subnet-1"], endpoint_public_access=public),
+        )
+        provider = k8s.Provider("late-k8s", kubeconfig=cluster.endpoint)
+        k8s.core.v1.Namespace("apps", metadata={"name": "apps"}, opts=opts(provider))
+
+    preview = check(program, preview=True)
+    assert violations(preview, REACH) == []
+    assert undecided(preview, REACH) == [
+        "cluster 'late': whether its endpoint is public is unknown during preview, so api-reachability "
+        "cannot "
+        "tell whether its Kubernetes resources are reachable"
+    ]
+
+
+def vpc_cni(cluster: aws.eks.Cluster, values: dict[str, str] | None) -> aws.eks.Addon:
+    return aws.eks.Addon(
+        "vpc-cni",
+        cluster_name=cluster.name,
+        addon_name="vpc-cni",
+        configuration_values=json.dumps(values) if values is not None else None,
+    )
+
+
+def netpol_program(values: dict[str, str] | None, chart: str | None = None) -> None:
+    cluster, provider, _ = raw_cluster(public=True)
+    vpc_cni(cluster, values)
+    if chart:
+        k8s.helm.v3.Release("cni", chart=chart, namespace="kube-system", opts=opts(provider))
+    k8s.networking.v1.NetworkPolicy(
+        "deny-all",
+        metadata={"name": "deny-all", "namespace": "apps"},
+        spec={"podSelector": {}, "policyTypes": ["Ingress"]},
+        opts=opts(provider),
+    )
+
+
+UNENFORCED = (
+    "NetworkPolicy 'deny-all' (namespace apps) is not enforced: nothing in cluster 'demo' enforces "
+    'NetworkPolicies (no vpc-cni add-on with enableNetworkPolicy "true", no Calico or Cilium); '
+    "enable network policy in the vpc-cni add-on's configuration values"
+)
+
+
+def test_network_policy_without_an_enforcing_cni_is_refused() -> None:
+    assert violations(check(lambda: netpol_program(None)), NETPOL) == [("deny-all", UNENFORCED)]
+    assert violations(check(lambda: netpol_program({"enableNetworkPolicy": "false"})), NETPOL) == [
+        ("deny-all", UNENFORCED)
+    ]
+
+
+def test_vpc_cni_with_network_policy_or_calico_or_a_declaration_passes() -> None:
+    assert violations(check(lambda: netpol_program({"enableNetworkPolicy": "true"})), NETPOL) == []
+    assert violations(check(lambda: netpol_program(None, chart="tigera-operator")), NETPOL) == []
+    assert violations(check(lambda: netpol_program(None), {NETPOL: {"enforcedBy": "cilium"}}), NETPOL) == []
+
+
+def test_network_policy_on_a_cluster_of_another_program_cannot_be_decided() -> None:
+    def program() -> None:
+        provider = k8s.Provider("elsewhere", kubeconfig="{}")
+        k8s.networking.v1.NetworkPolicy(
+            "deny-all",
+            metadata={"name": "deny-all", "namespace": "apps"},
+            spec={"podSelector": {}},
+            opts=opts(provider),
+        )
+
+    report = check(program)
+    assert violations(report, NETPOL) == []
+    assert undecided(report, NETPOL) == [
+        "NetworkPolicy 'deny-all' (namespace apps) goes to the cluster of provider 'elsewhere' (not "
+        "declared in "
+        "this program): whether its CNI enforces NetworkPolicies is not visible (set "
+        "networkpolicy-enforcement.enforcedBy)"
+    ]
