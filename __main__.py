@@ -5,6 +5,13 @@ import pulumi
 from components.datalake import DataLakeBucket, DataLakeBucketArgs
 from components.eks import EksCluster, EksClusterArgs
 from components.network import Network, NetworkArgs
+from components.operations import (
+    DisasterRecovery,
+    DisasterRecoveryArgs,
+    MonitoredQueue,
+    Operations,
+    OperationsArgs,
+)
 from components.pipeline_service import PipelineService, PipelineServiceArgs
 from components.pipeline_service.args import merge_policy_documents
 from components.stack_config import read_stack_config
@@ -22,7 +29,34 @@ network = Network(
         private_subnet_tags=config.cluster.subnet_discovery_tags("eks", pulumi.get_stack()),
     ),
 )
-lake = DataLakeBucket("lake", DataLakeBucketArgs(settings=config.lake, tags=tags))
+# The DR region (its own provider): the lake's replica bucket and the backup copies' vault. Its branch
+# depends on nothing else in the stack, so it is created in parallel with the rest.
+dr_config = config.operations.disaster_recovery
+recovery = (
+    DisasterRecovery(
+        "dr",
+        DisasterRecoveryArgs(
+            settings=dr_config,
+            tags=tags,
+            primary_region=config.region,
+            lake_replica=config.lake.replication.enabled,
+            backup_vault=config.operations.backup.enabled or dr_config.rds_backup_replication,
+            vault_lock=config.operations.backup.vault_lock,
+            deletion_protection=config.operations.deletion_protection,
+        ),
+    )
+    if dr_config is not None
+    else None
+)
+lake_replication = (
+    {
+        "replication_destination_bucket_arn": recovery.lake_bucket_arn,
+        "replication_destination_kms_key_arn": recovery.lake_kms_key_arn,
+    }
+    if recovery is not None and config.lake.replication.enabled
+    else {}
+)
+lake = DataLakeBucket("lake", DataLakeBucketArgs(settings=config.lake, tags=tags, **lake_replication))
 cluster = EksCluster(
     "eks",
     EksClusterArgs(
@@ -83,6 +117,30 @@ for index in config.creation_order():
             queue=services[queue_owner].queue if queue_owner is not None else None,
         ),
     )
+
+# Alerts, alarms, budget and backups watch what the stack made; nothing above waits for them.
+operations = Operations(
+    "ops",
+    OperationsArgs(
+        settings=config.operations,
+        tags=tags,
+        primary_region=config.region,
+        warehouse_engine=config.warehouse.engine,
+        warehouse_identifier=warehouse.identifier,
+        warehouse_arn=warehouse.arn,
+        lake_bucket_arns=list({id(arn): arn for arn in lake.bucket_arns.values()}.values()),
+        queues=[
+            MonitoredQueue(s.queue_name, s.dead_letter_queue_name) for s in services.values() if s.queue_name
+        ],
+        nat_gateway_ids=network.nat_gateway_ids,
+        nat_gateway_count=config.network.nat_gateway_count,
+        cluster_name=cluster.cluster_name if config.cluster.observability is not None else None,
+        disaster_recovery=recovery,
+    ),
+)
+pulumi.export("alertTopicArn", operations.topic_arn)
+pulumi.export("backupVaultArn", operations.vault_arn)
+pulumi.export("drRegion", recovery.region if recovery is not None else None)
 
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)

@@ -163,6 +163,12 @@ REQUIRED_ORDERINGS: dict[tuple[str, str], str] = {
     ("aws:eks/addon:Addon#aws-ebs-csi-driver", "aws:eks/nodeGroup:NodeGroup"): (
         "the CSI controller is a Deployment: the add-on turns ACTIVE once its pods run on nodes"
     ),
+    ("aws:eks/addon:Addon#amazon-cloudwatch-observability", "aws:eks/nodeGroup:NodeGroup"): (
+        "the agent operator is a Deployment: the add-on turns ACTIVE once its pods run on nodes"
+    ),
+    ("aws:eks/addon:Addon#amazon-cloudwatch-observability", "aws:cloudwatch/logGroup:LogGroup"): (
+        "the encrypted log groups must exist before the agent and Fluent Bit create their own"
+    ),
     ("eks:index:Cluster", "aws:cloudwatch/logGroup:LogGroup"): (
         "the encrypted log group must exist before EKS creates its own, unencrypted one"
     ),

@@ -10,6 +10,7 @@ from ._validation import ConfigIssue, InvalidConfigError, SettingsModel
 from .datalake import DataLakeBucket, DataLakeBucketArgs, DataLakeSettings
 from .eks import EksCluster, EksClusterArgs, EksClusterSettings
 from .network import Network, NetworkArgs, NetworkSettings
+from .operations import DisasterRecovery, DisasterRecoveryArgs, Operations, OperationsArgs, OperationsSettings
 from .pipeline_service import PipelineService, PipelineServiceArgs, PipelineServiceSettings
 from .tags import REQUIRED_TAG_KEYS, merge_tags, validate_tags
 from .warehouse import Warehouse, WarehouseArgs, WarehouseSettings
@@ -20,6 +21,8 @@ __all__ = [
     "DataLakeBucket",
     "DataLakeBucketArgs",
     "DataLakeSettings",
+    "DisasterRecovery",
+    "DisasterRecoveryArgs",
     "EksCluster",
     "EksClusterArgs",
     "EksClusterSettings",
@@ -27,6 +30,9 @@ __all__ = [
     "Network",
     "NetworkArgs",
     "NetworkSettings",
+    "Operations",
+    "OperationsArgs",
+    "OperationsSettings",
     "PipelineService",
     "PipelineServiceArgs",
     "PipelineServiceSettings",

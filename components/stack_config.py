@@ -26,6 +26,7 @@ from ._validation import (
 from .datalake import DataLakeSettings
 from .eks import EksClusterSettings
 from .network import NetworkSettings
+from .operations import OperationsSettings
 from .pipeline_service import PipelineServiceSettings
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
@@ -92,6 +93,8 @@ class StackConfig(SettingsModel):
     """The warehouse: RDS PostgreSQL or Redshift."""
     services: list[ServiceConfig] = Field(default_factory=list)
     """The pipeline services deployed on the cluster."""
+    operations: OperationsSettings = Field(default_factory=OperationsSettings)
+    """Alerts, alarms, budget, backups and disaster recovery."""
 
     @field_validator("region")
     @classmethod
@@ -161,6 +164,7 @@ class StackConfig(SettingsModel):
                     "reach; add the ARN of the role that runs `pulumi up`",
                 )
             )
+        issues += _operations_issues(self)
         if self.environment == "prod":
             issues += _prod_issues(self)
         if issues:
@@ -277,6 +281,24 @@ def _prod_issues(config: StackConfig) -> list[ConfigIssue]:
                     "must be true in prod so `pulumi destroy` cannot lose data; remove the override",
                 )
             )
+    if not config.operations.deletion_protection:
+        issues.append(
+            ConfigIssue(
+                "operations.deletion_protection",
+                False,
+                "must be true in prod so `pulumi destroy` cannot lose the vaults and the DR copies; "
+                "remove the override",
+            )
+        )
+    if config.operations.backup.enabled and config.operations.backup.vault_lock is None:
+        issues.append(
+            ConfigIssue(
+                "operations.backup.vault_lock",
+                None,
+                "prod locks its backup vaults so no recovery point is deleted early; set "
+                "operations.backup.vault_lock: {min_retention_days: ..., max_retention_days: ...}",
+            )
+        )
     if not config.warehouse.production:
         issues.append(
             ConfigIssue(
@@ -297,6 +319,57 @@ def _prod_issues(config: StackConfig) -> list[ConfigIssue]:
                 "network.nat_gateways",
                 "single",
                 "prod needs 'per_az' so no AZ depends on another AZ's NAT gateway",
+            )
+        )
+    return issues
+
+
+def _operations_issues(config: StackConfig) -> list[ConfigIssue]:
+    """The operations section against the rest of the stack (the region, the lake, the warehouse)."""
+    ops, issues = config.operations, []
+    dr = ops.disaster_recovery
+    if dr is not None and dr.region == config.region:
+        issues.append(
+            ConfigIssue(
+                "operations.disaster_recovery.region",
+                dr.region,
+                f"is the stack's own region (aws:region {config.region}); a copy there is lost with the "
+                "region: use another one, e.g. eu-central-1 for eu-west-1",
+            )
+        )
+    if config.lake.replication.enabled and dr is None:
+        issues.append(
+            ConfigIssue(
+                "lake.replication.enabled",
+                True,
+                "replicates to the DR region, and there is none; set operations.disaster_recovery.region",
+            )
+        )
+    if config.lake.replication.enabled and config.lake.bucket_per_layer:
+        issues.append(
+            ConfigIssue(
+                "lake.replication.enabled",
+                True,
+                "the stack makes one DR replica bucket, and bucket_per_layer needs one per layer; "
+                "use one lake bucket (bucket_per_layer: false) or build the replicas in your own program",
+            )
+        )
+    if dr is not None and dr.rds_backup_replication and config.warehouse.engine != "postgres":
+        issues.append(
+            ConfigIssue(
+                "operations.disaster_recovery.rds_backup_replication",
+                True,
+                "replicates RDS automated backups; the warehouse is Redshift, whose backups reach the DR "
+                "region as backup copies: remove it",
+            )
+        )
+    budget = ops.budget
+    if budget is not None and budget.cost_tag_key not in config.tags:
+        issues.append(
+            ConfigIssue(
+                "operations.budget.cost_tag_key",
+                budget.cost_tag_key,
+                f"is not a tag of the stack ({', '.join(sorted(config.tags))}); use one of them",
             )
         )
     return issues

@@ -141,13 +141,23 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self.account_id = account_id
         self.stack_references = dict(stack_references or {})
         self.invokes: list[tuple[str, dict[str, Any]]] = []
+        # Explicit aws providers by id -> their region: what they create (ARNs, invokes) is in that region.
+        self._provider_regions: dict[str, str] = {}
 
-    def _context(self, token: str, name: str, inputs: dict[str, Any], physical_id: str) -> MockContext:
+    def _region_of(self, provider: str | None) -> str:
+        """The region of the explicit provider ``provider`` (a ``urn::id`` reference), else the stack's."""
+        if not provider:
+            return self.region
+        return self._provider_regions.get(provider.rpartition("::")[2], self.region)
+
+    def _context(
+        self, token: str, name: str, inputs: dict[str, Any], physical_id: str, provider: str | None = None
+    ) -> MockContext:
         return MockContext(
             token=token,
             name=name,
             inputs=inputs,
-            region=self.region,
+            region=self._region_of(provider),
             account_id=self.account_id,
             physical_id=physical_id,
             stack_references=self.stack_references,
@@ -164,11 +174,13 @@ class PlatformMocks(pulumi.runtime.Mocks):
         if name_prop and name_prop not in inputs:
             inputs[name_prop] = physical
         state = dict(inputs)
+        if token == "pulumi:providers:aws" and isinstance(inputs.get("region"), str):
+            self._provider_regions[args.resource_id or physical] = inputs["region"]
         if self.preview:
             # As `pulumi preview` for a resource to create: its inputs (with the auto-name) are known,
             # every computed output is unknown until the provider has created it.
             return args.resource_id or physical, state
-        ctx = self._context(token, name, inputs, physical)
+        ctx = self._context(token, name, inputs, physical, args.provider)
         state.update(_generic_outputs(ctx))
         maker = _OUTPUTS.get(token)
         if maker is not None:
@@ -179,10 +191,12 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 state,
                 physical=physical,
                 seed=f"{token}/{name}",
-                region=self.region,
+                region=ctx.region,
                 account=self.account_id,
             )
         resource_id = state.pop("__id", None) or (args.resource_id or physical)
+        if token == "pulumi:providers:aws" and isinstance(inputs.get("region"), str):
+            self._provider_regions[resource_id] = inputs["region"]
         return resource_id, state
 
     def _stack_reference(self, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -206,5 +220,5 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 f"no mock for invoke {token!r}; add one in dpengine/mockdata/ "
                 f"(known: {', '.join(sorted(_INVOKES))})"
             )
-        ctx = self._context(token, token, call_args, stable_hex(token, 8))
+        ctx = self._context(token, token, call_args, stable_hex(token, 8), args.provider)
         return fn(ctx, call_args), []

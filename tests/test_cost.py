@@ -207,7 +207,8 @@ def test_unknown_region_is_a_clear_error_not_a_zero() -> None:
     with pytest.raises(PriceError) as error:
         estimate(from_records(run.resources), region="ap-south-2", today=DAY)
     assert str(error.value) == (
-        "no prices for region 'ap-south-2' in prices-2026-12-01.json (it has: eu-west-1, us-east-1); "
+        "no prices for region 'ap-south-2' in prices-2026-12-01.json "
+        "(it has: eu-central-1, eu-west-1, us-east-1); "
         "add the region with `python -m dpengine.cost.update_prices --region ap-south-2`"
     )
 

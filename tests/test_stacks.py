@@ -57,6 +57,8 @@ def test_stack_composes_every_component(name: str) -> None:
         "dataplatform:compute:Keda",
         "dataplatform:database:Warehouse",
         "dataplatform:network:Network",
+        *(["dataplatform:operations:DisasterRecovery"] if name == "prod" else []),
+        "dataplatform:operations:Operations",
         "dataplatform:storage:DataLakeBucket",
         "dataplatform:workload:PipelineService",
         "dataplatform:workload:PipelineService",

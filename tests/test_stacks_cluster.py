@@ -65,7 +65,14 @@ def test_cluster_runtime_is_in_the_plan(name: str) -> None:
     assert cluster["upgradePolicy"] == {"supportType": "STANDARD"}
     assert cluster["nodeSecurityGroupTags"] == {"karpenter.sh/discovery": f"eks-{name}"}
     addons = {r.inputs["addonName"]: r.inputs for r in run.by_type(ADDON)}
-    assert sorted(addons) == ["aws-ebs-csi-driver", "coredns", "kube-proxy", "metrics-server", "vpc-cni"]
+    assert sorted(addons) == [
+        "amazon-cloudwatch-observability",
+        "aws-ebs-csi-driver",
+        "coredns",
+        "kube-proxy",
+        "metrics-server",
+        "vpc-cni",
+    ]
     assert addons["vpc-cni"]["configurationValues"] == '{"enableNetworkPolicy":"true"}'
     # Versions come from getAddonVersion for the cluster's version (none is pinned in the stacks).
     lookups = [args for token, args in run.invokes if token == "aws:eks/getAddonVersion:getAddonVersion"]

@@ -82,6 +82,8 @@ from .keda import KEDA_VERSION as KEDA_VERSION
 from .keda import KedaSettings as KedaSettings
 from .keda_component import Keda as Keda
 from .keda_component import KedaArgs as KedaArgs
+from .observability import OBSERVABILITY_ADDON as OBSERVABILITY_ADDON
+from .observability import ObservabilitySettings as ObservabilitySettings
 from .pools import Placement as Placement
 from .runtime import ClusterRuntime as ClusterRuntime
 from .runtime import ClusterRuntimeArgs as ClusterRuntimeArgs
@@ -132,6 +134,7 @@ __all__ = [
     "LOG_RETENTION_DAYS",
     "MAX_INSTANCE_TYPES",
     "NODE_POLICIES",
+    "OBSERVABILITY_ADDON",
     "POOL_LABEL",
     "ROOT_DEVICE_NAME",
     "RUNTIME_OUTPUTS",
@@ -158,6 +161,7 @@ __all__ = [
     "NodeGroupSettings",
     "NodePoolLimits",
     "NodePoolSettings",
+    "ObservabilitySettings",
     "Placement",
     "PoolTaint",
     "RuntimeOrigin",

@@ -60,6 +60,7 @@ from .documents import (
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
 from .keda_component import KedaAddon
+from .observability_component import ObservabilityAddon
 from .runtime import ClusterRuntime
 from .runtime_step import RuntimeStep
 from .settings import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES, NodeGroupSettings
@@ -85,7 +86,7 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, pulumi.ComponentResource):
+class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -153,6 +154,7 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, pulumi.ComponentResourc
         }
         node_groups = self._node_groups(where, args.private_subnet_ids, after=list(addons.values()))
         addons.update(self._addons_after_nodes(where, node_groups))
+        self._observability(where, node_groups)
         self.workload_dependencies = [*node_groups, addons["coredns"]]
         self._karpenter(where)
         self._provider: k8s.Provider | None = None

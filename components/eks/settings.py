@@ -22,6 +22,7 @@ from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .karpenter import discovery_tags
 from .karpenter_settings import KarpenterSettings, cluster_issues
 from .keda import KedaSettings
+from .observability import ObservabilitySettings
 from .pools import Placement, placements
 from .versions import (
     DEFAULT_KUBERNETES_VERSION,
@@ -419,6 +420,9 @@ class EksClusterSettings(SettingsModel):
     keda: KedaSettings | None = None
     """KEDA event-driven autoscaling on ``keda.node_group`` (``{}`` turns it on; unset: no KEDA).
     A stack whose services scale on triggers needs it (the stack config says so)."""
+    observability: ObservabilitySettings | None = None
+    """Container Insights and Fluent Bit (the ``amazon-cloudwatch-observability`` add-on, its IRSA role
+    and its KMS-encrypted log groups; ``{}`` turns it on; unset: none)."""
 
     @field_validator("kubernetes_version", mode="before")
     @classmethod

@@ -48,6 +48,11 @@ class PipelineService(pulumi.ComponentResource):
     """The Deployment, Job, CronJob or ScaledJob."""
     queue: QueueReference | None
     """The service's queue (for a producer's ``queue.from_service``), or None."""
+    queue_name: str | None
+    """The name of the queue this service created (alarms watch it), or None: no queue, another
+    service's, or an existing one by ARN."""
+    dead_letter_queue_name: str | None
+    """The name of the created queue's dead-letter queue (``<queue>-dlq``), or None."""
     service_name: pulumi.Output[str] | None
     """None without a port."""
     hpa_name: pulumi.Output[str] | None
@@ -83,6 +88,14 @@ class PipelineService(pulumi.ComponentResource):
                 self._limit_range(manifests.limit_range(settings), namespace)
 
         self.queue = self._queue(args, tags)
+        own = settings.queue
+        created = own is not None and own.from_service is None and own.arn is None
+        self.queue_name = (
+            queue_documents.queue_name(settings.name, own) if own is not None and created else None
+        )
+        self.dead_letter_queue_name = (
+            queue_documents.dead_letter_queue_name(self.queue_name) if self.queue_name else None
+        )
         documents = self._policy_documents(args)
         role_arn = self._role(args, tags, documents) if documents is not None else None
         account = self._service_account(manifests.service_account(settings, role_arn), after_namespace)

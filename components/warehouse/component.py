@@ -56,6 +56,8 @@ class Warehouse(pulumi.ComponentResource):
     """The key encrypting storage, the master secret, Performance Insights and logs."""
     identifier: str
     """The DB instance / cluster identifier (known before deployment)."""
+    arn: pulumi.Output[str]
+    """The RDS instance's / Redshift cluster's ARN (backup selections, backup replication)."""
     engine: str
     """``postgres`` or ``redshift``."""
     resource_id: pulumi.Output[str] | None
@@ -260,6 +262,7 @@ class Warehouse(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(self._protected, pulumi.ResourceOptions(depends_on=log_groups)),
         )
         self.endpoint = instance.address
+        self.arn = instance.arn
         self.resource_id = instance.resource_id
         self.port = instance.port
         self.database_name = instance.db_name
@@ -351,6 +354,7 @@ class Warehouse(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=log_groups),
         )
         self.endpoint = cluster.dns_name
+        self.arn = cluster.arn
         self.port = cluster.port.apply(lambda p: int(p) if p is not None else rs.port)
         self.database_name = cluster.database_name
         self.master_secret_arn = cluster.master_password_secret_arn

@@ -573,10 +573,12 @@ def _backup_vault(resource: Resource, ctx: Context) -> Outcome:
 @prices("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
 def _replication(resource: Resource, ctx: Context) -> Outcome:
     return NotPriced(
-        "the replica's storage and the replication transfer are billed in the destination region"
+        "inter-region replication transfer (per GB replicated); the replica's storage is priced on the "
+        "replica bucket in the destination region"
     )
 
 
+from . import operations as _operations  # noqa: E402, F401 alarms, budgets, backups: registered there
 from .storage import s3_bucket_lines  # noqa: E402 the S3 model lives beside; registered here
 
 

@@ -118,6 +118,7 @@ SPEC: tuple[Rule, ...] = (
     ),
     Rule("logs.ingest_gb", "AmazonCloudWatch", usagetype_suffix="DataProcessing-Bytes"),
     Rule("logs.storage_gb_month", "AmazonCloudWatch", usagetype_suffix="TimedStorage-ByteHrs"),
+    Rule("cloudwatch.alarm_month", "AmazonCloudWatch", usagetype_suffix="CW:AlarmMonitorUsage"),
     Rule(
         "s3.storage_gb_month",
         "AmazonS3",

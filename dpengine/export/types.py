@@ -22,6 +22,11 @@ EXCEPTIONS: dict[str, str] = {
     "aws:rds/cluster:Cluster": "aws_rds_cluster",
     "aws:rds/clusterInstance:ClusterInstance": "aws_rds_cluster_instance",
     "aws:rds/clusterParameterGroup:ClusterParameterGroup": "aws_rds_cluster_parameter_group",
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": (
+        "aws_db_instance_automated_backups_replication"
+    ),
+    # pulumi-aws shortens "configuration" in this one name.
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
     # The ec2 module's few Terraform types that keep the prefix.
     "aws:ec2/tag:Tag": "aws_ec2_tag",
     "aws:ec2/fleet:Fleet": "aws_ec2_fleet",

@@ -229,6 +229,7 @@ _ADDON_BUILDS: dict[str, dict[str, str]] = {
     },
     "aws-ebs-csi-driver": {"*": "v1.51.1-eksbuild.1"},
     "metrics-server": {"*": "v0.8.0-eksbuild.2"},
+    "amazon-cloudwatch-observability": {"*": "v4.4.0-eksbuild.1"},
 }
 
 

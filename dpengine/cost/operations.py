@@ -1,0 +1,48 @@
+"""Prices of the operations resources: alarms, alerts, budgets, backups and DR replication."""
+
+from __future__ import annotations
+
+from .model import FREE, Context, Line, NotPriced, Outcome, Resource, prices
+
+_CONFIG = "configuration only: AWS bills nothing for it"
+FREE.update(
+    {
+        "aws:sns/topic:Topic": (
+            "a topic is free; publishes and deliveries are usage (the first million publishes a month "
+            "are free) and are not modelled"
+        ),
+        "aws:sns/topicPolicy:TopicPolicy": _CONFIG,
+        "aws:sns/topicSubscription:TopicSubscription": _CONFIG,
+        "aws:budgets/budget:Budget": (
+            "AWS Budgets: an account's first two budgets are free (one per stack here)"
+        ),
+        "aws:backup/plan:Plan": "its recovery points are the vault's storage, priced on the vault",
+        "aws:backup/selection:Selection": _CONFIG,
+        "aws:backup/vaultLockConfiguration:VaultLockConfiguration": _CONFIG,
+        "aws:backup/vaultNotifications:VaultNotifications": _CONFIG,
+    }
+)
+
+
+@prices("aws:cloudwatch/metricAlarm:MetricAlarm")
+def _alarm(resource: Resource, ctx: Context) -> Outcome:
+    metrics = resource.inputs.get("metricQueries")
+    analysed = len(metrics) if isinstance(metrics, list) and metrics else 1
+    if analysed > 1:
+        ctx.assume(f"alarm {resource.name}: {analysed} metrics analysed (each is billed as an alarm metric)")
+    return [
+        Line("CloudWatch alarm metric", analysed, "alarm-month", ctx.prices.rate("cloudwatch.alarm_month"))
+    ]
+
+
+@prices("aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication")
+def _replicated_backups(resource: Resource, ctx: Context) -> Outcome:
+    sources = [r for r in ctx.of_type("aws:rds/instance:Instance")]
+    if len(sources) != 1 or not isinstance(sources[0].inputs.get("allocatedStorage"), int | float):
+        return NotPriced("the source instance's storage is not known from the plan")
+    gb = float(sources[0].inputs["allocatedStorage"])
+    ctx.assume(
+        f"{resource.name}: replicated backups take about the source's {gb:g} GB allocated storage in the "
+        "destination region (cross-region transfer is not priced)"
+    )
+    return [Line("RDS replicated backup storage", gb, "GB-month", ctx.prices.rate("rds.backup_gb_month"))]
