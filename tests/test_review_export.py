@@ -73,7 +73,9 @@ EXPECTED_TYPES = {
     "aws:backup/vaultNotifications:VaultNotifications": "aws_backup_vault_notifications",
     "aws:budgets/budget:Budget": "aws_budgets_budget",
     "aws:cloudwatch/metricAlarm:MetricAlarm": "aws_cloudwatch_metric_alarm",
-    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": "aws_db_instance_automated_backups_replication",
+    "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": (
+        "aws_db_instance_automated_backups_replication"
+    ),
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
     "aws:sns/topic:Topic": "aws_sns_topic",
     "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
