@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import baseline, encryption, kubernetes, network, tagging
+from . import baseline, data, encryption, iam, kubernetes, network, secrets, tagging
 from ._common import EXEMPT_PREFIX as EXEMPT_PREFIX
 from ._common import PACK_NAME as PACK_NAME
 from ._common import PACK_VERSION as PACK_VERSION
@@ -28,6 +28,9 @@ ALL_POLICIES: list[Policy] = [
     *baseline.POLICIES,
     *network.POLICIES,
     *kubernetes.POLICIES,
+    *data.POLICIES,
+    *iam.POLICIES,
+    *secrets.POLICIES,
 ]
 """Every policy of the pack, in report order."""
 

@@ -51,12 +51,15 @@ def test_stack_composes_every_component(name: str) -> None:
     run = stack(name)
     components = sorted(r.type for r in run.resources if r.type.startswith("dataplatform:"))
     assert components == [
+        "dataplatform:catalog:DataCatalog",
+        "dataplatform:catalog:QueryWorkgroup",
         "dataplatform:compute:ClusterRuntime",
         "dataplatform:compute:EksCluster",
         "dataplatform:compute:Karpenter",
         "dataplatform:compute:Keda",
         "dataplatform:database:Warehouse",
         "dataplatform:network:Network",
+        "dataplatform:registry:ContainerRegistry",
         "dataplatform:storage:DataLakeBucket",
         "dataplatform:workload:PipelineService",
         "dataplatform:workload:PipelineService",
