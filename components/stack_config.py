@@ -310,7 +310,10 @@ def _image_issues(index: int, service: ServiceConfig) -> list[ConfigIssue]:
             )
         ]
     if repository is not None and repository.tag is not None:
-        problem = image_reference_problem(f"{repository.name or service.name}:{repository.tag}")
+        # Checked as the reference the pods get (a registry host first, so 'name:1' is not a host:port).
+        problem = image_reference_problem(
+            f"dkr.ecr.amazonaws.com/{repository.name or service.name}:{repository.tag}"
+        )
         if problem:
             return [ConfigIssue(f"{where}.image_repository.tag", repository.tag, problem)]
     return []

@@ -20,7 +20,8 @@ REPOSITORY = "aws:ecr/repository:Repository"
     description="The Glue Data Catalog encrypts metadata (SSE-KMS) and connection passwords with a KMS key.",
     severity=Severity.HIGH,
     remediation="On the aws.glue.DataCatalogEncryptionSettings set "
-    "encryption_at_rest.catalog_encryption_mode='SSE-KMS' with sse_aws_kms_key_id, and connection_password_encryption with "
+    "encryption_at_rest.catalog_encryption_mode='SSE-KMS' with sse_aws_kms_key_id, and "
+    "connection_password_encryption with "
     "return_connection_password_encrypted=True and aws_kms_key_id (the DataCatalog component does this).",
     enforcement=EnforcementLevel.MANDATORY,
 )

@@ -53,7 +53,9 @@ SECRET_PROPERTIES: dict[str, tuple[str, ...]] = {
     "result, a secret version made from one). A value that must come from a config secret: exempt the "
     "resource with the reason.",
     enforcement=EnforcementLevel.MANDATORY,
-    reads=tuple(SECRET_PROPERTIES),
+    # No ``reads``: a property's dependencies resolve only to resources the policy is handed, and
+    # the producing resource (a RandomPassword, a secret version) can be of any type.
+    reads=None,
 )
 def no_plaintext_secret_property(ctx: StackContext) -> None:
     for resource in ctx.of_type(*SECRET_PROPERTIES):

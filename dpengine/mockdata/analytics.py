@@ -6,7 +6,7 @@ from typing import Any
 
 from ..mocks import MockContext, autoname, outputs_for
 
-autoname("aws:athena/workgroup:Workgroup")
+autoname("aws:athena/workgroup:Workgroup", "aws:ecr/repository:Repository")
 
 
 @outputs_for("aws:glue/catalogDatabase:CatalogDatabase")
