@@ -335,7 +335,7 @@ def test_a_generated_or_managed_password_passes() -> None:
             secret_id="arn:aws:secretsmanager:us-east-1:123456789012:secret:db",
             secret_string_wo="x",
         )
-        rds("from-resource", password=pulumi.Output.secret(version.arn))
+        rds("from-resource", password=pulumi.Output.secret(version.version_id))
         rds("managed", manage_master_user_password=True)
 
     assert violations(program) == []
