@@ -1,7 +1,9 @@
 """The dataplatform stack: typed config in, the whole platform out. Dev and prod differ only by config."""
 
 import pulumi
+import pulumi_aws as aws
 
+from components.catalog import DataCatalog, DataCatalogArgs, QueryWorkgroup, QueryWorkgroupArgs
 from components.datalake import DataLakeBucket, DataLakeBucketArgs
 from components.eks import EksCluster, EksClusterArgs
 from components.network import Network, NetworkArgs
@@ -14,6 +16,7 @@ from components.operations import (
 )
 from components.pipeline_service import PipelineService, PipelineServiceArgs
 from components.pipeline_service.args import merge_policy_documents
+from components.registry import ContainerRegistry, ContainerRegistryArgs
 from components.stack_config import read_stack_config
 from components.warehouse import Warehouse, WarehouseArgs
 
@@ -80,6 +83,31 @@ warehouse = Warehouse(
     ),
 )
 
+# The catalog, query and registry layer: a Glue database per lake layer, the stack's Athena
+# workgroup with the analysts' policy (gold only), and the services' own image repositories.
+catalog = DataCatalog(
+    "catalog",
+    DataCatalogArgs(
+        settings=config.catalog,
+        tags=tags,
+        layer_buckets=lake.bucket_names,
+        layer_prefixes=lake.layer_prefixes,
+    ),
+)
+query = QueryWorkgroup("analytics", QueryWorkgroupArgs(settings=config.query, tags=tags))
+analysts = aws.iam.Policy(
+    "analytics-analysts",
+    description="Query the gold layer through the stack's Athena workgroup, and nothing else",
+    policy=query.analyst_policy(catalog.read_policy(["gold"]), lake.read_policy(["gold"])),
+    tags=tags,
+)
+repositories = {s.name: s.image_repository for s in config.services if s.image_repository is not None}
+registry = (
+    ContainerRegistry("registry", ContainerRegistryArgs(repositories=repositories, tags=tags))
+    if repositories
+    else None
+)
+
 services: dict[int, PipelineService] = {}
 # Owners first: a namespace's creator before the services sharing it (they wait for it), a queue's
 # creator before the services using it (they get its ARN, URL and key).
@@ -89,6 +117,9 @@ for index in config.creation_order():
     documents = (
         [lake.access_policy(read=access.read, write=access.write)] if access.read or access.write else []
     )
+    catalog_access = service.catalog_access
+    if catalog_access.read or catalog_access.write:
+        documents.append(catalog.access_policy(read=catalog_access.read, write=catalog_access.write))
     environment: dict[str, pulumi.Output[str] | str] = {}
     if service.warehouse_access is not None:
         documents.append(warehouse.access_policy(service.warehouse_user))
@@ -115,6 +146,7 @@ for index in config.creation_order():
             workload_dependencies=cluster.workload_dependencies_for(pool),
             keda_dependencies=cluster.keda_dependencies,
             queue=services[queue_owner].queue if queue_owner is not None else None,
+            image=registry.image(service.name) if registry is not None and service.image is None else None,
         ),
     )
 
@@ -155,6 +187,13 @@ pulumi.export("nodeSecurityGroupId", cluster.node_security_group_id)
 pulumi.export("warehouseEndpoint", warehouse.endpoint)
 pulumi.export("warehousePort", warehouse.port)
 pulumi.export("warehouseSecretArn", warehouse.master_secret_arn)
+pulumi.export("catalogDatabaseNames", catalog.database_names)
+pulumi.export("catalogKmsKeyArn", catalog.kms_key_arn)
+pulumi.export("athenaWorkgroupName", query.workgroup_name)
+pulumi.export("athenaResultsBucketName", query.results_bucket_name)
+pulumi.export("analystPolicyArn", analysts.arn)
+if registry is not None:
+    pulumi.export("imageRepositoryUrls", registry.repository_urls)
 # The cluster, and what a workloads project needs to build ClusterRuntime on it (README: Deploying for
 # real): clusterName, clusterEndpoint, kubeconfig (a secret), ebsKmsKeyArn, kubernetesVersion,
 # karpenterSettings (the pools, a plain value), karpenterControllerRoleArn, karpenterNodeRoleName,

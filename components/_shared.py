@@ -37,6 +37,7 @@ __all__ = [
     "label_value_problem",
     "new_customer_kms_key",
     "retention_days_problem",
+    "s3_bucket_baseline",
     "s3_transport_statements",
 ]
 
@@ -275,3 +276,38 @@ def new_customer_kms_key(
         tags=tags,
         opts=opts,
     )
+
+
+def s3_bucket_baseline(
+    base: str,
+    bucket: aws.s3.Bucket,
+    encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
+    opts: pulumi.ResourceOptions,
+) -> tuple[aws.s3.BucketVersioning, aws.s3.BucketPublicAccessBlock]:
+    """What every bucket of the platform gets: versioning, default encryption, all four public
+    access blocks and ACLs disabled (BucketOwnerEnforced), as children ``<base>-<role>``."""
+    versioning = aws.s3.BucketVersioning(
+        f"{base}-versioning",
+        bucket=bucket.id,
+        versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+        opts=opts,
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{base}-encryption", bucket=bucket.id, rules=[encryption], opts=opts
+    )
+    public_block = aws.s3.BucketPublicAccessBlock(
+        f"{base}-public-access-block",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    aws.s3.BucketOwnershipControls(
+        f"{base}-ownership",
+        bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=opts,
+    )
+    return versioning, public_block

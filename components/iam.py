@@ -44,6 +44,19 @@ def kms_logs_statement(
     }
 
 
+def merge_policy_documents(*documents: str) -> str:
+    """One IAM policy document (JSON) holding the statements of ``documents`` in order; their
+    ``Sid`` values must differ (IAM refuses a policy with two statements of one Sid)."""
+    statements: list[Any] = []
+    for document in documents:
+        statements += json.loads(document)["Statement"]
+    sids = [s["Sid"] for s in statements if "Sid" in s]
+    duplicated = sorted({sid for sid in sids if sids.count(sid) > 1})
+    if duplicated:
+        raise ValueError(f"statements share Sid(s) {', '.join(duplicated)}; rename them in one document")
+    return policy_json(statements)
+
+
 def service_trust_policy(*services: str) -> str:
     """A role trust policy for AWS service principals (e.g. ``ec2.amazonaws.com``)."""
     return policy_json(

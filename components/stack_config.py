@@ -23,13 +23,15 @@ from ._validation import (
     SettingsModel,
     format_validation_error,
 )
+from .catalog import CatalogSettings, QuerySettings
 from .datalake import DataLakeSettings
 from .eks import EksClusterSettings
 from .network import NetworkSettings
 from .operations import OperationsSettings
-from .pipeline_service import PipelineServiceSettings
+from .pipeline_service import PipelineServiceSettings, image_reference_problem
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
+from .registry import ImageRepositorySettings
 from .tags import REQUIRED_TAG_KEYS, tag_issues
 from .warehouse import WAREHOUSE_ENV_NAMES, WarehouseAccess, WarehouseSettings
 
@@ -48,11 +50,27 @@ class LakeAccess(SettingsModel):
     multipart uploads (what table formats and Spark's S3A committers need to commit)."""
 
 
+class CatalogAccess(SettingsModel):
+    """Which layers' catalog entries (Glue databases and tables) a service's IAM role may touch."""
+
+    read: list[str] = Field(default_factory=list)
+    """Layers whose tables the service may read (databases, tables, partitions)."""
+    write: list[str] = Field(default_factory=list)
+    """Layers whose tables the service may create, update (an Iceberg commit) and delete, with
+    their partitions; the service needs lake_access.write on the same layers for the data."""
+
+
 class ServiceConfig(PipelineServiceSettings):
     """A pipeline service of the stack: its workload settings and its lake access."""
 
     lake_access: LakeAccess = Field(default_factory=LakeAccess)
     """Least-privilege lake access of the service's IRSA role."""
+    catalog_access: CatalogAccess = Field(default_factory=CatalogAccess)
+    """Least-privilege Glue Data Catalog access of the service's IRSA role (nothing by default)."""
+    image_repository: ImageRepositorySettings | None = None
+    """A private ECR repository of the service's own (immutable tags, scan on push, KMS,
+    lifecycle). With ``tag`` or ``digest`` set, ``image`` may be omitted: the service runs its
+    repository's image at that tag or digest."""
     warehouse_access: WarehouseAccess | None = None
     """``read`` or ``write``: the role may read the warehouse's managed secret (and decrypt it
     through Secrets Manager), and the pods get WAREHOUSE_ENGINE, _HOST, _PORT, _DATABASE,
@@ -95,6 +113,10 @@ class StackConfig(SettingsModel):
     """The pipeline services deployed on the cluster."""
     operations: OperationsSettings = Field(default_factory=OperationsSettings)
     """Alerts, alarms, budget, backups and disaster recovery."""
+    catalog: CatalogSettings = Field(default_factory=CatalogSettings)
+    """The Glue Data Catalog: a database per lake layer, encrypted with a customer key."""
+    query: QuerySettings = Field(default_factory=QuerySettings)
+    """The Athena workgroup: enforced settings, encrypted results, a per-query scan cutoff."""
 
     @field_validator("region")
     @classmethod
@@ -150,6 +172,21 @@ class StackConfig(SettingsModel):
                     "cluster.kubernetes_objects: in_stack",
                 )
             )
+        repositories: dict[str, str] = {}
+        for index, service in enumerate(self.services):
+            issues += _catalog_access_issues(index, service, layers)
+            if service.image_repository is not None:
+                repository = service.image_repository.name or service.name
+                if repository in repositories:
+                    issues.append(
+                        ConfigIssue(
+                            f"services[{index}].image_repository.name",
+                            repository,
+                            f"is {repositories[repository]}'s repository too; give one a name of its own",
+                        )
+                    )
+                repositories.setdefault(repository, service.name)
+            issues += _image_issues(index, service)
         issues += identity_issues(self.services)
         issues += event_stack_issues(self.services, keda_on=self.cluster.keda is not None, region=self.region)
         issues += _pool_issues(self)
@@ -217,6 +254,75 @@ def _pool_issues(config: StackConfig) -> list[ConfigIssue]:
     return issues
 
 
+def _catalog_access_issues(index: int, service: ServiceConfig, layers: set[str]) -> list[ConfigIssue]:
+    where = f"services[{index}].catalog_access"
+    access, lake = service.catalog_access, service.lake_access
+    issues = []
+    for mode in ("read", "write"):
+        unknown = sorted(set(getattr(access, mode)) - layers)
+        if unknown:
+            issues.append(
+                ConfigIssue(
+                    f"{where}.{mode}",
+                    unknown,
+                    f"no catalog database for these layer(s); the lake has {', '.join(sorted(layers))}",
+                )
+            )
+    # Registering a table the service cannot write, or reading tables whose data it cannot read,
+    # deploys fine and fails at the first query.
+    unwritable = sorted(set(access.write) & layers - set(lake.write))
+    if unwritable:
+        issues.append(
+            ConfigIssue(
+                f"{where}.write",
+                unwritable,
+                "the service cannot write these layers' data; add them to lake_access.write",
+            )
+        )
+    unreadable = sorted(set(access.read) & layers - set(lake.read) - set(lake.write))
+    if unreadable:
+        issues.append(
+            ConfigIssue(
+                f"{where}.read",
+                unreadable,
+                "the service cannot read these layers' data; add them to lake_access.read",
+            )
+        )
+    return issues
+
+
+def _image_issues(index: int, service: ServiceConfig) -> list[ConfigIssue]:
+    where = f"services[{index}]"
+    repository = service.image_repository
+    pinned = repository is not None and (repository.tag is not None or repository.digest is not None)
+    if service.image is None and not pinned:
+        return [
+            ConfigIssue(
+                f"{where}.image",
+                None,
+                "no image to run; set image to a pinned 'repo:tag', or image_repository.tag (or .digest) "
+                "to run the service's own repository",
+            )
+        ]
+    if service.image is not None and pinned:
+        return [
+            ConfigIssue(
+                f"{where}.image",
+                service.image,
+                "image_repository pins the image too; drop image (the repository's tag or digest is used) "
+                "or drop image_repository.tag/.digest",
+            )
+        ]
+    if repository is not None and repository.tag is not None:
+        # Checked as the reference the pods get (a registry host first, so 'name:1' is not a host:port).
+        problem = image_reference_problem(
+            f"dkr.ecr.amazonaws.com/{repository.name or service.name}:{repository.tag}"
+        )
+        if problem:
+            return [ConfigIssue(f"{where}.image_repository.tag", repository.tag, problem)]
+    return []
+
+
 def _warehouse_access_issues(config: StackConfig, index: int, service: ServiceConfig) -> list[ConfigIssue]:
     where = f"services[{index}]"
     warehouse = config.warehouse
@@ -272,7 +378,7 @@ def _warehouse_access_issues(config: StackConfig, index: int, service: ServiceCo
 def _prod_issues(config: StackConfig) -> list[ConfigIssue]:
     """What prod never allows, whatever a stack file says."""
     issues = []
-    for section in ("lake", "cluster", "warehouse"):
+    for section in ("lake", "cluster", "warehouse", "catalog", "query"):
         if not getattr(config, section).deletion_protection:
             issues.append(
                 ConfigIssue(
@@ -299,6 +405,18 @@ def _prod_issues(config: StackConfig) -> list[ConfigIssue]:
                 "operations.backup.vault_lock: {min_retention_days: ..., max_retention_days: ...}",
             )
         )
+    for index, service in enumerate(config.services):
+        repository = service.image_repository
+        if repository is not None and (not repository.deletion_protection or repository.force_delete):
+            key = "deletion_protection" if not repository.deletion_protection else "force_delete"
+            issues.append(
+                ConfigIssue(
+                    f"services[{index}].image_repository.{key}",
+                    getattr(repository, key),
+                    "prod keeps its images on destroy (deletion_protection true, force_delete false); "
+                    "remove the override",
+                )
+            )
     if not config.warehouse.production:
         issues.append(
             ConfigIssue(

@@ -30,6 +30,9 @@ from typing import Any
 
 from . import _sdk
 
+_SECRET_INPUT = re.compile(r"(?i)password|secret(string|binary)?$|token$|privatekey|credential")
+"""Top-level properties that are secret inputs: left unset unless the program set them."""
+
 MAX_DEPTH = 4
 """Nested output types deeper than this are left out (provider types nest, and some recurse)."""
 
@@ -92,6 +95,8 @@ def synthesize(
         return
     maker = _Maker(token, physical, seed, region, account)
     for prop, hint in types.items():
+        if prop not in state and _SECRET_INPUT.search(prop):
+            continue  # a provider returns a password or secret only when the program set one
         state[prop] = maker.fill(prop, hint, state.get(prop), 0)
 
 

@@ -12,7 +12,19 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import baseline, conformance, cost, encryption, kubernetes, network, system, tagging
+from . import (
+    baseline,
+    conformance,
+    cost,
+    data,
+    encryption,
+    iam,
+    kubernetes,
+    network,
+    secrets,
+    system,
+    tagging,
+)
 from ._common import EXEMPT_PREFIX as EXEMPT_PREFIX
 from ._common import PACK_NAME as PACK_NAME
 from ._common import PACK_VERSION as PACK_VERSION
@@ -31,6 +43,9 @@ ALL_POLICIES: list[Policy] = [
     *cost.POLICIES,
     *conformance.POLICIES,
     *system.POLICIES,
+    *data.POLICIES,
+    *iam.POLICIES,
+    *secrets.POLICIES,
 ]
 """Every policy of the pack, in report order."""
 

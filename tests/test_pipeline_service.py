@@ -989,3 +989,29 @@ def test_merged_policies_keep_every_statement_and_refuse_a_repeated_sid():
     }
     with pytest.raises(ValueError, match="share Sid"):
         merge_policy_documents(first, first)
+
+
+# --------------------------------------------------------------------------- image from the wiring
+
+
+def test_the_wiring_image_runs_when_settings_omit_it(tags: dict[str, str]) -> None:
+    settings = {k: v for k, v in BASE.items() if k != "image"}
+    image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/api:1.4.2"
+    cr = make(settings, tags, image=image)
+    (container,) = cr.one("kubernetes:apps/v1:Deployment").inputs["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == image
+    # The version label comes from settings.image only; it is absent, not wrong.
+    assert (
+        "app.kubernetes.io/version"
+        not in cr.one("kubernetes:apps/v1:Deployment").inputs["metadata"]["labels"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("drop", "image", "path"), [(True, None, "settings.image"), (False, "r/x:1.0", "args.image")]
+)
+def test_exactly_one_image_source(tags: dict[str, str], drop: bool, image: str | None, path: str) -> None:
+    settings = {k: v for k, v in BASE.items() if not (drop and k == "image")}
+    with pytest.raises(InvalidConfigError) as err:
+        make(settings, tags, image=image)
+    assert [i.path for i in err.value.issues] == [path]

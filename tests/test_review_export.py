@@ -80,6 +80,12 @@ EXPECTED_TYPES = {
     "aws:sns/topic:Topic": "aws_sns_topic",
     "aws:sns/topicPolicy:TopicPolicy": "aws_sns_topic_policy",
     "aws:sns/topicSubscription:TopicSubscription": "aws_sns_topic_subscription",
+    "aws:athena/workgroup:Workgroup": "aws_athena_workgroup",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
+    "aws:ecr/repository:Repository": "aws_ecr_repository",
+    "aws:glue/catalogDatabase:CatalogDatabase": "aws_glue_catalog_database",
+    "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings": "aws_glue_data_catalog_encryption_settings",
+    "aws:iam/policy:Policy": "aws_iam_policy",
 }
 
 

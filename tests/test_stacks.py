@@ -51,6 +51,8 @@ def test_stack_composes_every_component(name: str) -> None:
     run = stack(name)
     components = sorted(r.type for r in run.resources if r.type.startswith("dataplatform:"))
     assert components == [
+        "dataplatform:catalog:DataCatalog",
+        "dataplatform:catalog:QueryWorkgroup",
         "dataplatform:compute:ClusterRuntime",
         "dataplatform:compute:EksCluster",
         "dataplatform:compute:Karpenter",
@@ -59,6 +61,7 @@ def test_stack_composes_every_component(name: str) -> None:
         "dataplatform:network:Network",
         *(["dataplatform:operations:DisasterRecovery"] if name == "prod" else []),
         "dataplatform:operations:Operations",
+        "dataplatform:registry:ContainerRegistry",
         "dataplatform:storage:DataLakeBucket",
         "dataplatform:workload:PipelineService",
         "dataplatform:workload:PipelineService",

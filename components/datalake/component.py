@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .._shared import customer_kms_key
+from .._shared import customer_kms_key, s3_bucket_baseline
 from ..iam import policy_json, service_trust_policy
 from ..tags import merge_tags
 from .args import DataLakeBucketArgs, check_args
@@ -187,33 +187,8 @@ class DataLakeBucket(pulumi.ComponentResource):
         bucket: aws.s3.Bucket,
         encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
     ) -> tuple[aws.s3.BucketVersioning, aws.s3.BucketPublicAccessBlock]:
-        """What every bucket here gets: versioning, default encryption, all four public access
-        blocks and ACLs disabled (BucketOwnerEnforced)."""
-        versioning = aws.s3.BucketVersioning(
-            f"{base}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{base}-encryption", bucket=bucket.id, rules=[encryption], opts=self._child
-        )
-        public_block = aws.s3.BucketPublicAccessBlock(
-            f"{base}-public-access-block",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=self._child,
-        )
-        aws.s3.BucketOwnershipControls(
-            f"{base}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=self._child,
-        )
-        return versioning, public_block
+        """What every bucket here gets (the platform's shared S3 baseline)."""
+        return s3_bucket_baseline(base, bucket, encryption, self._child)
 
     # ------------------------------------------------------------------ access logs
 

@@ -10,14 +10,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 
 from .._validation import ConfigIssue, InvalidConfigError
 from ..eks.pools import Placement
 from ..eks.versions import DEFAULT_KUBERNETES_VERSION, support_status
-from ..iam import policy_json
+from ..iam import merge_policy_documents as merge_policy_documents
 from ..tags import validate_tags
 from .settings import PipelineServiceSettings
 
@@ -67,6 +66,9 @@ class PipelineServiceArgs:
     environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Environment variables the wiring provides (e.g. ``Warehouse.connection_environment``), after
     ``settings.env``; a name may not be in both."""
+    image: pulumi.Input[str] | None = None
+    """The image to run when ``settings.image`` is omitted: the service's own repository at its
+    pinned tag or digest (``ContainerRegistry.image(name)``). Exactly one of the two is set."""
     namespace_dependency: pulumi.Resource | None = None
     """The Namespace another service of the program creates, when this one shares it
     (``create_namespace: false``): every Kubernetes object waits for it."""
@@ -157,6 +159,8 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
         issues.append(
             ConfigIssue("args.settings", type(args.settings).__name__, "must be PipelineServiceSettings")
         )
+    else:
+        issues += _image_issues(args)
     issues += placement_issues(args)
     issues += _queue_issues(args)
     for index, dependency in enumerate(args.keda_dependencies):
@@ -239,6 +243,27 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
     return tags
 
 
+def _image_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
+    if args.settings.image is None and args.image is None:
+        return [
+            ConfigIssue(
+                "settings.image",
+                None,
+                "no image to run; set image (a pinned 'repo:tag'), or give the service an image_repository "
+                "with a tag or digest and pass its image as args.image",
+            )
+        ]
+    if args.settings.image is not None and args.image is not None:
+        return [
+            ConfigIssue(
+                "args.image",
+                args.image if isinstance(args.image, str) else "<output>",
+                "settings.image is set too; run one of them (drop image, or do not pass args.image)",
+            )
+        ]
+    return []
+
+
 def policy_problem(document: str) -> str | None:
     """Why ``document`` is not an IAM policy document (JSON with a ``Statement``), or None."""
     try:
@@ -248,16 +273,3 @@ def policy_problem(document: str) -> str | None:
     if not isinstance(policy, dict) or not policy.get("Statement"):
         return "is not an IAM policy document (no Statement); pass e.g. the lake's access policy"
     return None
-
-
-def merge_policy_documents(*documents: str) -> str:
-    """One IAM policy document (JSON) holding the statements of ``documents`` in order; their
-    ``Sid`` values must differ (IAM refuses a policy with two statements of one Sid)."""
-    statements: list[Any] = []
-    for document in documents:
-        statements += json.loads(document)["Statement"]
-    sids = [s["Sid"] for s in statements if "Sid" in s]
-    duplicated = sorted({sid for sid in sids if sids.count(sid) > 1})
-    if duplicated:
-        raise ValueError(f"statements share Sid(s) {', '.join(duplicated)}; rename them in one document")
-    return policy_json(statements)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..eks.pools import Placement
-from .manifests import Manifest, labels, metadata, pod_spec, with_environment, with_placement
+from .manifests import Manifest, labels, metadata, pod_spec, with_environment, with_image, with_placement
 from .settings import PipelineServiceSettings
 
 __all__ = ["SKIP_AWAIT_ANNOTATION", "cron_job", "cron_job_spec", "job", "job_spec", "pod_template"]
@@ -24,9 +24,10 @@ def pod_template(
     settings: PipelineServiceSettings,
     environment: Mapping[str, Any] | None = None,
     placement: Placement | None = None,
+    image: Any = None,
 ) -> Manifest:
     """A Job's pod template: the service's pod with ``restartPolicy`` from ``job``, the extra
-    ``environment`` and the pool's ``placement``.
+    ``environment``, the pool's ``placement`` and the wiring's ``image`` (when given).
 
     The topology spread counts every pod of the service (Job pods carry no ``pod-template-hash``,
     which the Deployment's constraints match on)."""
@@ -35,7 +36,7 @@ def pod_template(
     for constraint in spec.get("topologySpreadConstraints", []):
         constraint.pop("matchLabelKeys", None)
     wrapped = {"spec": {"template": {"metadata": {"labels": labels(settings)}, "spec": spec}}}
-    wrapped = with_placement(with_environment(wrapped, environment or {}), placement)
+    wrapped = with_image(with_placement(with_environment(wrapped, environment or {}), placement), image)
     template: Manifest = wrapped["spec"]["template"]
     return template
 

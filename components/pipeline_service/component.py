@@ -125,15 +125,22 @@ class PipelineService(pulumi.ComponentResource):
         deployment = None
         if settings.kind == "deployment":
             deployment = self._deployment(
-                manifests.with_placement(
-                    manifests.with_environment(manifests.deployment(settings), environment), args.placement
+                manifests.with_image(
+                    manifests.with_placement(
+                        manifests.with_environment(manifests.deployment(settings), environment),
+                        args.placement,
+                    ),
+                    args.image,
                 ),
                 pods_after,
             )
             workload: pulumi.Resource = deployment
         else:
             workload = self._job(
-                args, batch.pod_template(settings, environment, args.placement), pods_after, keda_after
+                args,
+                batch.pod_template(settings, environment, args.placement, args.image),
+                pods_after,
+                keda_after,
             )
         service = (
             self._service(manifests.service(settings), after_namespace) if settings.port is not None else None

@@ -59,6 +59,7 @@ __all__ = [
     "toleration",
     "topology_spread",
     "with_environment",
+    "with_image",
 ]
 
 Manifest = dict[str, Any]
@@ -81,7 +82,7 @@ def labels(settings: PipelineServiceSettings) -> dict[str, str]:
         "app.kubernetes.io/part-of": settings.part_of,
         "app.kubernetes.io/managed-by": "pulumi",
     }
-    tag = image_tag(settings.image)
+    tag = image_tag(settings.image) if settings.image is not None else None
     # A digest-only image has no tag, and a tag may not be a valid label value (e.g. 'v1+build').
     if tag and not label_value_problem(tag):
         result["app.kubernetes.io/version"] = tag
@@ -382,6 +383,17 @@ def with_environment(workload: Manifest, environment: Mapping[str, Any]) -> Mani
         **workload["spec"]["template"]["spec"],
         "containers": [{**container, "env": [*container.get("env", []), *added]}],
     }
+    template = {**workload["spec"]["template"], "spec": pod}
+    return {**workload, "spec": {**workload["spec"], "template": template}}
+
+
+def with_image(workload: Manifest, image: Any) -> Manifest:
+    """A copy of ``workload`` whose container runs ``image`` (a value or an Output: the service's
+    own repository at its pinned tag or digest). Unchanged for None."""
+    if image is None:
+        return workload
+    (container,) = workload["spec"]["template"]["spec"]["containers"]
+    pod = {**workload["spec"]["template"]["spec"], "containers": [{**container, "image": image}]}
     template = {**workload["spec"]["template"], "spec": pod}
     return {**workload, "spec": {**workload["spec"], "template": template}}
 

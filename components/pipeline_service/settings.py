@@ -141,8 +141,10 @@ class PipelineServiceSettings(SettingsModel):
     ``job`` (once), ``cronjob`` (on ``cron.schedule``) or ``scaledjob`` (KEDA starts Jobs while
     ``scaled_job.triggers`` report work). The jobs get the same hardening, IRSA and pool placement,
     and no Service, autoscaler or PodDisruptionBudget."""
-    image: str
-    """The container image, pinned: ``repo:tag`` or ``repo@sha256:...`` (never ``latest``)."""
+    image: str | None = None
+    """The container image, pinned: ``repo:tag`` or ``repo@sha256:...`` (never ``latest``). May be
+    omitted when the wiring passes the image (``PipelineServiceArgs.image``: the service's own
+    repository at ``image_repository.tag`` or ``.digest``)."""
     namespace: DnsLabel | None = None
     """The namespace; defaults to ``name``."""
     create_namespace: bool = True
@@ -243,8 +245,8 @@ class PipelineServiceSettings(SettingsModel):
 
     @field_validator("image")
     @classmethod
-    def _image(cls, value: str) -> str:
-        problem = image_reference_problem(value)
+    def _image(cls, value: str | None) -> str | None:
+        problem = image_reference_problem(value) if value is not None else None
         if problem:
             raise ValueError(problem)
         return value

@@ -1,4 +1,5 @@
-"""Prices of the operations resources: alarms, alerts, budgets, backups and DR replication."""
+"""Prices of the operations and data-service resources: alarms, alerts, budgets, backups, DR
+replication, the Glue catalog, Athena and ECR."""
 
 from __future__ import annotations
 
@@ -20,8 +21,29 @@ FREE.update(
         "aws:backup/selection:Selection": _CONFIG,
         "aws:backup/vaultLockConfiguration:VaultLockConfiguration": _CONFIG,
         "aws:backup/vaultNotifications:VaultNotifications": _CONFIG,
+        "aws:glue/catalogDatabase:CatalogDatabase": (
+            "the Glue Data Catalog's first million objects a month are free (databases, tables, partitions)"
+        ),
+        "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings": _CONFIG,
+        "aws:ecr/lifecyclePolicy:LifecyclePolicy": _CONFIG,
     }
 )
+
+
+@prices("aws:ecr/repository:Repository")
+def _repository(resource: Resource, ctx: Context) -> Outcome:
+    gb = ctx.usage.ecr_gb_per_repository
+    ctx.assume(f"{resource.name}: {gb:g} GB of images ({ctx.usage.origin('ecr_gb_per_repository')})")
+    return [Line("ECR image storage", gb, "GB-month", ctx.prices.rate("ecr.storage_gb_month"))]
+
+
+@prices("aws:athena/workgroup:Workgroup")
+def _workgroup(resource: Resource, ctx: Context) -> Outcome:
+    tb = ctx.usage.athena_tb_scanned_per_month
+    ctx.assume(
+        f"{resource.name}: {tb:g} TB scanned per month ({ctx.usage.origin('athena_tb_scanned_per_month')})"
+    )
+    return [Line("Athena data scanned", tb, "TB", ctx.prices.rate("athena.tb_scanned"))]
 
 
 @prices("aws:cloudwatch/metricAlarm:MetricAlarm")

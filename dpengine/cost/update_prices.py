@@ -119,6 +119,8 @@ SPEC: tuple[Rule, ...] = (
     Rule("logs.ingest_gb", "AmazonCloudWatch", usagetype_suffix="DataProcessing-Bytes"),
     Rule("logs.storage_gb_month", "AmazonCloudWatch", usagetype_suffix="TimedStorage-ByteHrs"),
     Rule("cloudwatch.alarm_month", "AmazonCloudWatch", usagetype_suffix="CW:AlarmMonitorUsage"),
+    Rule("ecr.storage_gb_month", "AmazonECR", usagetype_suffix="TimedStorage-ByteHrs"),
+    Rule("athena.tb_scanned", "AmazonAthena", usagetype_suffix="DataScannedInTB"),
     Rule(
         "s3.storage_gb_month",
         "AmazonS3",

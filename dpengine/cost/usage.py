@@ -97,6 +97,11 @@ class Usage(_Model):
     """Redshift managed storage (RA3) per cluster."""
     backup_vault_gb: float = Field(default=50.0, ge=0)
     """AWS Backup warm storage per vault."""
+    ecr_gb_per_repository: float = Field(default=5.0, ge=0)
+    """Image storage per ECR repository (the lifecycle policy bounds it)."""
+    athena_tb_scanned_per_month: float = Field(default=0.1, ge=0)
+    """Data Athena scans per workgroup per month, in TB (the workgroup's per-query cutoff bounds one
+    query, not the month)."""
 
     def given(self, path: str) -> bool:
         """Whether the usage file set ``path`` (dotted), as opposed to the default."""
