@@ -84,7 +84,9 @@ EXPECTED_TYPES = {
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": "aws_ecr_lifecycle_policy",
     "aws:ecr/repository:Repository": "aws_ecr_repository",
     "aws:glue/catalogDatabase:CatalogDatabase": "aws_glue_catalog_database",
-    "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings": "aws_glue_data_catalog_encryption_settings",
+    "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings": (
+        "aws_glue_data_catalog_encryption_settings"
+    ),
     "aws:iam/policy:Policy": "aws_iam_policy",
 }
 
