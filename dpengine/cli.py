@@ -1,27 +1,81 @@
 """``dataplatform``: offline preview and policy checks of Pulumi Python programs, and backend bootstrap.
 
-dataplatform preview [--stack dev] [--dir .] [--json plan.json]
-dataplatform check   [--stack prod] [--policy-pack DIR] [--format text|json|sarif] [--output FILE]
-dataplatform schema  [--output FILE]
-dataplatform bootstrap --region eu-west-1
+Each subcommand is one :func:`register` call at the end of this module (name, help texts, the
+function that adds its options, the function that runs it); ``dataplatform --help`` lists them
+in that order. A subcommand that runs the stack's program passes ``program=<default stack>`` and
+gets the shared options (``--stack``, ``--dir``, ``--config``, ``--stack-outputs``); its handler
+calls :func:`run_stack`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .engine import StackRun
     from .pack import PolicyPackSpec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+Handler = Callable[[argparse.Namespace], int]
+AddArguments = Callable[[argparse.ArgumentParser], None]
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``dataplatform NAME``: what ``--help`` says about it, its options and its handler.
+
+    ``run`` and ``arguments`` are callables or ``"module:function"`` strings naming a module of
+    this package (imported only when needed, so a subcommand's dependencies load with it).
+    """
+
+    name: str
+    summary: str
+    description: str
+    examples: tuple[str, ...]
+    run: Handler | str
+    arguments: AddArguments | str | None = None
+    program: str | None = None
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {}
+
+
+def register(
+    name: str,
+    *,
+    summary: str,
+    description: str,
+    examples: Sequence[str] = (),
+    run: Handler | str,
+    arguments: AddArguments | str | None = None,
+    program: str | None = None,
+) -> Subcommand:
+    """Add ``dataplatform NAME``. ``program`` is the default stack of a subcommand that runs the
+    stack's program (it then takes ``--stack``, ``--dir``, ``--config`` and ``--stack-outputs``)."""
+    if name in SUBCOMMANDS:
+        raise ValueError(f"subcommand {name!r} is registered twice")
+    command = Subcommand(name, summary, description, tuple(examples), run, arguments, program)
+    SUBCOMMANDS[name] = command
+    return command
+
+
+def _resolve(target: Callable[..., Any] | str) -> Callable[..., Any]:
+    if callable(target):
+        return target
+    module, _, function = target.partition(":")
+    found: Callable[..., Any] = getattr(importlib.import_module(f".{module}", __package__), function)
+    return found
 
 
 def _fail(message: str, code: int = EXIT_USAGE) -> int:
@@ -57,7 +111,8 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
-def _run(args: argparse.Namespace) -> Any:
+def run_stack(args: argparse.Namespace) -> StackRun:
+    """Run the stack's program under mocks, as the shared program options say."""
     from .engine import run_program
 
     project_dir = Path(args.dir).resolve()
@@ -68,12 +123,16 @@ def _run(args: argparse.Namespace) -> Any:
 def _cmd_preview(args: argparse.Namespace) -> int:
     from .plan import render_text, write_plan
 
-    run = _run(args)
+    run = run_stack(args)
     print(render_text(run))
     if args.json:
         write_plan(run, Path(args.json))
         print(f"\nPlan written to {args.json} (shape of `pulumi preview --json`).")
     return EXIT_OK
+
+
+def _preview_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", metavar="FILE", help="also write the plan as `pulumi preview --json` does")
 
 
 def default_pack() -> PolicyPackSpec:
@@ -88,7 +147,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from .check import cli_check
     from .pack import load_pack_dir
 
-    run = _run(args)
+    run = run_stack(args)
     pack = load_pack_dir(args.policy_pack) if getattr(args, "policy_pack", None) else default_pack()
     return cli_check(run, args, pack)
 
@@ -106,10 +165,8 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_bootstrap(args: argparse.Namespace) -> int:
-    from .bootstrap import cli_bootstrap
-
-    return cli_bootstrap(args)
+def _schema_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
 
 
 def _add_program_arguments(parser: argparse.ArgumentParser, default_stack: str) -> None:
@@ -123,40 +180,35 @@ def _add_program_arguments(parser: argparse.ArgumentParser, default_stack: str) 
     )
 
 
+def _optional_arguments(target: AddArguments | str) -> AddArguments | None:
+    try:
+        return _resolve(target)
+    except ImportError:  # pragma: no cover - only without the cli extra
+        return None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataplatform",
         description="Offline preview and policy checks of Pulumi Python programs (no CLI, no cloud).",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    preview = sub.add_parser("preview", help="run the program under mocks and show the plan")
-    _add_program_arguments(preview, "dev")
-    preview.add_argument("--json", metavar="FILE", help="also write the plan as `pulumi preview --json` does")
-    preview.set_defaults(handler=_cmd_preview)
-
-    check = sub.add_parser("check", help="run the program under mocks and evaluate the policy pack")
-    _add_program_arguments(check, "dev")
-    try:
-        from .check import add_check_arguments
-
-        add_check_arguments(check)
-    except ImportError:  # pragma: no cover - only without the cli extra
-        pass
-    check.set_defaults(handler=_cmd_check)
-
-    schema = sub.add_parser("schema", help="print the JSON Schema of the stack config")
-    schema.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
-    schema.set_defaults(handler=_cmd_schema)
-
-    bootstrap = sub.add_parser("bootstrap", help="create an S3 + KMS Pulumi state backend (boto3)")
-    try:
-        from .bootstrap import add_bootstrap_arguments
-
-        add_bootstrap_arguments(bootstrap)
-    except ImportError:  # pragma: no cover - only without the cli extra
-        pass
-    bootstrap.set_defaults(handler=_cmd_bootstrap)
+    for command in SUBCOMMANDS.values():
+        epilog = (
+            "examples:\n" + "\n".join(f"  {line}" for line in command.examples) if command.examples else None
+        )
+        child = sub.add_parser(
+            command.name,
+            help=command.summary,
+            description=command.description,
+            epilog=epilog,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        if command.program is not None:
+            _add_program_arguments(child, command.program)
+        if command.arguments is not None and (add := _optional_arguments(command.arguments)) is not None:
+            add(child)
+        child.set_defaults(handler=command.run)
     return parser
 
 
@@ -172,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # traceback when they are collected; the error has been reported already.
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     try:
-        code: int = args.handler(args)
+        code: int = _resolve(args.handler)(args)
     except EngineError as error:
         heading = {
             "project": "cannot load the project",
@@ -186,6 +238,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     return code
+
+
+# --------------------------------------------------------------------------- the subcommands
+# One call per subcommand; `dataplatform --help` lists them in this order.
+
+register(
+    "preview",
+    summary="run the program under mocks and show the plan",
+    description="Run the stack's Pulumi program offline (mock runtime: no Pulumi CLI, no cloud) and show "
+    "what `pulumi preview` would create.",
+    examples=("dataplatform preview --stack dev", "dataplatform preview --stack prod --json plan.json"),
+    run=_cmd_preview,
+    arguments=_preview_arguments,
+    program="dev",
+)
+register(
+    "check",
+    summary="run the program under mocks and evaluate the policy pack",
+    description="Run the stack's program offline and evaluate the CrossGuard policy pack on what it "
+    "registers, as `pulumi preview --policy-pack` would. Exit 1 when a mandatory policy is violated.",
+    examples=(
+        "dataplatform check --stack prod",
+        "dataplatform check --stack prod --format sarif --output prod.sarif",
+    ),
+    run=_cmd_check,
+    arguments="check:add_check_arguments",
+    program="dev",
+)
+register(
+    "schema",
+    summary="print the JSON Schema of the stack config",
+    description="Print (or write) the JSON Schema of the stack configuration.",
+    examples=("dataplatform schema --output schema/stack-config.schema.json",),
+    run=_cmd_schema,
+    arguments=_schema_arguments,
+)
+register(
+    "bootstrap",
+    summary="create an S3 + KMS Pulumi state backend (boto3)",
+    description="Create (or verify) an encrypted, versioned S3 bucket and KMS key for Pulumi state.",
+    examples=("dataplatform bootstrap --region eu-west-1 --dry-run",),
+    run="bootstrap:cli_bootstrap",
+    arguments="bootstrap:add_bootstrap_arguments",
+)
 
 
 if __name__ == "__main__":
