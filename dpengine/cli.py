@@ -111,20 +111,117 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     return data
 
 
+def find_project_dir(start: str | Path | None) -> Path:
+    """The nearest directory holding ``Pulumi.yaml`` from ``start`` (default: the working
+    directory) upwards, as the Pulumi CLI finds its project; ``start`` itself when none does
+    (the engine then says there is no project there)."""
+    begin = Path(start or ".").resolve()
+    for directory in (begin, *begin.parents):
+        if (directory / "Pulumi.yaml").is_file() or (directory / "Pulumi.yml").is_file():
+            return directory
+    return begin
+
+
+def split_stack_name(value: str) -> tuple[str | None, str | None, str]:
+    """``stack``, ``org/stack`` or ``org/project/stack`` as Pulumi takes them: (org, project, stack)."""
+    parts = value.split("/")
+    if len(parts) > 3 or not all(parts):
+        raise ValueError(f"--stack takes STACK, ORG/STACK or ORG/PROJECT/STACK (got {value!r})")
+    if len(parts) == 3:
+        return parts[0], parts[1], parts[2]
+    if len(parts) == 2:
+        return parts[0], None, parts[1]
+    return None, None, parts[0]
+
+
+def config_overrides(flags: Sequence[str], project: str) -> dict[str, Any]:
+    """``-c KEY=VALUE`` flags as config values for one run.
+
+    A key without a namespace is the project's (``environment`` is ``<project>:environment``), as
+    ``pulumi config set`` takes it. The value is JSON when it parses as JSON (``3``, ``true``,
+    ``["a"]``, ``{"cidr": "10.0.0.0/16"}``), else the string as given. ``ns:key.a.b=VALUE`` sets
+    one value inside an object key (like Pulumi's ``--config-path``), keeping the rest of it.
+    """
+    values: dict[str, Any] = {}
+    for flag in flags:
+        key, sep, text = flag.partition("=")
+        if not sep or not key:
+            raise ValueError(f"-c/--config takes KEY=VALUE, e.g. -c aws:region=eu-west-1 (got {flag!r})")
+        try:
+            value: Any = json.loads(text)
+        except json.JSONDecodeError:
+            value = text
+        namespace, colon, rest = key.partition(":")
+        if colon and not (namespace and rest):
+            raise ValueError(f"-c/--config: {key!r} is not a config key (namespace:key or key)")
+        full, _, path = (key if colon else f"{project}:{key}").partition(".")
+        values[full] = _set_path(values.get(full), path.split(".") if path else [], value, key)
+    return values
+
+
+def _set_path(current: Any, path: list[str], value: Any, key: str) -> Any:
+    if not path:
+        return value
+    if current is None:
+        current = {}
+    if not isinstance(current, dict):
+        raise ValueError(f"-c/--config {key}: the value above {path[0]!r} is not an object")
+    return {**current, path[0]: _set_path(current.get(path[0]), path[1:], value, key)}
+
+
+def _with_stack_file_values(overrides: dict[str, Any], project_dir: Path, stack: str) -> dict[str, Any]:
+    """Path overrides (``ns:key.a=...``) merged into the key's value from the stack file."""
+    from .project import load_project, load_stack_config
+
+    config, _ = load_stack_config(project_dir, load_project(project_dir), stack)
+    merged = {}
+    for key, value in overrides.items():
+        base = config.get(key)
+        merged[key] = (
+            _deep_merge(base, value) if isinstance(base, dict) and isinstance(value, dict) else value
+        )
+    return merged
+
+
+def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in patch.items():
+        out[key] = (
+            _deep_merge(out[key], value)
+            if isinstance(out.get(key), dict) and isinstance(value, dict)
+            else value
+        )
+    return out
+
+
 def run_stack(args: argparse.Namespace) -> StackRun:
     """Run the stack's program under mocks, as the shared program options say."""
     from .engine import run_program
+    from .project import load_project
 
-    project_dir = Path(args.dir).resolve()
-    refs = _stack_reference_outputs(project_dir, args.stack, args.stack_outputs or [])
-    return run_program(project_dir, args.stack, stack_references=refs)
+    project_dir = find_project_dir(args.dir)
+    org, project_name, stack = split_stack_name(args.stack)
+    args.org, args.stack = org, stack
+    project = load_project(project_dir)
+    if project_name is not None and project_name != project.name:
+        raise ValueError(
+            f"--stack {org}/{project_name}/{stack} names project {project_name!r}, but {project_dir} is "
+            f"project {project.name!r}; use --dir to pick the other project"
+        )
+    flags = getattr(args, "config", None) or []
+    overrides = config_overrides(flags, project.name)
+    paths = {f.partition("=")[0].partition(".")[0] for f in flags if "." in f.partition("=")[0]}
+    if paths:
+        overrides = _with_stack_file_values(overrides, project_dir, stack)
+    refs = _stack_reference_outputs(project_dir, stack, args.stack_outputs or [])
+    return run_program(project_dir, stack, stack_references=refs, config_overrides=overrides)
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
     from .plan import render_text, write_plan
 
     run = run_stack(args)
-    print(render_text(run))
+    print(render_text(run, show_counts=args.by_type, color=use_color(sys.stdout)))
     if args.json:
         write_plan(run, Path(args.json))
         print(f"\nPlan written to {args.json} (shape of `pulumi preview --json`).")
@@ -133,6 +230,14 @@ def _cmd_preview(args: argparse.Namespace) -> int:
 
 def _preview_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write the plan as `pulumi preview --json` does")
+    parser.add_argument("--by-type", action="store_true", help="also count the resources by type")
+
+
+def use_color(stream: Any) -> bool:
+    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
+    import os
+
+    return not os.environ.get("NO_COLOR") and bool(getattr(stream, "isatty", lambda: False)())
 
 
 def default_pack() -> PolicyPackSpec:
@@ -170,8 +275,28 @@ def _schema_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_program_arguments(parser: argparse.ArgumentParser, default_stack: str) -> None:
-    parser.add_argument("--stack", "-s", default=default_stack, help=f"stack name (default: {default_stack})")
-    parser.add_argument("--dir", "-C", default=".", help="Pulumi project directory (default: current)")
+    parser.add_argument(
+        "--stack",
+        "-s",
+        default=default_stack,
+        metavar="[ORG/[PROJECT/]]STACK",
+        help=f"the stack (default: {default_stack}); a project named must be this project",
+    )
+    parser.add_argument(
+        "--dir",
+        "-C",
+        default=None,
+        help="where to look for Pulumi.yaml, then in the directories above (default: current)",
+    )
+    parser.add_argument(
+        "--config",
+        "-c",
+        action="append",
+        metavar="KEY=VALUE",
+        help="a config value for this run only, over the stack file's (KEY=namespace:key, e.g. "
+        "aws:region=eu-west-2; VALUE is JSON or a string; namespace:key.a.b=VALUE sets one field); "
+        "repeatable",
+    )
     parser.add_argument(
         "--stack-outputs",
         action="append",
@@ -187,11 +312,24 @@ def _optional_arguments(target: AddArguments | str) -> AddArguments | None:
         return None
 
 
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("dataplatform")
+    except metadata.PackageNotFoundError:  # a checkout that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataplatform",
         description="Offline preview and policy checks of Pulumi Python programs (no CLI, no cloud).",
+        epilog="Run `dataplatform COMMAND --help` for a command's options and examples.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    verbose_help = "on a failing program, show the full traceback"
+    parser.add_argument("--verbose", "-v", action="store_true", help=verbose_help)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in SUBCOMMANDS.values():
         epilog = (
@@ -204,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=epilog,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        # Also after the subcommand; SUPPRESS keeps a --verbose given before it.
+        child.add_argument(
+            "--verbose", "-v", action="store_true", default=argparse.SUPPRESS, help=verbose_help
+        )
         if command.program is not None:
             _add_program_arguments(child, command.program)
         if command.arguments is not None and (add := _optional_arguments(command.arguments)) is not None:
@@ -212,12 +354,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def user_location(error: BaseException, project_dir: Path | None) -> str | None:
+    """``file:line: code`` of the innermost frame of ``error`` in the user's own files: inside the
+    project, outside this library's packages (their frames say where a check fired, not which
+    line of the program to fix). Paths relative to the project."""
+    import traceback
+
+    from ._siblings import sibling
+
+    if project_dir is None:
+        return None
+    root = project_dir.resolve()
+    library = [Path(__file__).resolve().parent]
+    for name in ("components", "policies"):
+        try:
+            library.append(Path(str(sibling(name).__file__)).resolve().parent)
+        except ImportError:
+            continue
+    own = []
+    for frame in traceback.extract_tb(error.__traceback__):
+        path = Path(frame.filename).resolve()
+        if path.is_relative_to(root) and not any(path.is_relative_to(lib) for lib in library):
+            own.append((path, frame))
+    if not own:
+        return None
+    path, frame = own[-1]
+    return f"{path.relative_to(root).as_posix()}:{frame.lineno}: {(frame.line or '').strip()}"
+
+
+def _is_stack_config_error(error: BaseException) -> bool:
+    """An ``InvalidConfigError`` about stack config keys (``namespace:key...``), not one raised by
+    settings the program builds in code."""
+    issues = getattr(error, "issues", None) or []
+    return bool(issues) and all(":" in issue.path.split(".")[0].split("[")[0] for issue in issues)
+
+
+def engine_error_message(error: Any, project_dir: Path | None, verbose: bool) -> tuple[str, int]:
+    """What ``main`` prints for an ``EngineError`` (after ``error: ``), and the exit code."""
+    import traceback
+
+    message = str(error)
+    if error.kind in ("project", "stack"):
+        heading = "cannot load the project" if error.kind == "project" else "cannot load the stack"
+        return f"{heading}: {message}", EXIT_USAGE
+    cause = error.error
+    if error.kind == "config" and cause is not None and _is_stack_config_error(cause):
+        lines = message.splitlines()
+        first = lines[0].removeprefix("invalid configuration: ")
+        return "\n".join([f"the stack configuration is invalid: {first}", *lines[1:]]), EXIT_USAGE
+    # The program's own failure: said once, with the line of the user's file it came from.
+    body = message.removeprefix("the program failed: ")
+    body = body.split("\n  at ")[0] if "\n  at " in body else body
+    where = getattr(error, "location", None) or (user_location(cause, project_dir) if cause else None)
+    text = f"the program failed: {body}" + (f"\n  at {where}" if where else "")
+    if verbose and cause is not None:
+        text += "\n\n" + "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)).rstrip()
+    elif cause is not None:
+        text += "\n  (--verbose shows the full traceback)"
+    code = EXIT_USAGE if error.kind == "config" else EXIT_FAILED
+    return text, code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "handler", None):
-        # The main job: an offline preview of the dev stack.
-        args = parser.parse_args(["preview", *(argv or [])])
+        parser.print_usage(sys.stderr)
+        print("error: name a command, e.g. `dataplatform preview --stack dev` (see --help)", file=sys.stderr)
+        return EXIT_USAGE
     from .engine import EngineError
 
     # A failed program leaves SDK tasks whose exceptions asyncio would log with a
@@ -226,13 +430,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = _resolve(args.handler)(args)
     except EngineError as error:
-        heading = {
-            "project": "cannot load the project",
-            "stack": "cannot load the stack",
-            "config": "the stack configuration is invalid",
-            "program": "the program failed",
-        }[error.kind]
-        return _fail(f"{heading}\n{error}", EXIT_USAGE if error.kind != "program" else EXIT_FAILED)
+        directory = find_project_dir(getattr(args, "dir", None)) if hasattr(args, "stack") else None
+        message, code = engine_error_message(error, directory, bool(getattr(args, "verbose", False)))
+        return _fail(message, code)
     except ValueError as error:
         return _fail(str(error))
     except KeyboardInterrupt:
@@ -264,6 +464,20 @@ register(
     ),
     run=_cmd_check,
     arguments="check:add_check_arguments",
+    program="dev",
+)
+register(
+    "outputs",
+    summary="print the stack's outputs as a stack-references file",
+    description="Run the stack's program offline and print its outputs as a stack-references file "
+    '({"org/project/stack": {...}}, secrets as {"value": ..., "secret": true}), which a consumer project '
+    "reads as stack-references.<stack>.json or with --stack-outputs NAME=FILE.",
+    examples=(
+        "dataplatform outputs --stack acme/dataplatform/dev > examples/analytics/stack-references.dev.json",
+        "dataplatform preview --dir examples/analytics --stack-outputs acme/dataplatform/dev=platform.json",
+    ),
+    run="outputs:cli_outputs",
+    arguments="outputs:add_outputs_arguments",
     program="dev",
 )
 register(
