@@ -381,6 +381,7 @@ def run_function(
     handler = _DiagnosticsHandler()
     logger = logging.getLogger(f"dpengine.program.{id(monitor)}")
     logger.propagate = False
+    logger.setLevel(logging.INFO)  # pulumi.log.info shows in Pulumi's Diagnostics; debug does not
     logger.addHandler(handler)
     with _run_lock:
         before = _sdk.tracked_outputs()
