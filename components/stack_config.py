@@ -413,3 +413,51 @@ def stack_config_json_schema() -> dict[str, Any]:
         f"Required tags: {', '.join(REQUIRED_TAG_KEYS)}. The region is `aws:region`."
     )
     return schema
+
+
+def stack_file_json_schema() -> dict[str, Any]:
+    """JSON Schema of a whole ``Pulumi.<stack>.yaml``, for editors (yaml-language-server: the stack
+    files carry the modeline) and for tests: the stack file's top-level keys, ``aws:region`` from
+    pulumi-aws's region list, each ``dataplatform:<section>`` as the stack config models define
+    it, and any key of another namespace (providers' settings) left open."""
+    inner = stack_config_json_schema()
+    defs = inner.pop("$defs", {})
+    required = [f"{NAMESPACE}:{name}" for name in inner.get("required", [])]
+    config = {
+        "type": "object",
+        "description": "Config values: `namespace:key`. The dataplatform program reads `dataplatform:*` "
+        "and `aws:region`.",
+        "properties": {
+            "aws:region": {
+                "description": "The AWS region of the stack (pulumi-aws's Region list).",
+                "enum": sorted(aws_regions()),
+            },
+            **{f"{NAMESPACE}:{name}": spec for name, spec in inner["properties"].items()},
+        },
+        "required": ["aws:region", *required],
+        # Other namespaces' keys (providers, tools) are theirs; an unknown dataplatform key is a typo.
+        "patternProperties": {f"^(?!{NAMESPACE}:)[^:]+:.+$": {}},
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Pulumi.<stack>.yaml of a dataplatform stack",
+        "description": inner["description"],
+        "type": "object",
+        "properties": {
+            "config": config,
+            "secretsprovider": {"type": "string", "description": "The stack's secrets provider URL."},
+            "encryptedkey": {
+                "type": "string",
+                "description": "The data key, encrypted by the secrets provider.",
+            },
+            "encryptionsalt": {"type": "string", "description": "The passphrase secrets provider's salt."},
+            "environment": {
+                "description": "Pulumi ESC environments imported into the stack.",
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
+            },
+        },
+        "required": ["config"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }

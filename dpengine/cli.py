@@ -260,7 +260,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 def _cmd_schema(args: argparse.Namespace) -> int:
     from ._siblings import sibling
 
-    schema = sibling("components.stack_config").stack_config_json_schema()
+    schema = sibling("components.stack_config").stack_file_json_schema()
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
     if args.output:
         Path(args.output).write_text(text)
@@ -482,8 +482,10 @@ register(
 )
 register(
     "schema",
-    summary="print the JSON Schema of the stack config",
-    description="Print (or write) the JSON Schema of the stack configuration.",
+    summary="print the JSON Schema of a stack file (Pulumi.<stack>.yaml)",
+    description="Print (or write) the JSON Schema of a whole Pulumi.<stack>.yaml (config: with aws:region "
+    "and the dataplatform:* sections, secretsprovider, encryptedkey...), for editors through "
+    "yaml-language-server and for CI.",
     examples=("dataplatform schema --output schema/stack-config.schema.json",),
     run=_cmd_schema,
     arguments=_schema_arguments,
