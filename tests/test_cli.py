@@ -289,8 +289,8 @@ def test_diagnostics_are_grouped_as_pulumi_shows_them(tmp_path: Path, capsys) ->
     assert main(["preview", "-C", str(project)]) == 0
     out = capsys.readouterr().out
     assert (
-        "\nDiagnostics:\n  pulumi:pulumi:Stack (demo-dev):\n    hello from the program\n    warning: careful\n"
-        in out
+        "\nDiagnostics:\n  pulumi:pulumi:Stack (demo-dev):\n    hello from the program\n"
+        "    warning: careful\n" in out
     )
 
 
@@ -302,3 +302,44 @@ def test_one_resource_count_in_preview_and_check(capsys) -> None:
     assert capsys.readouterr().out.startswith(f"Policy check of dataplatform/prod: {count} resources, ")
     readme = (ROOT / "README.md").read_text()
     assert f"prod ({count} resources)" in readme
+
+
+def test_the_pr_workflow_checks_each_stack_once_and_uploads_only_with_a_writable_token() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "pr.yml").read_text())
+    job = workflow["jobs"]["policy-check"]
+    assert job["permissions"] == {"contents": "read", "security-events": "write", "actions": "read"}
+    uses = {
+        s["uses"].split("@")[0]: s["uses"].split("@")[1]
+        for j in workflow["jobs"].values()
+        for s in j["steps"]
+        if "uses" in s
+    }
+    assert uses["github/codeql-action/upload-sarif"] == "v4"
+    assert (uses["actions/checkout"], uses["actions/setup-python"]) == ("v6", "v7")
+    runs = "\n".join(s.get("run", "") for s in job["steps"])
+    assert runs.count(".venv/bin/dataplatform check") == 1
+    assert '--summary "$GITHUB_STEP_SUMMARY"' in runs
+    upload = next(
+        s for s in job["steps"] if s.get("uses", "").startswith("github/codeql-action/upload-sarif")
+    )
+    assert "env.CAN_UPLOAD == 'true'" in upload["if"]
+    assert "head.repo.full_name == github.repository" in job["env"]["CAN_UPLOAD"]
+    assert "exit 1" in job["steps"][-1]["run"]  # a fork's PR still fails on violations
+
+
+def test_check_writes_sarif_and_the_readable_summary_in_one_run(tmp_path: Path, capsys) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("before\n")
+    sarif = tmp_path / "dev.sarif"
+    assert (
+        main(["check", "-C", str(ROOT), "--format", "sarif", "-o", str(sarif), "--summary", str(summary)])
+        == 0
+    )
+    assert json.loads(sarif.read_text())["version"] == "2.1.0"
+    text = summary.read_text()
+    assert text.startswith(
+        "before\n### Policy check of dataplatform/dev\n\n```\nPolicy check of dataplatform/dev: "
+    )
+    assert text.endswith("PASSED: 0 mandatory, 0 advisory violation(s), 1 exemption(s)\n```\n")
