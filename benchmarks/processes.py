@@ -3,7 +3,7 @@
 ``dataplatform check --stack S`` as a process, against a floor process that imports the same SDK
 modules and registers the same-inputs resources under the same engine and mocks (no components,
 no config, no policies), and against checkov when it is installed. Run by ``run.py``; also
-``python benchmarks/processes.py floor RECORDS.json PROJECT STACK`` (the floor process itself).
+``python benchmarks/processes.py floor RECORDS.json MODULES.json PROJECT STACK`` (the floor process).
 """
 
 from __future__ import annotations
@@ -22,18 +22,21 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 GOAL_PROCESS_RATIO = 1.3
 """``dataplatform check`` as a process at most this many times the floor process."""
-SDK_MODULES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_eks", "pulumi_policy")
-"""What the check process imports from the SDKs; the floor process imports the same."""
+SDK_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_eks", "pulumi_policy")
+"""The SDKs: every module of theirs the check process loads (submodules such as
+``pulumi_aws.ec2`` included), the floor process imports too."""
 
 _MAXRSS = (
     "import resource; print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
 )
 
 CHECK_SCRIPT = (
-    "import sys\n"
+    "import json, sys\n"
     "from dpengine.cli import main\n"
     "code = main(['check', '--stack', sys.argv[1]])\n"
     f"{_MAXRSS}\n"
+    f"sdk = sorted(m for m in sys.modules if m.split('.')[0] in {SDK_PACKAGES!r})\n"
+    "open(sys.argv[2], 'w').write(json.dumps(sdk))\n"
     "sys.exit(code)\n"
 )
 
@@ -51,13 +54,16 @@ def _records_file(records: list[Any], path: Path) -> None:
     path.write_text(json.dumps(rows, default=str))
 
 
-def floor_main(records_path: str, project: str, stack: str) -> int:
-    """The floor process: the SDK imports, then the same-inputs resources, flat."""
+def floor_main(records_path: str, modules_path: str, project: str, stack: str) -> int:
+    """The floor process: the check process's SDK imports, then the same-inputs resources, flat."""
     import importlib
     from types import SimpleNamespace
 
-    for name in SDK_MODULES:
-        importlib.import_module(name)
+    for name in json.loads(Path(modules_path).read_text()):
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a module the SDK made at run time (none known); the rest still count
+            continue
     sys.path.insert(0, str(ROOT))
     sys.path.insert(0, str(HERE))
     from run import run_floor, stack_references
@@ -85,18 +91,20 @@ def _timed(command: list[str], cwd: Path) -> tuple[float, int]:
         tail = (done.stderr.strip().splitlines() or [""])[-1]
         raise RuntimeError(f"{' '.join(command[:3])}... exited {done.returncode}: {tail}")
     rss = [int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("MAXRSS ")]
-    return seconds, (rss[-1] * 1024 if rss else 0)  # ru_maxrss is KiB on Linux
+    return seconds, (rss[-1] * 1024 if rss else 0)  # VmHWM is in kB
 
 
 def bench_processes(records: list[Any], project: str, stack: str, repetitions: int) -> dict[str, Any]:
     """Median wall time and peak RSS of the check process and of the floor process, interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
-        records_path = Path(tmp) / "records.json"
+        records_path, modules_path = Path(tmp) / "records.json", Path(tmp) / "modules.json"
         _records_file(records, records_path)
+        floor = [sys.executable, str(HERE / "processes.py"), "floor", str(records_path), str(modules_path)]
         commands = {
-            "check": [sys.executable, "-c", CHECK_SCRIPT, stack],
-            "floor": [sys.executable, str(HERE / "processes.py"), "floor", str(records_path), project, stack],
+            "check": [sys.executable, "-c", CHECK_SCRIPT, stack, str(modules_path)],
+            "floor": [*floor, project, stack],
         }
+        _timed(commands["check"], ROOT)  # warm-up (file caches), and the SDK modules it loads
         samples: dict[str, list[tuple[float, int]]] = {name: [] for name in commands}
         for _ in range(repetitions):
             for name, command in commands.items():
@@ -122,7 +130,7 @@ def checkov_figure() -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "floor":
+    if len(sys.argv) == 6 and sys.argv[1] == "floor":
         sys.exit(floor_main(*sys.argv[2:]))
     print(__doc__, file=sys.stderr)
     sys.exit(2)
