@@ -14,7 +14,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,19 @@ SDK_PACKAGES = ("pulumi", "pulumi_aws", "pulumi_kubernetes", "pulumi_eks", "pulu
 """The SDKs: every module of theirs the check process loads (submodules such as
 ``pulumi_aws.ec2`` included), the floor process imports too."""
 
+# VmHWM, the process's own peak RSS. A child of this (large) benchmark process reports the parent's
+# peak (measured: ru_maxrss and VmHWM both carry it over here), so each command runs under a small
+# launcher, which times it and whose own children start from its small peak.
 _MAXRSS = (
-    "import resource; print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)"
+    "print('MAXRSS', next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:')), "
+    "file=sys.stderr)"
+)
+_LAUNCHER = (
+    "import subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:]).returncode\n"
+    "print('SECONDS', time.perf_counter() - start, file=sys.stderr)\n"
+    "sys.exit(code)\n"
 )
 
 CHECK_SCRIPT = (
@@ -75,18 +85,19 @@ def floor_main(records_path: str, modules_path: str, project: str, stack: str) -
         for r in rows
     ]  # fmt: skip
     run_floor(records, project, stack, stack_references(ROOT, stack), with_inputs=True)
-    print(
-        "MAXRSS",
-        __import__("resource").getrusage(__import__("resource").RUSAGE_SELF).ru_maxrss,
-        file=sys.stderr,
-    )
+    exec(_MAXRSS)  # the same measurement as the check process makes
     return 0
 
 
 def _timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
-    seconds = time.perf_counter() - start
+    launched = [sys.executable, "-c", _LAUNCHER, *command]
+    done = subprocess.run(launched, cwd=cwd, capture_output=True, text=True, timeout=600, check=False)
+    times = [float(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("SECONDS ")]
+    if not times:
+        raise RuntimeError(
+            f"the launcher of {' '.join(command[:3])}... reported no time: {done.stderr[-300:]}"
+        )
+    seconds = times[-1]
     if done.returncode not in (0, 1):
         tail = (done.stderr.strip().splitlines() or [""])[-1]
         raise RuntimeError(f"{' '.join(command[:3])}... exited {done.returncode}: {tail}")
