@@ -149,7 +149,8 @@ def test_preview_text_shows_tree_counts_outputs_and_summary(tmp_path: Path, caps
     assert 'token : "[secret]"' in out
     assert "\x1b[" not in out  # captured output is no terminal: no colour
     assert out.rstrip().endswith(
-        "Resources: + 4 to create (3 custom resources, 1 components; 1 protected; the stack itself not counted)"
+        "Resources: + 4 to create (3 custom resources, 1 components; 1 protected; "
+        "the stack itself not counted)"
     )
     assert main(["preview", "-C", str(tmp_path / "p")]) == 0
     assert "Resources by type" not in capsys.readouterr().out
