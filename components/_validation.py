@@ -20,6 +20,7 @@ __all__ = [
     "InvalidConfigError",
     "SettingsModel",
     "format_validation_error",
+    "further_issues",
 ]
 
 
@@ -72,6 +73,7 @@ def _show_value(value: Any) -> str:
 
 
 _MISSING = object()
+_REQUIRED = "is required; set it"
 
 
 def _field_names(model: type[BaseModel] | None) -> list[str]:
@@ -125,7 +127,7 @@ def format_validation_error(
             hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(known)}"
             issues.append(ConfigIssue(path, _MISSING, f"unknown key; {hint}"))
         elif kind == "missing":
-            issues.append(ConfigIssue(path, _MISSING, "is required; set it"))
+            issues.append(ConfigIssue(path, _MISSING, _REQUIRED))
         elif isinstance((err.get("ctx") or {}).get("error"), CrossFieldError):
             for inner in err["ctx"]["error"].issues:
                 issues.append(ConfigIssue(_append_path(path, inner.path), inner.value, inner.message))
@@ -135,6 +137,58 @@ def format_validation_error(
             message = message.removeprefix("Value error, ")
             issues.append(ConfigIssue(path, value, message))
     return issues
+
+
+def further_issues(
+    error: ValidationError, model: type[BaseModel], data: Any, prefix: str = "", passes: int = 3
+) -> list[ConfigIssue]:
+    """The issues ``error`` hides: pydantic skips a model's own checks when one of its fields
+    fails, so a CPU request above its limit hid the http probe without a port of the same service.
+    Each pass drops every value that failed (its section then takes its default: a failing list
+    item drops the whole list) and validates again, keeping the issues the earlier passes did not
+    see; an issue inside a dropped value (its default) is no issue."""
+    import copy
+
+    seen = {(i.path, i.message) for i in format_validation_error(error, model, prefix)}
+    dropped: set[tuple[str | int, ...]] = set()
+    found: list[ConfigIssue] = []
+    current = copy.deepcopy(data)
+    for _ in range(passes):
+        locs = []
+        for err in error.errors(include_url=False):
+            loc = tuple(err.get("loc", ()))
+            while loc and isinstance(loc[-1], int):  # an item: drop its list
+                loc = loc[:-1]
+            if loc:
+                locs.append(loc)
+        if not locs:
+            break
+        for loc in locs:
+            _drop(current, loc)
+            dropped.add(loc)
+        try:
+            model.model_validate(current)
+            break
+        except ValidationError as again:
+            error = again
+        gone = [_join_path(prefix, [f"[{k}]" if isinstance(k, int) else str(k) for k in d]) for d in dropped]
+        for issue in format_validation_error(error, model, prefix):
+            if any(issue.path == g or issue.path.startswith((g + ".", g + "[")) for g in gone):
+                continue  # about the default that replaced a dropped value, not about the user's
+            if (issue.path, issue.message) not in seen:
+                seen.add((issue.path, issue.message))
+                found.append(issue)
+    return found
+
+
+def _drop(data: Any, loc: tuple[str | int, ...]) -> None:
+    for key in loc[:-1]:
+        try:
+            data = data[key]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
 
 
 def _append_path(base: str, relative: str) -> str:

@@ -8,6 +8,7 @@ is registered.
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -22,6 +23,7 @@ from ._validation import (
     InvalidConfigError,
     SettingsModel,
     format_validation_error,
+    further_issues,
 )
 from .catalog import CatalogSettings, QuerySettings
 from .datalake import DataLakeSettings
@@ -123,6 +125,11 @@ class StackConfig(SettingsModel):
     def _region_format(cls, value: str) -> str:
         if not _REGION.match(value):
             raise ValueError("not an AWS region name; set aws:region to e.g. 'eu-west-1'")
+        known = aws_regions()
+        if value not in known:
+            close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.7)
+            hint = f"did you mean {' or '.join(repr(c) for c in close)}?" if close else "e.g. 'eu-west-1'"
+            raise ValueError(f"not a region pulumi-aws knows (its Region enum); {hint}")
         return value
 
     @field_validator("tags")
@@ -190,6 +197,7 @@ class StackConfig(SettingsModel):
         issues += identity_issues(self.services)
         issues += event_stack_issues(self.services, keda_on=self.cluster.keda is not None, region=self.region)
         issues += _pool_issues(self)
+        issues += egress_issues(self)
         for index, service in enumerate(self.services):
             issues += _warehouse_access_issues(self, index, service)
         if self.services and not self.cluster.admin_principal_arns:
@@ -225,6 +233,53 @@ class StackConfig(SettingsModel):
     def namespace_owner(self, index: int) -> int | None:
         """The index of the other service that creates ``services[index]``'s namespace, or None."""
         return namespace_owner(self.services, index)
+
+
+def aws_regions() -> frozenset[str]:
+    """The regions of the installed pulumi-aws (``pulumi_aws.Region``, generated from the
+    provider's region list): a region newer than the SDK needs a newer pulumi-aws anyway."""
+    import pulumi_aws
+
+    return frozenset(region.value for region in pulumi_aws.Region)
+
+
+_PRIVATE_ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
+
+
+def egress_issues(config: StackConfig) -> list[ConfigIssue]:
+    """With ``nat_gateways: none`` the nodes reach only what the VPC endpoints serve: they join
+    the cluster and pull images through ecr.api, ecr.dkr (S3 gateway for the layers), ec2 and
+    sts (AWS EKS user guide, private clusters), a queue-driven service needs sqs, and an image
+    outside the account's private ECR (public.ecr.aws, Docker Hub) cannot be pulled at all."""
+    network = config.network
+    if network.nat_gateways != "none" or not config.services:
+        return []
+    needed = {"ec2", "ecr.api", "ecr.dkr", "sts"}
+    if any(s.queue is not None for s in config.services):
+        needed.add("sqs")
+    missing = sorted(needed - set(network.interface_endpoints))
+    issues = []
+    if missing:
+        issues.append(
+            ConfigIssue(
+                "network.nat_gateways",
+                "none",
+                "without NAT the nodes cannot pull images or reach the AWS APIs they need; add "
+                f"{', '.join(missing)} to network.interface_endpoints, or set nat_gateways: single",
+            )
+        )
+    for index, service in enumerate(config.services):
+        if service.image is not None and not _PRIVATE_ECR.match(service.image):
+            issues.append(
+                ConfigIssue(
+                    f"services[{index}].image",
+                    service.image,
+                    "network.nat_gateways is none, and only the account's private ECR is reachable "
+                    "without NAT; push the image to <account>.dkr.ecr.<region>.amazonaws.com, or set "
+                    "nat_gateways: single",
+                )
+            )
+    return issues
 
 
 def _pool_issues(config: StackConfig) -> list[ConfigIssue]:
@@ -512,8 +567,9 @@ def load_stack_config(values: Mapping[str, Any], region: str | None) -> StackCon
     try:
         return StackConfig.model_validate(data)
     except ValidationError as error:
-        issues = _rewrite_region_path(format_validation_error(error, StackConfig, prefix=f"{NAMESPACE}:"))
-        raise InvalidConfigError(issues) from None
+        issues = format_validation_error(error, StackConfig, prefix=f"{NAMESPACE}:")
+        issues += further_issues(error, StackConfig, data, prefix=f"{NAMESPACE}:")
+        raise InvalidConfigError(_rewrite_region_path(issues)) from None
 
 
 def read_stack_config() -> StackConfig:
@@ -548,3 +604,51 @@ def stack_config_json_schema() -> dict[str, Any]:
         f"Required tags: {', '.join(REQUIRED_TAG_KEYS)}. The region is `aws:region`."
     )
     return schema
+
+
+def stack_file_json_schema() -> dict[str, Any]:
+    """JSON Schema of a whole ``Pulumi.<stack>.yaml``, for editors (yaml-language-server: the stack
+    files carry the modeline) and for tests: the stack file's top-level keys, ``aws:region`` from
+    pulumi-aws's region list, each ``dataplatform:<section>`` as the stack config models define
+    it, and any key of another namespace (providers' settings) left open."""
+    inner = stack_config_json_schema()
+    defs = inner.pop("$defs", {})
+    required = [f"{NAMESPACE}:{name}" for name in inner.get("required", [])]
+    config = {
+        "type": "object",
+        "description": "Config values: `namespace:key`. The dataplatform program reads `dataplatform:*` "
+        "and `aws:region`.",
+        "properties": {
+            "aws:region": {
+                "description": "The AWS region of the stack (pulumi-aws's Region list).",
+                "enum": sorted(aws_regions()),
+            },
+            **{f"{NAMESPACE}:{name}": spec for name, spec in inner["properties"].items()},
+        },
+        "required": ["aws:region", *required],
+        # Other namespaces' keys (providers, tools) are theirs; an unknown dataplatform key is a typo.
+        "patternProperties": {f"^(?!{NAMESPACE}:)[^:]+:.+$": {}},
+        "additionalProperties": False,
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Pulumi.<stack>.yaml of a dataplatform stack",
+        "description": inner["description"],
+        "type": "object",
+        "properties": {
+            "config": config,
+            "secretsprovider": {"type": "string", "description": "The stack's secrets provider URL."},
+            "encryptedkey": {
+                "type": "string",
+                "description": "The data key, encrypted by the secrets provider.",
+            },
+            "encryptionsalt": {"type": "string", "description": "The passphrase secrets provider's salt."},
+            "environment": {
+                "description": "Pulumi ESC environments imported into the stack.",
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "object"}],
+            },
+        },
+        "required": ["config"],
+        "additionalProperties": False,
+        "$defs": defs,
+    }

@@ -96,14 +96,27 @@ def install_mocks(
     ``pulumi.runtime.settings.ROOT`` (the root-stack context variable: ``set_mocks`` makes a root
     stack of its own, cleared so the program's comes from :func:`run_in_new_stack`),
     ``pulumi.runtime.config.set_all_config`` and ``SETTINGS.rpc_manager.clear()`` (RPC
-    bookkeeping a previous, failed run may have left).
+    bookkeeping a previous, failed run may have left), and ``SETTINGS.engine`` (the mock engine,
+    whose ``Log`` drops the URN a message is attached to: ours passes it on as ``record.urn``).
     """
     clear_root_stack()
     _quiet_reported_failures(_sync._ensure_event_loop())
     _mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, logger=logger, monitor=monitor)
+    _settings.SETTINGS.engine = _UrnLoggingEngine(logger)
     clear_root_stack()
     _config.set_all_config(dict(config), list(secret_keys))
     _settings.SETTINGS.rpc_manager.clear()
+
+
+class _UrnLoggingEngine(_mocks.MockEngine):
+    """The mock engine, keeping the resource a ``pulumi.log`` message is attached to (Pulumi
+    shows diagnostics grouped by resource)."""
+
+    _LEVELS = {0: logging.DEBUG, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR}
+
+    def Log(self, request: Any) -> None:  # noqa: N802 the engine service's method name
+        level = self._LEVELS.get(request.severity, logging.INFO)
+        self.logger.log(level, request.message, extra={"urn": request.urn})
 
 
 REPORTED = "recorded_run"

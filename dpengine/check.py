@@ -529,6 +529,13 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
     parser.add_argument("--output", "-o", metavar="FILE", default=None, help="write the report to FILE")
+    parser.add_argument(
+        "--summary",
+        metavar="FILE",
+        default=None,
+        help="also append the text report to FILE as a Markdown code block (e.g. $GITHUB_STEP_SUMMARY), "
+        "so one run gives both the SARIF and the readable report",
+    )
 
 
 def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> int:
@@ -557,4 +564,9 @@ def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> 
         )
     else:
         sys.stdout.write(text)
+    summary = getattr(args, "summary", None)
+    if summary:
+        readable = text if fmt == "text" else render(report, "text")
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(f"### Policy check of {run.project}/{run.stack}\n\n```\n{readable.rstrip()}\n```\n")
     return report.exit_code

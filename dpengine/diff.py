@@ -352,7 +352,9 @@ def cmd_diff(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any])
 
         head_run = run(args)
         extra = [f"--stack-outputs={flag}" for flag in (args.stack_outputs or [])]
-        base_plan = plan_at_revision(Path(args.dir), args.stack, args.base_ref, extra)
+        from .cli import find_project_dir
+
+        base_plan = plan_at_revision(find_project_dir(args.dir), args.stack, args.base_ref, extra)
         diff = diff_states(plan_states(base_plan), plan_states(plan_json(head_run)))
         title = f"{args.stack}: {args.base_ref} → working tree"
     elif len(args.plans) == 2:

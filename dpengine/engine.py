@@ -91,6 +91,8 @@ class StackRun:
     secret_config_keys: list[str] = field(default_factory=list)
     invokes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     diagnostics: list[tuple[str, str]] = field(default_factory=list)
+    diagnostic_urns: list[str] = field(default_factory=list)
+    """The resource each of ``diagnostics`` is attached to ("" for the stack), index by index."""
     project_dir: Path | None = None
     preview: bool = False
 
@@ -331,9 +333,11 @@ class _DiagnosticsHandler(logging.Handler):
     def __init__(self) -> None:
         super().__init__()
         self.messages: list[tuple[str, str]] = []
+        self.urns: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
         self.messages.append((record.levelname.lower(), record.getMessage()))
+        self.urns.append(getattr(record, "urn", "") or "")
 
 
 @contextlib.contextmanager
@@ -422,6 +426,7 @@ def run_function(
     handler = _DiagnosticsHandler()
     logger = logging.getLogger(f"dpengine.program.{id(monitor)}")
     logger.propagate = False
+    logger.setLevel(logging.INFO)  # pulumi.log.info shows in Pulumi's Diagnostics; debug does not
     logger.addHandler(handler)
     with _run_lock:
         before = _sdk.tracked_outputs()
@@ -462,6 +467,7 @@ def run_function(
             secret_config_keys=list(secret_config_keys or []),
             invokes=list(mocks.invokes),
             diagnostics=handler.messages,
+            diagnostic_urns=handler.urns,
             project_dir=project_dir,
             preview=preview,
         )

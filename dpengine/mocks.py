@@ -120,6 +120,18 @@ def _generic_outputs(ctx: MockContext) -> dict[str, Any]:
     return {"arn": ctx.arn(module, f"{kind}/{ctx.physical_id}")}
 
 
+def is_secret_wrapper(value: Any) -> bool:
+    """A stack-references file marks a secret output ``{"value": ..., "secret": true}``, the shape
+    ``pulumi config --json --show-secrets`` gives a secret value (``dataplatform outputs`` writes it)."""
+    return isinstance(value, dict) and set(value) == {"value", "secret"} and value["secret"] is True
+
+
+def unwrap_secret_outputs(outputs: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The plain outputs of a stack-references entry and the names of the secret ones."""
+    plain = {k: v["value"] if is_secret_wrapper(v) else v for k, v in outputs.items()}
+    return plain, sorted(k for k, v in outputs.items() if is_secret_wrapper(v))
+
+
 class PlatformMocks(pulumi.runtime.Mocks):
     """Mocks that answer like AWS and Kubernetes would, deterministically.
 
@@ -207,8 +219,8 @@ class PlatformMocks(pulumi.runtime.Mocks):
                 f"StackReference {ref!r} has no mocked outputs (known: {known}); "
                 "pass them with --stack-outputs NAME=FILE.json"
             )
-        outputs = dict(self.stack_references[ref])
-        return ref, {"name": ref, "outputs": outputs, "secretOutputNames": []}
+        outputs, secret = unwrap_secret_outputs(self.stack_references[ref])
+        return ref, {"name": ref, "outputs": outputs, "secretOutputNames": secret}
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         token = args.token

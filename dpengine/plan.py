@@ -99,17 +99,84 @@ def _tree_lines(run: StackRun) -> list[tuple[str, ResourceRecord | None]]:
     return lines
 
 
-def render_text(run: StackRun, *, show_counts: bool = True) -> str:
-    """A resource tree, counts per type, outputs (secrets masked) and a summary line."""
+WIDTH = 120
+"""Preview lines fit this many columns."""
+
+
+def short_type(token: str) -> str:
+    """The type token as Pulumi displays it: the module's last segment is dropped when it only
+    repeats the type name (``aws:s3/bucket:Bucket`` → ``aws:s3:Bucket``; pulumi/pulumi
+    ``pkg/backend/display``'s ``simplifyTypeName``); other tokens stay as they are."""
+    parts = token.split(":")
+    if len(parts) != 3 or not parts[2]:
+        return token
+    package, module, name = parts
+    camel = name[0].lower() + name[1:]
+    if module.endswith("/" + camel):
+        module = module[: -len(camel) - 1]
+    return f"{package}:{module}:{name}"
+
+
+class _Style:
+    """ANSI styles, or none (``color=False``)."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def __call__(self, text: str, code: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.color and text else text
+
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+
+
+def _counted(run: StackRun) -> str:
+    """What the one resource count of the CLI (preview, check, README) is made of: every resource
+    the program registers, components included, the stack itself not counted."""
+    custom = sum(1 for r in run.resources if r.custom)
+    return f"{custom} custom resources, {len(run.resources) - custom} components"
+
+
+def _diagnostics(run: StackRun) -> list[str]:
+    """``pulumi.log`` messages grouped by resource, as Pulumi's Diagnostics section shows them
+    (info messages bare, warnings and errors prefixed; debug messages hidden)."""
+    by_urn: dict[str, list[str]] = {}
+    urns = run.diagnostic_urns or [""] * len(run.diagnostics)
+    for (severity, message), urn in zip(run.diagnostics, urns):
+        if severity == "debug":
+            continue
+        prefix = "" if severity == "info" else f"{severity}: "
+        by_urn.setdefault(urn or run.stack_urn, []).append(prefix + message)
+    lines: list[str] = []
+    for urn, messages in by_urn.items():
+        if urn == run.stack_urn:
+            label = f"{STACK_TYPE} ({run.project}-{run.stack})"
+        else:
+            try:
+                record = run.get(urn)
+                label = f"{short_type(record.type)} ({record.name})"
+            except KeyError:
+                label = urn
+        lines += ["", f"  {label}:"]
+        for message in messages:
+            lines += [f"    {line}" for line in message.splitlines() or [""]]
+    return ["", "Diagnostics:", *lines[1:]] if lines else []
+
+
+def render_text(run: StackRun, *, show_counts: bool = False, color: bool = False, width: int = WIDTH) -> str:
+    """A resource tree (types shortened as Pulumi shows them, at most ``width`` columns), counts per
+    type when asked, outputs (secrets masked), diagnostics and a summary line."""
+    style = _Style(color)
     out: list[str] = [
-        f"Previewing stack '{run.stack}' of project '{run.project}' "
-        "(offline: Pulumi mock runtime, no cloud calls)",
+        style(f"Previewing stack '{run.stack}' of project '{run.project}'", "1")
+        + " (offline: Pulumi mock runtime, no cloud calls)",
         "",
     ]
     rows = []
     for prefix, record in _tree_lines(run):
         if record is None:
-            rows.append((f"{STACK_TYPE}", f"{run.project}-{run.stack}", ""))
+            rows.append(("", STACK_TYPE, f"{run.project}-{run.stack}", ""))
             continue
         flags = []
         if record.protect:
@@ -118,31 +185,44 @@ def render_text(run: StackRun, *, show_counts: bool = True) -> str:
             flags.append("retain")
         if record.ignore_changes:
             flags.append("ignore:" + ",".join(record.ignore_changes))
-        rows.append((prefix + record.type, record.name, " ".join(flags)))
-    type_width = min(max(len(r[0]) for r in rows), 100)
-    name_width = min(max(len(r[1]) for r in rows), 48)
-    out.append(f" +  {'Type':<{type_width}}  {'Name':<{name_width}}  Options")
-    for type_col, name, options in rows:
-        out.append(f" +  {type_col:<{type_width}}  {name:<{name_width}}  {options}".rstrip())
+        rows.append((prefix, short_type(record.type), record.name, " ".join(flags)))
+    # " +  " then type, name and options, two spaces apart; long options give way first, then names.
+    type_width = min(max(len(p) + len(t) for p, t, _, _ in rows), 72)
+    options_width = min(max(len(o) for *_, o in rows), 14)
+    name_width = max(min(max(len(n) for _, _, n, _ in rows), width - 8 - type_width - options_width), 12)
+    out.append(style(f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Options", "1"))
+    for prefix, token, name, options in rows:
+        type_col = _fit(prefix + token, type_width)
+        options = _fit(options, width - 8 - type_width - name_width)
+        line = (
+            f" {style('+', '32')}  {type_col:<{type_width}}  "
+            f"{_fit(name, name_width):<{name_width}}  {style(options, '33')}"
+        )
+        out.append(line.rstrip())
     if show_counts:
-        out += ["", "Resources by type:"]
+        out += ["", style("Resources by type:", "1")]
         counts = Counter(r.type for r in run.resources)
         for token, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
-            out.append(f"    {count:>4}  {token}")
+            out.append(f"    {count:>4}  {short_type(token)}")
     if run.masked_outputs:
-        out += ["", "Outputs:"]
-        width = max(len(k) for k in run.masked_outputs)
+        out += ["", style("Outputs:", "1")]
+        key_width = max(len(k) for k in run.masked_outputs)
         for key in sorted(run.masked_outputs):
-            out.append(f"    {key:<{width}}: {json.dumps(run.masked_outputs[key], sort_keys=True)}")
-    warnings = [m for sev, m in run.diagnostics if sev in ("warning", "error")]
-    if warnings:
-        out += ["", "Diagnostics:"] + [f"    {m}" for m in warnings]
-    custom = sum(1 for r in run.resources if r.custom)
-    components = len(run.resources) - custom
+            line = f"    {key:<{key_width}}: {json.dumps(run.masked_outputs[key], sort_keys=True)}"
+            if len(line) > width and isinstance(run.masked_outputs[key], (dict, list)):
+                value = json.dumps(run.masked_outputs[key], sort_keys=True, indent=4)
+                line = f"    {key:<{key_width}}: " + value.replace("\n", "\n    ")
+            elif len(line) > width:  # a long string (an ARN, an endpoint) on a line of its own
+                line = f"    {key}:\n        {json.dumps(run.masked_outputs[key])}"
+            out.append(line)
+    diagnostics = _diagnostics(run)
+    if diagnostics:
+        out += [diagnostics[0], style(diagnostics[1], "1"), *diagnostics[2:]]
     protected = sum(1 for r in run.resources if r.protect)
     out += [
         "",
-        f"Resources: + {len(run.resources) + 1} to create "
-        f"({custom} resources, {components} components, 1 stack; {protected} protected)",
+        style("Resources:", "1")
+        + f" {style(f'+ {len(run.resources)} to create', '32')} ({_counted(run)}; {protected} protected;"
+        " the stack itself not counted)",
     ]
     return "\n".join(out)

@@ -89,7 +89,32 @@ def load_project(project_dir: Path) -> ProjectFile:
 
 
 # libyaml's loader when PyYAML has it: the pure-Python one took a sixth of a dev preview.
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: Any, first: int, second: int) -> None:
+        super().__init__(f"key {key!r} appears twice, at lines {first} and {second}; keep one")
+
+
+class _YAML_LOADER(_BASE_LOADER):  # noqa: N801
+    """The safe loader, refusing a key given twice in one mapping (YAML 1.2 forbids it; PyYAML
+    would keep the last silently)."""
+
+
+def _mapping_without_duplicates(loader: Any, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if isinstance(key, (str, int, float, bool)) and key in seen:
+            raise _DuplicateKey(key, seen[key], line)
+        if isinstance(key, (str, int, float, bool)):
+            seen[key] = line
+    return dict(loader.construct_mapping(node, deep=True))
+
+
+_YAML_LOADER.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 
 
 _YAML_CACHE: dict[tuple[str, int, int], Any] = {}
@@ -103,6 +128,8 @@ def _read_yaml(path: Path, kind: str) -> Any:
         if key not in _YAML_CACHE:
             _YAML_CACHE[key] = yaml.load(path.read_text(), Loader=_YAML_LOADER)
         return copy.deepcopy(_YAML_CACHE[key])
+    except _DuplicateKey as error:
+        raise EngineError(f"{path}: not valid YAML: {error}", kind) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -130,6 +157,7 @@ def load_stack_config(
     raw = data.get("config") or {}
     if not isinstance(raw, dict):
         raise EngineError(f"{path}: 'config' must be a mapping of keys to values", "stack")
+    _refuse_namespace_typos(path, raw, project.name)
     config: dict[str, Any] = dict(project.config_defaults)
     secrets: list[str] = []
     for key, value in raw.items():
@@ -155,3 +183,27 @@ def _strip_secure(value: Any) -> tuple[Any, bool]:
         items = [_strip_secure(v) for v in value]
         return [v for v, _ in items], any(s for _, s in items)
     return value, False
+
+
+# Namespaces of providers and tools a stack file sets keys of; never taken for a typo.
+_KNOWN_NAMESPACES = frozenset(
+    {"aws", "aws-native", "kubernetes", "eks", "pulumi", "random", "tls", "command"}
+)
+
+
+def _refuse_namespace_typos(path: Path, raw: dict[Any, Any], project: str) -> None:
+    """A key whose namespace is one edit or two from the project's (``dataplatfrom:network``)
+    would be ignored by the program, which then runs on defaults: refuse it, naming the fix."""
+    import difflib
+
+    for key in raw:
+        namespace, colon, rest = str(key).partition(":")
+        if not colon or namespace == project or namespace in _KNOWN_NAMESPACES:
+            continue
+        if difflib.SequenceMatcher(None, namespace, project).ratio() >= 0.8:
+            raise EngineError(
+                f"{path}: config key {key!r}: the namespace {namespace!r} is not this project's; "
+                f"did you mean '{project}:{rest}'? (the program reads only {project}:... keys, so "
+                "this value would be ignored and the defaults used)",
+                "stack",
+            )

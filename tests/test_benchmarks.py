@@ -354,10 +354,48 @@ def test_linearity_is_judged_on_what_each_step_adds() -> None:
     (goal,) = goals(
         {
             "stacks": {},
-            "scaling": {"rows": grown, "marginal_ratio": marginal[-1] / marginal[0], "r_squared": 0.9},
+            "scaling": {"rows": grown, "marginal_ratio": marginal[-1] / marginal[0], "r_squared": 0.99},
         }
     )
-    assert goal["met"] is False
+    assert (goal["met"], goal["status"]) == (False, "NOT met")
+
+
+def test_a_poor_fit_is_inconclusive_never_met() -> None:
+    from benchmarks.run import MIN_R_SQUARED, judge_scaling
+
+    assert MIN_R_SQUARED == 0.98
+    assert judge_scaling(1.0, 0.999) == (True, "met")
+    assert judge_scaling(1.0, 0.97) == (None, "inconclusive")  # a good ratio from a noisy fit
+    assert judge_scaling(-0.4, 0.99) == (None, "inconclusive")  # a negative ratio is noise
+    assert judge_scaling(2.0, 0.5) == (None, "inconclusive")
+    assert judge_scaling(None, 0.99) == (None, "n/a")
+
+
+def _stack_figures(preview: float, bare: float, inputs: float, mem: float, mem_inputs: float) -> dict:
+    return {
+        "preview_ratio": preview / bare,
+        "preview_ratio_to_inputs_floor": preview / inputs,
+        "memory": {"preview_ratio": mem / 100, "preview_ratio_to_inputs_floor": mem / mem_inputs},
+        "check": {"overhead": 0.1},
+        "process": {"ratio": 1.2, "check": {"median_s": 1.2}, "floor": {"median_s": 1.0}},
+        "critical_path": {"serialization_seconds": 0, "nothing_serialized": True},
+    }
+
+
+def test_preview_is_judged_against_the_same_inputs_floor_and_the_process_against_its_floor() -> None:
+    from benchmarks.run import goals
+
+    # 3x the bare floor but 1.2x the same-inputs floor: met; the bare ratio is still shown.
+    found = goals({"stacks": {"prod": _stack_figures(3.0, 1.0, 2.5, 140, 120)}})
+    by_goal = {g["goal"]: g for g in found}
+    time_goal = by_goal["prod: preview time <= 1.5x the same-inputs floor"]
+    assert (time_goal["status"], time_goal["value"]) == ("met", "1.20x (bare floor: 3.00x)")
+    memory = by_goal["prod: preview peak memory <= 1.5x the same-inputs floor"]
+    assert memory["status"] == "met"
+    assert by_goal["prod: `dataplatform check` process <= 1.3x the floor process"]["status"] == "met"
+    # Over the same-inputs floor by more than half: not met.
+    found = goals({"stacks": {"prod": _stack_figures(4.0, 1.0, 2.0, 200, 120)}})
+    assert [g["status"] for g in found if g["goal"].startswith("prod: preview")] == ["NOT met", "NOT met"]
 
 
 def test_floors_register_the_same_types_flat_with_or_without_the_inputs() -> None:

@@ -36,6 +36,7 @@ from components.eks.runtime_inputs import karpenter_from_output, placement_from_
 from components.stack_config import load_stack_config
 from dpengine.check import PolicyPackSpec, evaluate, load_config
 from dpengine.engine import EngineError, StackRun, run_program
+from dpengine.mocks import unwrap_secret_outputs
 from dpengine.testing import ComponentRun, run_component
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,7 +310,9 @@ def test_platform_only_exports_what_the_runtime_reads(platform_only: StackRun) -
     assert karpenter_from_output(outputs["karpenterSettings"], "x") == KarpenterSettings.parse(settings)
     assert placement_from_output(outputs["karpenterControllerPlacement"], "x") == placement_output_of_system()
     # The example's mocked platform outputs are what the platform exports (kept current).
-    assert REFS[PLATFORM] == {k: outputs[k] for k in REFS[PLATFORM]}
+    plain, secret = unwrap_secret_outputs(REFS[PLATFORM])
+    assert plain == {k: outputs[k] for k in plain}
+    assert secret == ["kubeconfig"]  # marked as `dataplatform outputs` marks a secret
 
 
 def placement_output_of_system() -> Placement:
@@ -399,7 +402,8 @@ def test_workloads_project_builds_the_runtime_and_a_service(workloads: StackRun)
         NODE_POOL: 2,
     }
     provider = run.one(K8S_PROVIDER, "platform-cluster")
-    assert provider.inputs["kubeconfig"] == REFS[PLATFORM]["kubeconfig"]
+    assert provider.inputs["kubeconfig"] == REFS[PLATFORM]["kubeconfig"]["value"]
+    assert provider.masked_inputs["kubeconfig"] == "[secret]"
     kube_objects = [r for r in run.resources if r.type.startswith("kubernetes:")]
     assert len(kube_objects) == 6 + 7
     assert all(r.provider and r.provider.startswith(provider.urn + "::") for r in kube_objects)

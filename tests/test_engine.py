@@ -138,14 +138,22 @@ def test_json_plan_round_trips_with_parents_and_inputs(tmp_path: Path) -> None:
 
 
 def test_preview_text_shows_tree_counts_outputs_and_summary(tmp_path: Path, capsys) -> None:
-    assert main(["preview", "-C", str(make_project(tmp_path / "p"))]) == 0
+    assert main(["preview", "-C", str(make_project(tmp_path / "p")), "--by-type"]) == 0
     out = capsys.readouterr().out
     assert " +  ├─ demo:storage:Store" in out or " +  └─ demo:storage:Store" in out
-    assert "│  ├─ aws:kms/key:Key" in out or "   ├─ aws:kms/key:Key" in out
+    # Types shortened as Pulumi shows them (aws:kms/key:Key is aws:kms:Key).
+    assert "│  ├─ aws:kms:Key" in out or "   ├─ aws:kms:Key" in out
+    assert "aws:kms/key:Key" not in out
     assert "protect retain" in out
-    assert "       1  aws:s3/bucket:Bucket" in out
+    assert "       1  aws:s3:Bucket" in out
     assert 'token : "[secret]"' in out
-    assert "Resources: + 5 to create (3 resources, 1 components, 1 stack; 1 protected)" in out
+    assert "\x1b[" not in out  # captured output is no terminal: no colour
+    assert out.rstrip().endswith(
+        "Resources: + 4 to create (3 custom resources, 1 components; 1 protected; "
+        "the stack itself not counted)"
+    )
+    assert main(["preview", "-C", str(tmp_path / "p")]) == 0
+    assert "Resources by type" not in capsys.readouterr().out
 
 
 def test_missing_project_file_is_a_clear_error(tmp_path: Path, capsys) -> None:

@@ -216,14 +216,19 @@ def test_endpoint_issues() -> None:
         ("interface_endpoints[1]", "s3"),
         ("interface_endpoints[2]", "dynamodb"),
         ("interface_endpoints[4]", "sts"),
-        ("interface_endpoints[6]", "ecr-api"),  # the same logical name as ecr.api
+        ("interface_endpoints[6]", "ecr-api"),  # a typo of ecr.api (and its logical name)
     ]
     messages = [i.message for i in issues]
     assert messages[0].startswith("not a service short name")
     assert messages[1].endswith("remove it - the network already has the S3 gateway endpoint")
     assert messages[2] == "dynamodb is served by a gateway endpoint (free, no NAT charges); remove it"
     assert messages[3] == "duplicates interface_endpoints[3]; remove one"
-    assert messages[4] == "duplicates interface_endpoints[5]; remove one"
+    assert messages[4] == "not an AWS endpoint service name; did you mean 'ecr.api'?"
+    # A name close to no known service is taken as given; its duplicate is still one.
+    issues = endpoint_issues(["aps-workspaces", "aps.workspaces"])
+    assert [(i.path, i.message) for i in issues] == [
+        ("interface_endpoints[1]", "duplicates interface_endpoints[0]; remove one")
+    ]
 
 
 def test_endpoint_ingress_is_https_from_the_vpc_blocks_only() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import policies
-from components.stack_config import stack_config_json_schema
+from components.stack_config import stack_file_json_schema
 from dpengine.check import evaluate, load_config
 from dpengine.cli import main
 from dpengine.engine import EngineError, StackRun, run_program
@@ -346,18 +346,35 @@ def test_cli_reports_bad_config_without_traceback(tmp_path: Path, capsys) -> Non
     assert "Traceback" not in err
 
 
-def test_committed_json_schema_is_current() -> None:
+def test_committed_json_schema_is_current_and_admits_both_stack_files() -> None:
+    import jsonschema
+    import yaml
+
     committed = json.loads((ROOT / "schema" / "stack-config.schema.json").read_text())
-    assert committed == json.loads(json.dumps(stack_config_json_schema())), "run `make schema`"
-    assert "region" not in committed["properties"]
-    assert committed["properties"]["network"]["$ref"].endswith("NetworkSettings")
+    assert committed == json.loads(json.dumps(stack_file_json_schema())), "run `make schema`"
+    config = committed["properties"]["config"]
+    assert config["properties"]["dataplatform:network"]["$ref"].endswith("NetworkSettings")
+    assert "eu-west-1" in config["properties"]["aws:region"]["enum"]
+    validator = jsonschema.Draft202012Validator(committed)
+    for name in ("dev", "prod"):
+        text = (ROOT / f"Pulumi.{name}.yaml").read_text()
+        assert text.startswith("# yaml-language-server: $schema=./schema/stack-config.schema.json\n")
+        assert list(validator.iter_errors(yaml.safe_load(text))) == []
+    # What editors then flag: an unknown region, an unknown dataplatform key, a bad section value.
+    data = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    data["config"]["aws:region"] = "eu-north-9"
+    data["config"]["dataplatform:netwrok"] = {}
+    data["config"]["dataplatform:network"]["az_count"] = "two"
+    data["secretsprovider"] = "awskms://alias/pulumi"
+    errors = sorted(list(e.absolute_path)[-1] for e in validator.iter_errors(data))
+    assert errors == ["aws:region", "az_count", "config"]
 
 
 def test_cli_schema_writes_the_stack_config_schema(tmp_path: Path) -> None:
     """The CLI finds the components beside the engine (not by an absolute import) for `schema`."""
     out = tmp_path / "schema.json"
     assert main(["schema", "--output", str(out)]) == 0
-    assert json.loads(out.read_text()) == json.loads(json.dumps(stack_config_json_schema()))
+    assert json.loads(out.read_text()) == json.loads(json.dumps(stack_file_json_schema()))
 
 
 def test_cli_check_in_a_fresh_interpreter_passes() -> None:

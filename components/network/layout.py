@@ -11,6 +11,7 @@ second the data subnets, the last two are left free for later tiers. A /16 with 
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -64,6 +65,19 @@ _RFC1918 = _PRIVATE_RANGES[:3]
 _DOCKER_BRIDGE = ipaddress.IPv4Network("172.17.0.0/16")
 _SERVICE = re.compile(r"^[a-z0-9]+(?:[.-][a-z0-9]+)*$")
 _GATEWAY_SERVICES = frozenset({"s3", "dynamodb"})
+COMMON_INTERFACE_SERVICES = frozenset(
+    {
+        # What EKS private clusters need (AWS EKS user guide, "Deploy private clusters with
+        # limited internet access") and what data platforms commonly reach. Not every AWS
+        # service: a name not listed and not close to one is taken as given.
+        "athena", "autoscaling", "ebs", "ec2", "ec2messages", "ecr.api", "ecr.dkr", "ecs", "eks",
+        "eks-auth", "elasticfilesystem", "elasticloadbalancing", "elasticmapreduce", "emr-serverless",
+        "events", "execute-api", "glue", "kinesis-firehose", "kinesis-streams", "kms", "lambda", "logs",
+        "monitoring", "rds", "redshift", "redshift-data", "sagemaker.api", "sagemaker.runtime",
+        "secretsmanager", "sns", "sqs", "ssm", "ssmmessages", "states", "sts", "xray",
+    }
+)  # fmt: skip
+"""Interface endpoint service short names a typo is checked against (``ecr.dockr``)."""
 
 # --------------------------------------------------------------------------- CIDR blocks
 
@@ -252,6 +266,12 @@ def endpoint_issues(services: Sequence[str]) -> list[ConfigIssue]:
                     f"{service} is served by a gateway endpoint (free, no NAT charges); remove it"
                     + (" - the network already has the S3 gateway endpoint" if service == "s3" else ""),
                 )
+            )
+            continue
+        close = difflib.get_close_matches(service, sorted(COMMON_INTERFACE_SERVICES), n=1, cutoff=0.75)
+        if service not in COMMON_INTERFACE_SERVICES and close:
+            issues.append(
+                ConfigIssue(where, service, f"not an AWS endpoint service name; did you mean '{close[0]}'?")
             )
             continue
         slug = endpoint_slug(service)
