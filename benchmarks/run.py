@@ -490,6 +490,8 @@ def make_services(template: dict[str, Any], count: int) -> list[dict[str, Any]]:
         service["name"] = name
         if service.get("namespace") and service.get("create_namespace", True) is not False:
             service["namespace"] = name
+        if isinstance(service.get("image_repository"), dict):  # one repository per service
+            service["image_repository"] = {**service["image_repository"], "name": f"bench/{name}"}
         services.append(service)
     return services
 

@@ -108,7 +108,8 @@ def test_no_nat_with_services_needs_endpoints_and_private_images(tmp_path: Path,
     # The services' images come from their own ECR repositories (image_repository): reachable.
     assert lines[2:] == []
     # A public image cannot be pulled without NAT.
-    line = next(x for x in text.splitlines() if x.startswith("      image_repository: {name: dev/ingest-api,"))
+    own_repository = "      image_repository: {name: dev/ingest-api,"
+    line = next(x for x in text.splitlines() if x.startswith(own_repository))
     public = text.replace(line, "      image: public.ecr.aws/acme/ingest-api:1.4.2")
     assert [x.split(": ")[0] for x in errors_of(tmp_path / "public", public, capsys)[2:]] == [
         "  - dataplatform:services[0].image"

@@ -6,7 +6,11 @@ from typing import Any
 
 from ..mocks import MockContext, autoname, outputs_for
 
-autoname("aws:athena/workgroup:Workgroup", "aws:ecr/repository:Repository")
+autoname(
+    "aws:athena/workgroup:Workgroup",
+    "aws:ecr/repository:Repository",
+    "aws:glue/catalogDatabase:CatalogDatabase",
+)
 
 
 @outputs_for("aws:glue/catalogDatabase:CatalogDatabase")
