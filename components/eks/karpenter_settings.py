@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .._shared import label_key_problem, label_value_problem
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
+from .settings_nodes import TaintKeyValue
 
 if TYPE_CHECKING:
     from .settings import NodeGroupSettings
@@ -128,33 +129,13 @@ def label_problems(labels: dict[str, str]) -> list[ConfigIssue]:
 # --------------------------------------------------------------------------- NodePools
 
 
-class PoolTaint(SettingsModel):
+class PoolTaint(TaintKeyValue):
     """A taint on every node of a NodePool; pods placed there get the matching toleration from the
     cluster's placement (:meth:`EksCluster.placement`), so it is written only here."""
 
-    key: str
-    """The taint key, e.g. ``dataplatform.io/spot``."""
-    value: str | None = None
-    """The taint value (optional, at most 63 characters)."""
     effect: PoolTaintEffect
     """``NoSchedule``, ``NoExecute`` or ``PreferNoSchedule`` (the Kubernetes spelling, as in a
     NodePool)."""
-
-    @field_validator("key")
-    @classmethod
-    def _key(cls, value: str) -> str:
-        problem = label_key_problem(value)
-        if problem:
-            raise ValueError(f"not a Kubernetes taint key: {problem}")
-        return value
-
-    @field_validator("value")
-    @classmethod
-    def _value(cls, value: str | None) -> str | None:
-        problem = None if value is None else label_value_problem(value)
-        if problem:
-            raise ValueError(f"not a Kubernetes taint value: {problem}")
-        return value
 
     @field_validator("effect", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ __all__ = [
     "NodeGroupSettings",
     "Taint",
     "TaintEffect",
+    "TaintKeyValue",
     "default_node_groups",
     "default_spot_node_group",
 ]
@@ -64,16 +65,14 @@ def _close(value: str, choices: Sequence[str]) -> str:
 # --------------------------------------------------------------------------- node groups
 
 
-class Taint(SettingsModel):
-    """A Kubernetes taint on every node of a group; pods need a matching toleration."""
+class TaintKeyValue(SettingsModel):
+    """The key and value of a taint, as Kubernetes checks them (node groups and NodePools share
+    them; they spell the effect differently)."""
 
     key: str
-    """The taint key, e.g. ``CriticalAddonsOnly`` or ``example.com/dedicated``."""
+    """The taint key, e.g. ``CriticalAddonsOnly`` or ``dataplatform.io/spot``."""
     value: str | None = None
     """The taint value (optional, at most 63 characters)."""
-    effect: TaintEffect
-    """``NO_SCHEDULE``, ``NO_EXECUTE`` or ``PREFER_NO_SCHEDULE`` (the EKS API spelling of Kubernetes'
-    NoSchedule, NoExecute and PreferNoSchedule)."""
 
     @field_validator("key")
     @classmethod
@@ -90,6 +89,14 @@ class Taint(SettingsModel):
         if problem:
             raise ValueError(f"not a Kubernetes taint value: {problem}")
         return value
+
+
+class Taint(TaintKeyValue):
+    """A Kubernetes taint on every node of a group; pods need a matching toleration."""
+
+    effect: TaintEffect
+    """``NO_SCHEDULE``, ``NO_EXECUTE`` or ``PREFER_NO_SCHEDULE`` (the EKS API spelling of Kubernetes'
+    NoSchedule, NoExecute and PreferNoSchedule)."""
 
     @field_validator("effect", mode="before")
     @classmethod
