@@ -246,19 +246,45 @@ def aws_regions() -> frozenset[str]:
 _PRIVATE_ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/")
 
 
+RUNTIME_IMAGE_REGISTRIES = {
+    "karpenter": "public.ecr.aws/karpenter (the controller chart's image)",
+    "keda": "ghcr.io/kedacore (the operator, metrics server and webhook images)",
+}
+"""Where the cluster runtime's charts pull their images from: public registries, out of reach of
+nodes without NAT (EKS add-on images come from AWS's regional ECR, through the ecr endpoints)."""
+
+
+def _runtime_image_issues(config: StackConfig) -> list[ConfigIssue]:
+    cluster = config.cluster
+    if cluster.kubernetes_objects != "in_stack":
+        return []
+    return [
+        ConfigIssue(
+            f"cluster.{name}",
+            "set",
+            f"network.nat_gateways is none, so the nodes cannot pull from {where}; set nat_gateways: "
+            "single, or drop it here",
+        )
+        for name, where in RUNTIME_IMAGE_REGISTRIES.items()
+        if getattr(cluster, name) is not None
+    ]
+
+
 def egress_issues(config: StackConfig) -> list[ConfigIssue]:
     """With ``nat_gateways: none`` the nodes reach only what the VPC endpoints serve: they join
     the cluster and pull images through ecr.api, ecr.dkr (S3 gateway for the layers), ec2 and
     sts (AWS EKS user guide, private clusters), a queue-driven service needs sqs, and an image
     outside the account's private ECR (public.ecr.aws, Docker Hub) cannot be pulled at all."""
     network = config.network
-    if network.nat_gateways != "none" or not config.services:
+    if network.nat_gateways != "none":
         return []
+    issues = _runtime_image_issues(config)
+    if not config.services:
+        return issues
     needed = {"ec2", "ecr.api", "ecr.dkr", "sts"}
     if any(s.queue is not None for s in config.services):
         needed.add("sqs")
     missing = sorted(needed - set(network.interface_endpoints))
-    issues = []
     if missing:
         issues.append(
             ConfigIssue(
