@@ -457,7 +457,9 @@ def bench_stack(project_dir: Path, stack: str, repetitions: int) -> dict[str, An
     result["memory"] = memory
     result["critical_path"] = critical_path(records).to_json()
     try:
-        result["process"] = bench_processes(records, run.project, stack, repetitions)
+        from dpengine.plan import plan_json
+
+        result["process"] = bench_processes(records, run.project, stack, repetitions, plan_json(run))
     except (RuntimeError, OSError, subprocess.SubprocessError) as error:
         result["process"] = {"error": str(error)}
     return result
@@ -735,7 +737,15 @@ def render(results: dict[str, Any]) -> str:
                 f"{process['floor']['median_s']:.2f} s, {_mib(process['floor']['peak_rss_bytes'])}; "
                 f"{process['ratio']:.2f}x time, {process['memory_ratio']:.2f}x memory"
             )
-            lines.append(f"       checkov: {process['checkov'].get('skipped') or process['checkov']}")
+            scan = process["checkov"]
+            if "median_s" in scan:
+                lines.append(
+                    f"       checkov (terraform_plan of `dataplatform export`, {scan['resources']} "
+                    f"resources): {scan['median_s']:.2f} s; `dataplatform check` takes "
+                    f"{scan['check_to_checkov']:.2f}x that"
+                )
+            else:
+                lines.append(f"       checkov: {scan.get('skipped') or scan.get('error')}")
         elif process:
             lines.append(f"       processes: {process.get('error')}")
         lines.append(f"       first run (lazy SDK submodule imports): {data['first_run_s']:.2f} s")
