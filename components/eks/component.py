@@ -163,7 +163,7 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pul
         if self._settings.kubernetes_objects == "in_stack":
             self._kubernetes_provider(access)
             self._runtime(addons["aws-ebs-csi-driver"])
-            self._keda()
+            self._keda(self.placement, self.provider)
 
         self.register_outputs(
             {

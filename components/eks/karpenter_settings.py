@@ -15,7 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from .._shared import label_key_problem, label_value_problem
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
-from .settings_nodes import TaintKeyValue
+from .settings_nodes import TaintKeyValue, duplicate_taint_issues
 
 if TYPE_CHECKING:
     from .settings import NodeGroupSettings
@@ -326,17 +326,7 @@ class NodePoolSettings(SettingsModel):
                     "replaced from another spot pool; add e.g. 'm6i' and 'c6i'",
                 )
             )
-        seen: set[tuple[str, str]] = set()
-        for index, taint in enumerate(self.taints):
-            if (taint.key, taint.effect) in seen:
-                issues.append(
-                    ConfigIssue(
-                        f"taints[{index}]",
-                        taint.key,
-                        f"a taint with this key and effect {taint.effect} is already listed; remove one",
-                    )
-                )
-            seen.add((taint.key, taint.effect))
+        issues += duplicate_taint_issues(self.taints)
         if issues:
             raise CrossFieldError(issues)
         return self

@@ -9,7 +9,7 @@ admission webhook come with it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -99,15 +99,9 @@ class KedaAddon:
     keda: Keda | None
     """The KEDA child component (None with ``keda`` unset)."""
 
-    def placement(self, pool: str) -> Placement:  # implemented by KarpenterPools
-        raise NotImplementedError
-
-    @property
-    def provider(self) -> k8s.Provider:  # implemented by RuntimeStep
-        raise NotImplementedError
-
-    def _keda(self) -> None:
-        """KEDA (when configured), on its node group, after the node groups and CoreDNS."""
+    def _keda(self, placement: Callable[[str], Placement], provider: k8s.Provider) -> None:
+        """KEDA (when configured), on its node group (``placement`` of the cluster's scheduling
+        contract), through ``provider``, after the node groups and CoreDNS."""
         self.keda = None
         settings = self._settings.keda
         if settings is None:
@@ -117,11 +111,11 @@ class KedaAddon:
             f"{self._name}-keda",
             KedaArgs(
                 settings=settings,
-                placement=self.placement(settings.node_group),
+                placement=placement(settings.node_group),
                 tags=self._tags,
                 oidc_provider_arn=self.oidc_provider_arn,
                 oidc_provider_url=self.oidc_provider_url,
-                provider=self.provider,
+                provider=provider,
                 after=list(self.workload_dependencies),
             ),
             opts=pulumi.ResourceOptions(parent=self),

@@ -25,6 +25,7 @@ __all__ = [
     "TaintKeyValue",
     "default_node_groups",
     "default_spot_node_group",
+    "duplicate_taint_issues",
 ]
 
 TAINT_EFFECTS: tuple[str, ...] = ("NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE")
@@ -89,6 +90,24 @@ class TaintKeyValue(SettingsModel):
         if problem:
             raise ValueError(f"not a Kubernetes taint value: {problem}")
         return value
+
+
+def duplicate_taint_issues(taints: Sequence[TaintKeyValue]) -> list[ConfigIssue]:
+    """A taint key listed twice with one effect (paths ``taints[i]``): the API refuses the pool."""
+    issues: list[ConfigIssue] = []
+    seen: set[tuple[str, str]] = set()
+    for index, taint in enumerate(taints):
+        effect = str(getattr(taint, "effect", ""))
+        if (taint.key, effect) in seen:
+            issues.append(
+                ConfigIssue(
+                    f"taints[{index}]",
+                    taint.key,
+                    f"a taint with this key and effect {effect} is already listed; remove one",
+                )
+            )
+        seen.add((taint.key, effect))
+    return issues
 
 
 class Taint(TaintKeyValue):
@@ -218,17 +237,7 @@ class NodeGroupSettings(SettingsModel):
             issues.append(
                 ConfigIssue("taints", len(self.taints), f"EKS accepts at most {MAX_TAINTS} taints per group")
             )
-        seen: set[tuple[str, str]] = set()
-        for index, taint in enumerate(self.taints):
-            if (taint.key, taint.effect) in seen:
-                issues.append(
-                    ConfigIssue(
-                        f"taints[{index}]",
-                        taint.key,
-                        f"a taint with this key and effect {taint.effect} is already listed; remove one",
-                    )
-                )
-            seen.add((taint.key, taint.effect))
+        issues += duplicate_taint_issues(self.taints)
         if issues:
             raise CrossFieldError(issues)
         return self
