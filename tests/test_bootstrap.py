@@ -19,6 +19,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
 from dpengine.bootstrap import (
+    DEFAULT_COST_ALLOCATION_TAGS,
     EXIT_OK,
     EXIT_USER_ERROR,
     LIFECYCLE_RULE_ID,
@@ -30,12 +31,15 @@ from dpengine.bootstrap import (
     bootstrap,
     cli_bootstrap,
 )
+from dpengine.bootstrap.prerequisites import prerequisite_step_names
+from tests.fake_ce import fake_cost_explorer
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 BUCKET = f"pulumi-state-{ACCOUNT}-{REGION}"
 ALIAS = "alias/pulumi-secrets"
 READ_PREFIXES = ("Get", "Head", "Describe", "List")
+PREREQUISITE_STEPS = prerequisite_step_names()
 STEP_NAMES = [
     "kms key",
     "kms key rotation",
@@ -52,14 +56,18 @@ STEP_NAMES = [
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Fake credentials and region in the environment, every AWS call served by moto."""
+    """Fake credentials and region in the environment, every AWS call served by moto (Cost Explorer
+    by tests/fake_ce.py). The account prerequisites are already in place here, so these tests are
+    about the state backend; tests/test_bootstrap_prerequisites.py covers the prerequisites."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_REGION", raising=False)
-    with mock_aws():
+    with mock_aws(), fake_cost_explorer() as ce:
+        boto3.client("iam").create_service_linked_role(AWSServiceName="spot.amazonaws.com")
+        ce.see(*DEFAULT_COST_ALLOCATION_TAGS, active=True)
         yield
 
 
@@ -115,8 +123,13 @@ def new_session(region: str = REGION) -> boto3.session.Session:
     return boto3.session.Session(botocore_session=core, region_name=region)
 
 
+def backend_steps(report: BootstrapReport) -> list[Any]:
+    """The state backend's steps (the account prerequisites after them are left out)."""
+    return [step for step in report.steps if step.name not in PREREQUISITE_STEPS]
+
+
 def outcomes(report: BootstrapReport) -> dict[str, Outcome]:
-    return {step.name: step.outcome for step in report.steps}
+    return {step.name: step.outcome for step in backend_steps(report)}
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -132,7 +145,7 @@ def test_first_run_creates_everything(aws: None) -> None:
     session = new_session()
     report = run(session)
 
-    assert [step.name for step in report.steps] == STEP_NAMES
+    assert [step.name for step in backend_steps(report)] == STEP_NAMES
     assert set(outcomes(report).values()) == {Outcome.CREATED}
     assert report.bucket == BUCKET
     assert report.account_id == ACCOUNT
@@ -208,7 +221,7 @@ def test_second_run_changes_nothing_and_makes_no_write_call(aws: None) -> None:
 
     second = run(session)
 
-    assert [step.name for step in second.steps] == STEP_NAMES
+    assert [step.name for step in backend_steps(second)] == STEP_NAMES
     assert set(outcomes(second).values()) == {Outcome.UNCHANGED}
     assert second.changed is False
     assert calls.writes == []
@@ -236,7 +249,7 @@ def test_dry_run_on_a_fresh_account_changes_nothing(aws: None) -> None:
 
     report = run(session, dry_run=True)
 
-    assert [step.name for step in report.steps] == STEP_NAMES
+    assert [step.name for step in backend_steps(report)] == STEP_NAMES
     assert set(outcomes(report).values()) == {Outcome.WOULD_CREATE}
     assert report.key_arn is None
     assert report.changed is False
@@ -583,7 +596,7 @@ def test_cli_prints_the_exact_next_commands(aws: None, capsys: pytest.CaptureFix
     )
     assert "Bucket:   acme-pulumi-state" in lines
     assert any(line.startswith("KMS key:  arn:aws:kms:eu-west-1:123456789012:key/") for line in lines)
-    assert "10 created." in lines
+    assert "10 created, 2 unchanged." in lines
 
     assert cli_bootstrap(parse("--region", REGION, "--bucket", "acme-pulumi-state")) == EXIT_OK
     again = capsys.readouterr().out
@@ -644,7 +657,7 @@ def test_dataplatform_bootstrap_command(aws: None, capsys: pytest.CaptureFixture
     from dpengine.cli import main
 
     assert main(["bootstrap", "--region", REGION, "--dry-run"]) == EXIT_OK
-    assert "10 would-create." in capsys.readouterr().out
+    assert "10 would-create, 2 unchanged." in capsys.readouterr().out
 
 
 # --------------------------------------------------------------------------- wanted settings (pure)

@@ -161,7 +161,14 @@ def test_controller_policy_statements() -> None:
         "AllowPricingReadActions",
         "AllowRegionalReadActions",
         "AllowUnscopedInstanceProfileListAction",
+        "AllowZonalShiftReadActions",
     ]
+    # Upstream's KarpenterControllerZonalShiftPolicy: "*" narrowed by the resource identifier.
+    assert by_sid["AllowZonalShiftReadActions"]["Condition"] == {
+        "StringEquals": {
+            "arc-zonal-shift:ResourceIdentifier": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"
+        }
+    }
     assert by_sid["AllowRegionalReadActions"]["Condition"] == {
         "StringEquals": {"aws:RequestedRegion": REGION}
     }
@@ -253,6 +260,19 @@ def test_controller_policy_statements() -> None:
         ),
         ("eks:DescribeCluster", f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}", {}, True),
         ("eks:DescribeCluster", f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/prod", {}, False),
+        # Zonal-shift status of its own cluster only (the request names the cluster in a condition key).
+        (
+            "arc-zonal-shift:GetManagedResource",
+            f"arn:aws:arc-zonal-shift:{REGION}:{ACCOUNT}:managedresource/x",
+            {"arc-zonal-shift:ResourceIdentifier": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{CLUSTER}"},
+            True,
+        ),
+        (
+            "arc-zonal-shift:GetManagedResource",
+            f"arn:aws:arc-zonal-shift:{REGION}:{ACCOUNT}:managedresource/x",
+            {"arc-zonal-shift:ResourceIdentifier": f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/prod"},
+            False,
+        ),
         # Instance profiles: only those it tags for an EC2NodeClass of this cluster and region.
         (
             "iam:CreateInstanceProfile",

@@ -248,11 +248,16 @@ def controller_policy(
             "Action": "pricing:GetProducts",
             "Resource": "*",
         },
+        # Upstream's getting-started CloudFormation (KarpenterControllerZonalShiftPolicy) allows this
+        # read on "*" with arc-zonal-shift:ResourceIdentifier set to the cluster ARN: the action's
+        # resource is the zonal-shift managed resource, not the cluster, so a cluster-ARN Resource
+        # never matches and Karpenter's zonal-shift check is denied.
         {
             "Sid": "AllowZonalShiftReadActions",
             "Effect": "Allow",
             "Action": "arc-zonal-shift:GetManagedResource",
-            "Resource": cluster_arn,
+            "Resource": "*",
+            "Condition": {"StringEquals": {"arc-zonal-shift:ResourceIdentifier": cluster_arn}},
         },
         {
             "Sid": "AllowInterruptionQueueActions",

@@ -33,7 +33,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 import boto3
@@ -50,9 +50,13 @@ from .report import BootstrapError as BootstrapError
 from .report import BootstrapReport as BootstrapReport
 from .report import Outcome as Outcome
 from .report import Step as Step
+from .prerequisites import DEFAULT_COST_ALLOCATION_TAGS as DEFAULT_COST_ALLOCATION_TAGS
+from .prerequisites import SERVICE_LINKED_ROLES as SERVICE_LINKED_ROLES
+from .prerequisites import check_cost_allocation_tags, ensure_account_prerequisites
 from .steps import BootstrapRun
 
 __all__ = [
+    "DEFAULT_COST_ALLOCATION_TAGS",
     "DEFAULT_KEY_ALIAS",
     "DEFAULT_NONCURRENT_DAYS",
     "EXIT_ERROR",
@@ -60,6 +64,7 @@ __all__ = [
     "EXIT_USER_ERROR",
     "LIFECYCLE_RULE_ID",
     "POLICY_SID",
+    "SERVICE_LINKED_ROLES",
     "BootstrapError",
     "BootstrapReport",
     "Outcome",
@@ -101,8 +106,11 @@ def bootstrap(
     key_alias: str,
     noncurrent_days: int,
     dry_run: bool = False,
+    cost_allocation_tags: Sequence[str] = DEFAULT_COST_ALLOCATION_TAGS,
 ) -> BootstrapReport:
-    """Create (or check) the S3 state bucket and KMS key of a self-managed Pulumi backend.
+    """Create (or check) the S3 state bucket and KMS key of a self-managed Pulumi backend, then the
+    account prerequisites (:mod:`.prerequisites`: the Spot service-linked role, the activation of
+    ``cost_allocation_tags``).
 
     ``bucket`` defaults to ``pulumi-state-<account id>-<region>``. Idempotent: each setting is read,
     compared and written only when different. With ``dry_run`` only read calls are made.
@@ -110,6 +118,7 @@ def bootstrap(
     Raises :class:`BootstrapError` (with the steps done so far in ``.steps``) for errors to report.
     """
     _check_arguments(bucket, key_alias, noncurrent_days)
+    check_cost_allocation_tags(cost_allocation_tags)
     run = BootstrapRun(
         session, region=region, key_alias=key_alias, noncurrent_days=noncurrent_days, dry_run=dry_run
     )
@@ -120,6 +129,7 @@ def bootstrap(
         exists = run.bucket_exists(bucket_name)
         key_arn = run.ensure_key()
         run.ensure_bucket(bucket_name, exists, key_arn)
+        ensure_account_prerequisites(run, cost_allocation_tags)
     except BootstrapError as error:
         error.steps = list(run.steps)
         raise
@@ -159,6 +169,15 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_NONCURRENT_DAYS,
         help=f"days before old state versions expire (default: {DEFAULT_NONCURRENT_DAYS})",
     )
+    parser.add_argument(
+        "--cost-allocation-tag",
+        dest="cost_allocation_tags",
+        action="append",
+        metavar="KEY",
+        default=None,
+        help="a tag key the budgets filter on, activated for cost allocation (repeatable; default: "
+        f"{', '.join(DEFAULT_COST_ALLOCATION_TAGS)})",
+    )
     parser.add_argument("--profile", default=None, help="AWS profile to use (default: the usual AWS chain)")
     parser.add_argument("--dry-run", action="store_true", help="say what would be done; change nothing")
 
@@ -195,6 +214,8 @@ def cli_bootstrap(args: argparse.Namespace) -> int:
                 key_alias=getattr(args, "key_alias", DEFAULT_KEY_ALIAS),
                 noncurrent_days=getattr(args, "noncurrent_days", DEFAULT_NONCURRENT_DAYS),
                 dry_run=bool(getattr(args, "dry_run", False)),
+                cost_allocation_tags=getattr(args, "cost_allocation_tags", None)
+                or DEFAULT_COST_ALLOCATION_TAGS,
             )
     except BootstrapError as error:
         if error.steps:

@@ -29,6 +29,8 @@ class Outcome(str, Enum):
     UNCHANGED = "unchanged"
     WOULD_CREATE = "would-create"
     WOULD_UPDATE = "would-update"
+    PENDING = "pending"
+    """Cannot be done yet (a cost allocation tag AWS has not seen on a resource): run again later."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,11 @@ class BootstrapReport:
         """The report for people. ``profile`` adds an ``export AWS_PROFILE=...`` line to the next
         commands, so the Pulumi CLI uses the same credentials."""
         mode = " (dry run: nothing was changed)" if self.dry_run else ""
-        lines = [f"Pulumi state backend in account {self.account_id}, region {self.region}{mode}", ""]
+        lines = [
+            f"Pulumi state backend and account prerequisites in account {self.account_id}, "
+            f"region {self.region}{mode}",
+            "",
+        ]
         width = max(len(step.name) for step in self.steps) if self.steps else 0
         for step in self.steps:
             lines.append(f"  {step.outcome.value:<13} {step.name:<{width}}  {step.detail}".rstrip())
