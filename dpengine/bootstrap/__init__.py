@@ -39,6 +39,9 @@ from contextlib import contextmanager
 import boto3
 from botocore.exceptions import ProfileNotFound
 
+from .prerequisites import DEFAULT_COST_ALLOCATION_TAGS as DEFAULT_COST_ALLOCATION_TAGS
+from .prerequisites import SERVICE_LINKED_ROLES as SERVICE_LINKED_ROLES
+from .prerequisites import check_cost_allocation_tags, ensure_account_prerequisites
 from .report import DEFAULT_KEY_ALIAS as DEFAULT_KEY_ALIAS
 from .report import DEFAULT_NONCURRENT_DAYS as DEFAULT_NONCURRENT_DAYS
 from .report import EXIT_ERROR as EXIT_ERROR
@@ -50,9 +53,6 @@ from .report import BootstrapError as BootstrapError
 from .report import BootstrapReport as BootstrapReport
 from .report import Outcome as Outcome
 from .report import Step as Step
-from .prerequisites import DEFAULT_COST_ALLOCATION_TAGS as DEFAULT_COST_ALLOCATION_TAGS
-from .prerequisites import SERVICE_LINKED_ROLES as SERVICE_LINKED_ROLES
-from .prerequisites import check_cost_allocation_tags, ensure_account_prerequisites
 from .steps import BootstrapRun
 
 __all__ = [
