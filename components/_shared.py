@@ -36,6 +36,7 @@ __all__ = [
     "label_key_problem",
     "label_value_problem",
     "new_customer_kms_key",
+    "protection",
     "retention_days_problem",
     "s3_bucket_baseline",
     "s3_transport_statements",
@@ -278,19 +279,33 @@ def new_customer_kms_key(
     )
 
 
+def protection(protect: bool, opts: pulumi.ResourceOptions | None = None) -> pulumi.ResourceOptions:
+    """``opts`` plus Pulumi ``protect`` and ``retain_on_delete``, both ``protect``: the one switch of
+    every child whose deletion or replacement loses data or audit history (buckets and their
+    versioning, keys, log groups, queues, databases, vaults, catalog settings). ``protect`` refuses
+    a delete or a replace in ``pulumi up``/``destroy``; ``retain_on_delete`` keeps the cloud
+    resource when Pulumi drops it anyway (``pulumi state delete``, a removed parent). The set of
+    types it applies to is ``policies/system/protection.py``'s ``STATEFUL_TYPES``."""
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect, retain_on_delete=protect))
+
+
 def s3_bucket_baseline(
     base: str,
     bucket: aws.s3.Bucket,
     encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
     opts: pulumi.ResourceOptions,
+    *,
+    protect: bool,
 ) -> tuple[aws.s3.BucketVersioning, aws.s3.BucketPublicAccessBlock]:
     """What every bucket of the platform gets: versioning, default encryption, all four public
-    access blocks and ACLs disabled (BucketOwnerEnforced), as children ``<base>-<role>``."""
+    access blocks and ACLs disabled (BucketOwnerEnforced), as children ``<base>-<role>``.
+    ``protect``: the versioning resource is protected and retained like the bucket (deleting it
+    suspends versioning, and the next overwrite or delete loses the only copy)."""
     versioning = aws.s3.BucketVersioning(
         f"{base}-versioning",
         bucket=bucket.id,
         versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-        opts=opts,
+        opts=protection(protect, opts),
     )
     aws.s3.BucketServerSideEncryptionConfiguration(
         f"{base}-encryption", bucket=bucket.id, rules=[encryption], opts=opts

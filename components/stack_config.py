@@ -12,6 +12,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
@@ -34,6 +35,8 @@ from .pipeline_service import PipelineServiceSettings, image_reference_problem
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
 from .registry import ImageRepositorySettings
+from .stack_account import ownership_issues
+from .stack_protection import protection_issues
 from .tags import REQUIRED_TAG_KEYS, tag_issues
 from .warehouse import WAREHOUSE_ENV_NAMES, WarehouseAccess, WarehouseSettings
 
@@ -210,6 +213,7 @@ class StackConfig(SettingsModel):
                 )
             )
         issues += _operations_issues(self)
+        issues += protection_issues(self)
         if self.environment == "prod":
             issues += _prod_issues(self)
         if issues:
@@ -616,7 +620,19 @@ def read_stack_config() -> StackConfig:
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
             values[key] = raw
-    return load_stack_config(values, pulumi.Config("aws").get("region"))
+    config = load_stack_config(values, pulumi.Config("aws").get("region"))
+    # Account/region singletons: one owner among the project's stack files (the program runs in the
+    # project directory: the Python language host's working directory).
+    issues = ownership_issues(
+        pulumi.get_stack(),
+        config.region,
+        pulumi.Config("aws").get("allowedAccountIds"),
+        values,
+        Path.cwd(),
+    )
+    if issues:
+        raise InvalidConfigError(issues)
+    return config
 
 
 def stack_config_json_schema() -> dict[str, Any]:

@@ -379,11 +379,18 @@ def test_dev_allows_teardown(tags: dict[str, str]) -> None:
     assert cr.one(KEY).inputs["deletionWindowInDays"] == 30
 
 
-def test_prod_protects_buckets_and_key_only(tags: dict[str, str]) -> None:
+def test_prod_protects_buckets_their_versioning_and_key_only(tags: dict[str, str]) -> None:
     cr = make(tags)
     protected = sorted(r.name for r in cr.children if r.protect)
     retained = sorted(r.name for r in cr.children if r.retain_on_delete)
-    assert protected == retained == ["lake-key", "lake-lake", "lake-logs"]
+    # Deleting a BucketVersioning suspends versioning: kept like its bucket.
+    assert protected == retained == [
+        "lake-key",
+        "lake-lake",
+        "lake-lake-versioning",
+        "lake-logs",
+        "lake-logs-versioning",
+    ]
 
 
 # --------------------------------------------------------------------------- wiring overrides

@@ -99,7 +99,7 @@ def test_dev_and_prod_differ_where_it_matters() -> None:
     assert dev.one("aws:rds/instance:Instance").inputs["multiAz"] is False
     assert prod.one("aws:rds/instance:Instance").inputs["multiAz"] is True
     assert prod.one("aws:rds/instance:Instance").inputs["deletionProtection"] is True
-    assert prod.one("aws:rds/instance:Instance").inputs["backupRetentionPeriod"] == 14
+    assert prod.one("aws:rds/instance:Instance").inputs["backupRetentionPeriod"] == 35
     assert [r.name for r in dev.resources if r.protect] == []
     protected = {(r.type, r.name) for r in prod.resources if r.protect}
     assert {
@@ -293,7 +293,16 @@ def test_prod_refuses_teardown_settings() -> None:
 
 
 def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> None:
-    issues = bad({"dataplatform:warehouse": {"production": False, "postgres": {"multi_az": True}}}, "prod")
+    issues = bad(
+        {
+            "dataplatform:warehouse": {
+                "production": False,
+                "postgres": {"multi_az": True},
+                "backup_retention_days": 35,  # prod's continuous backup rule keeps 35 days
+            }
+        },
+        "prod",
+    )
     assert [(path, message.split(" (")[0]) for path, message in issues] == [
         ("dataplatform:warehouse.production", "must be true in prod")
     ]

@@ -15,7 +15,7 @@ import pulumi_aws as aws
 from .._shared import customer_kms_key, kms_key_arn_problem
 from .._validation import ConfigIssue, InvalidConfigError
 from ..tags import validate_tags
-from .documents import catalog_access_document, catalog_key_policy, check_catalog_access
+from .documents import catalog_access_document, catalog_key_policy, check_catalog_access, owner_key_arn
 from .settings import CatalogSettings, database_name
 
 __all__ = ["DataCatalog", "DataCatalogArgs"]
@@ -89,17 +89,27 @@ class DataCatalog(pulumi.ComponentResource):
         self.catalog_arn = pulumi.Output.all(partition, region, identity.account_id).apply(
             lambda v: f"arn:{v[0]}:glue:{v[1]}:{v[2]}:catalog"
         )
-        self.kms_key_arn = customer_kms_key(
-            f"{name}-key",
-            description=f"Glue Data Catalog {name}: metadata and connection passwords",
-            policy=pulumi.Output.all(identity.account_id, partition).apply(
-                lambda v: catalog_key_policy(v[0], v[1])
-            ),
-            tags=tags,
-            opts=protected,
-            existing_arn=args.kms_key_arn,
-        )
+        if settings.manage_encryption_settings or args.kms_key_arn is not None:
+            self.kms_key_arn = customer_kms_key(
+                f"{name}-key",
+                description=f"Glue Data Catalog {name}: metadata and connection passwords",
+                policy=pulumi.Output.all(identity.account_id, partition).apply(
+                    lambda v: catalog_key_policy(v[0], v[1])
+                ),
+                tags=tags,
+                opts=protected,
+                existing_arn=args.kms_key_arn,
+            )
+        else:
+            # Another stack of the account owns the settings (one per account and region): the
+            # catalog's metadata is encrypted with its key, so the access policies name that key.
+            owner = aws.glue.get_data_catalog_encryption_settings_output(
+                catalog_id=identity.account_id, opts=pulumi.InvokeOutputOptions(parent=self)
+            )
+            self.kms_key_arn = owner.data_catalog_encryption_settings.apply(owner_key_arn)
         if settings.manage_encryption_settings:
+            # Deleting these writes empty settings: the account's catalog would be unencrypted from
+            # then on (pulumi-aws glue.DataCatalogEncryptionSettings). Protected like the key.
             aws.glue.DataCatalogEncryptionSettings(
                 f"{name}-encryption",
                 data_catalog_encryption_settings=aws.glue.DataCatalogEncryptionSettingsDataCatalogEncryptionSettingsArgs(
@@ -110,7 +120,7 @@ class DataCatalog(pulumi.ComponentResource):
                         return_connection_password_encrypted=True, aws_kms_key_id=self.kms_key_arn
                     ),
                 ),
-                opts=child,
+                opts=protected,
             )
         self.database_names = {}
         self.database_arns = {}

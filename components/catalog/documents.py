@@ -22,6 +22,7 @@ __all__ = [
     "QUERY_ACTIONS",
     "catalog_access_document",
     "catalog_key_policy",
+    "owner_key_arn",
     "check_catalog_access",
     "layer_location",
     "query_policy_document",
@@ -243,3 +244,42 @@ def results_lifecycle_rules(settings: QuerySettings) -> list[aws.s3.BucketLifecy
             ),
         )
     ]
+
+
+def owner_key_arn(settings: Any) -> str:
+    """The customer key ARN of the account's catalog encryption settings (what the data source
+    ``aws.glue.get_data_catalog_encryption_settings`` returns), read by a stack that does not own
+    them. Anything else (not encrypted, the AWS managed key, a key id) is an error naming the fix:
+    the access policies must name the key the catalog really uses."""
+    rests = _get(_first(settings), "encryption_at_rests")
+    rest = _first(rests)
+    mode = _get(rest, "catalog_encryption_mode")
+    key = _get(rest, "sse_aws_kms_key_id") or ""
+    if mode != "SSE-KMS" or not str(key).startswith("arn:") or ":key/" not in str(key):
+        raise InvalidConfigError(
+            [
+                ConfigIssue(
+                    "settings.manage_encryption_settings",
+                    False,
+                    "this catalog reads the account's Glue Data Catalog encryption settings, and they are "
+                    f"not SSE-KMS with a customer key ARN (mode {mode!r}, key {key!r}); deploy the stack "
+                    "that owns them first (manage_encryption_settings: true there), or pass the catalog "
+                    "key as DataCatalogArgs.kms_key_arn",
+                )
+            ],
+            subject="DataCatalog",
+        )
+    return str(key)
+
+
+def _first(values: Any) -> Any:
+    return values[0] if values else None
+
+
+def _get(value: Any, name: str) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        camel = "".join(p if i == 0 else p.capitalize() for i, p in enumerate(name.split("_")))
+        return value.get(name, value.get(camel))
+    return getattr(value, name, None)

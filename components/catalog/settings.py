@@ -49,9 +49,11 @@ class CatalogSettings(SettingsModel):
     """Databases are ``<prefix>_<layer>`` (``dataplatform_gold``). Stacks that share an account
     and region need different prefixes (the catalog is per account and region)."""
     manage_encryption_settings: bool = True
-    """Set the catalog's encryption (SSE-KMS for metadata, KMS for connection passwords). The
-    settings are one per account and region: turn this off in every stack but one when several
-    stacks share an account and region."""
+    """Own the catalog's encryption settings (SSE-KMS for metadata, KMS for connection passwords,
+    with the catalog key; protected with ``deletion_protection``). They are one per account and
+    region: exactly one stack of an account and region owns them (a second owner is refused,
+    naming both stack files), and the others set this false, create no catalog key, and read the
+    owner's key (the services' catalog policies name it)."""
     deletion_protection: bool = True
     """Pulumi ``protect`` and ``retain_on_delete`` on the databases and the catalog key."""
 

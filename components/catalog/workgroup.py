@@ -98,6 +98,7 @@ class QueryWorkgroup(pulumi.ComponentResource):
                 blocked_encryption_types=["SSE-C"],
             ),
             child,
+            protect=protect,
         )
         aws.s3.BucketLifecycleConfiguration(
             f"{base}-lifecycle",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .._shared import customer_kms_key, s3_bucket_baseline
+from .._shared import customer_kms_key, protection, s3_bucket_baseline
 from ..iam import policy_json, service_trust_policy
 from ..tags import merge_tags
 from .args import DataLakeBucketArgs, check_args
@@ -73,7 +73,8 @@ class DataLakeBucket(pulumi.ComponentResource):
         self._settings = settings
         protect = settings.deletion_protection
         self._child = pulumi.ResourceOptions(parent=self)
-        self._protected = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
+        self._keep = protect
+        self._protected = protection(protect, self._child)
         identity = aws.get_caller_identity_output()
         partition = aws.get_partition_output().partition
         self._account = identity.account_id
@@ -188,7 +189,7 @@ class DataLakeBucket(pulumi.ComponentResource):
         encryption: aws.s3.BucketServerSideEncryptionConfigurationRuleArgs,
     ) -> tuple[aws.s3.BucketVersioning, aws.s3.BucketPublicAccessBlock]:
         """What every bucket here gets (the platform's shared S3 baseline)."""
-        return s3_bucket_baseline(base, bucket, encryption, self._child)
+        return s3_bucket_baseline(base, bucket, encryption, self._child, protect=self._keep)
 
     # ------------------------------------------------------------------ access logs
 

@@ -252,7 +252,8 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pul
             retention_in_days=self._settings.log_retention_days,
             kms_key_id=logs_key_arn,
             tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            # The control plane's audit history: protected and retained like the cluster.
+            opts=self._protected(),
         )
         self.log_group_name = log_group.name
         return [log_group]

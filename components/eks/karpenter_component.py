@@ -24,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from .._shared import protection
 from .._validation import ConfigIssue, InvalidConfigError
 from ..iam import irsa_trust_policy
 from .documents import node_trust_policy
@@ -75,6 +76,9 @@ class KarpenterArgs:
     region: pulumi.Input[str]
     account: pulumi.Input[str]
     dns_suffix: pulumi.Input[str]
+    deletion_protection: bool = True
+    """Pulumi ``protect`` and ``retain_on_delete`` on the interruption queue (the cluster's setting):
+    a replace would delete it and recreate the same name, which SQS refuses for 60 seconds."""
 
 
 class Karpenter(pulumi.ComponentResource):
@@ -166,7 +170,7 @@ class Karpenter(pulumi.ComponentResource):
             message_retention_seconds=INTERRUPTION_QUEUE_RETENTION_SECONDS,
             sqs_managed_sse_enabled=True,
             tags=dict(a.tags),
-            opts=self._child(),
+            opts=protection(a.deletion_protection, self._child()),
         )
         policy = aws.sqs.QueuePolicy(
             f"{self._name}-interruption",
@@ -298,6 +302,7 @@ class KarpenterPools:
                 region=where.region,
                 account=where.account,
                 dns_suffix=where.dns_suffix,
+                deletion_protection=self._settings.deletion_protection,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

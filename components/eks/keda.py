@@ -56,10 +56,13 @@ class KedaSettings(SettingsModel):
     operator_replicas: int = Field(default=2, ge=1, le=3)
     """Operator replicas: one is active, the others stand by for a faster failover (KEDA's
     "High Availability" table, keda.sh/docs/<version>/operate/cluster)."""
-    metrics_server_replicas: int = Field(default=1, ge=1, le=3)
-    """Metrics API server replicas (KEDA's table supports 1; more need aggregator routing)."""
-    webhook_replicas: int = Field(default=1, ge=1, le=3)
-    """Admission webhook replicas (they validate ScaledObjects before they are stored)."""
+    metrics_server_replicas: int = Field(default=2, ge=1, le=3)
+    """Metrics API server replicas. One serves at a time; a second one shortens the outage when a
+    node goes (the chart's values.yaml: "only one instance will used and serve traffic ... it could
+    only reduce downtime during a failover"). With one, a drained node stops every HPA KEDA feeds."""
+    webhook_replicas: int = Field(default=2, ge=1, le=3)
+    """Admission webhook replicas (they validate ScaledObjects and ScaledJobs before they are
+    stored; with the only one down, creating or changing one fails)."""
 
     @field_validator("version", mode="before")
     @classmethod
@@ -73,10 +76,20 @@ def keda_values(settings: KedaSettings, *, operator_role_arn: str, placement: Pl
     """The chart values: the replicas, every KEDA pod on ``placement`` (the system nodes: node selector
     and the tolerations of their taints), and the operator's IRSA role (its token is what assumes
     the workload roles)."""
+    # The chart's podDisruptionBudget.{operator,metricServer,webhooks} (kedacore/charts keda/values.yaml,
+    # templates/*/poddisruptionbudget.yaml): a drain then takes one replica of each at a time. None for
+    # a single replica: maxUnavailable 1 would protect nothing, and minAvailable 1 would block drains.
+    replicas = {
+        "operator": settings.operator_replicas,
+        "metricServer": settings.metrics_server_replicas,
+        "webhooks": settings.webhook_replicas,
+    }
+    budgets = {part: {"maxUnavailable": 1} for part, count in replicas.items() if count > 1}
     return {
         "operator": {"replicaCount": settings.operator_replicas},
         "metricsServer": {"replicaCount": settings.metrics_server_replicas},
         "webhooks": {"replicaCount": settings.webhook_replicas},
+        **({"podDisruptionBudget": budgets} if budgets else {}),
         "nodeSelector": dict(placement.node_selector),
         "tolerations": [dict(t) for t in placement.tolerations],
         "podIdentity": {

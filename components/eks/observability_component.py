@@ -86,7 +86,6 @@ class ObservabilityAddon:
         settings: ObservabilitySettings | None = self._settings.observability
         if settings is None:
             return
-        child = pulumi.ResourceOptions(parent=self)  # type: ignore[arg-type]
         cluster = self._eks_name
         key_arn = customer_kms_key(
             f"{self._name}-insights-key",
@@ -110,7 +109,7 @@ class ObservabilityAddon:
                 retention_in_days=retention,
                 kms_key_id=key_arn,
                 tags=self._tags,
-                opts=child,
+                opts=self._protected(),
             )
             self.container_insights_log_group_names[log_type] = group.name
             groups.append(group)

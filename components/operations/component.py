@@ -13,7 +13,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from .._shared import customer_kms_key, is_plain
+from .._shared import customer_kms_key, is_plain, protection
 from .._validation import ConfigIssue, InvalidConfigError
 from ..iam import service_trust_policy
 from ..tags import validate_tags
@@ -201,7 +201,12 @@ class Operations(pulumi.ComponentResource):
                 source_db_instance_arn=args.warehouse_arn,
                 kms_key_id=dr.backup_kms_key_arn,
                 retention_period=dr_settings.rds_backup_retention_days,
-                opts=pulumi.ResourceOptions(parent=self, provider=dr.provider),
+                # Deleting it stops the replication (StopDBInstanceAutomatedBackupsReplication): the DR
+                # region gets no new backup, and a replace starts the copy over. Protected like the vault.
+                opts=protection(
+                    args.settings.deletion_protection,
+                    pulumi.ResourceOptions(parent=self, provider=dr.provider),
+                ),
             )
         self.register_outputs(
             {"topic_arn": self.topic_arn, "vault_arn": self.vault_arn, "plan_id": self.plan_id}

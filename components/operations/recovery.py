@@ -132,7 +132,8 @@ class DisasterRecovery(pulumi.ComponentResource):
             f"{base}-versioning",
             bucket=bucket.id,
             versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            opts=self._child,
+            # Deleting a BucketVersioning suspends versioning (pulumi-aws s3.BucketVersioning docs).
+            opts=self._protected,
         )
         aws.s3.BucketServerSideEncryptionConfiguration(
             f"{base}-encryption",

@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from .._shared import customer_kms_key
+from .._shared import customer_kms_key, protection
 from ..iam import policy_json
 from . import batch, keda, manifests
 from . import queue as queue_documents
@@ -223,6 +223,8 @@ class PipelineService(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
         name = queue_documents.queue_name(args.settings.name, settings)
+        # The messages waiting in the queues are data: kept through a destroy, a replace or a rename.
+        kept = protection(settings.deletion_protection, self._aws)
         key_arn = customer_kms_key(
             f"{self._name}-queue-key",
             description=f"SQS queue {name} and its dead-letter queue",
@@ -230,7 +232,7 @@ class PipelineService(pulumi.ComponentResource):
                 lambda v: queue_documents.queue_key_policy(v[0], v[1])
             ),
             tags=tags,
-            opts=self._aws,
+            opts=kept,
             existing_arn=settings.kms_key_arn,
         )
         dead_letter = aws.sqs.Queue(
@@ -240,7 +242,7 @@ class PipelineService(pulumi.ComponentResource):
             kms_data_key_reuse_period_seconds=QUEUE_KEY_REUSE_SECONDS,
             message_retention_seconds=settings.dead_letter_retention_seconds,
             tags=tags,
-            opts=self._aws,
+            opts=kept,
         )
         queue = aws.sqs.Queue(
             f"{self._name}-queue",
@@ -253,7 +255,7 @@ class PipelineService(pulumi.ComponentResource):
                 lambda arn: queue_documents.redrive_policy(arn, settings.max_receive_count)
             ),
             tags=tags,
-            opts=self._aws,
+            opts=kept,
         )
         for logical, made in (("queue", queue), ("dlq", dead_letter)):
             aws.sqs.QueuePolicy(

@@ -49,6 +49,7 @@ _CREATION_FIELDS = (
     "message_retention_seconds",
     "max_receive_count",
     "dead_letter_retention_seconds",
+    "deletion_protection",
 )
 
 
@@ -106,6 +107,10 @@ class QueueSettings(SettingsModel):
     """Deliveries of one message before it moves to the dead-letter queue."""
     dead_letter_retention_seconds: int = Field(default=1209600, ge=60, le=1209600)
     """How long the dead-letter queue keeps a message (default 14 days, the most: time to look)."""
+    deletion_protection: bool = True
+    """Pulumi ``protect`` and ``retain_on_delete`` on the queue, its dead-letter queue and its key:
+    deleting or replacing them (a rename, a new name) loses every message waiting in them. Dev
+    sets it false to allow teardown; prod refuses false."""
 
     @field_validator("arn")
     @classmethod

@@ -115,6 +115,7 @@ def event_issues(settings: PipelineServiceSettings) -> list[ConfigIssue]:
                     "service creates), queue.arn (an existing one) or queue.from_service (another service's)",
                 )
             )
+    issues += job_queue_issues(s)
     if auto.triggers and not auto.enabled:
         issues.append(
             ConfigIssue(
@@ -176,4 +177,55 @@ def event_issues(settings: PipelineServiceSettings) -> list[ConfigIssue]:
                     "queue.from_service", s.name, "is this service; remove from_service to create the queue"
                 )
             )
+    return issues
+
+
+JOB_KINDS = ("job", "cronjob", "scaledjob")
+
+
+def job_queue_issues(s: PipelineServiceSettings) -> list[ConfigIssue]:
+    """A Job that consumes its own queue: the message stays hidden for the whole run, and KEDA counts
+    each message once.
+
+    - SQS delivers a received message again once its visibility timeout ends (SQS developer guide,
+      "Amazon SQS visibility timeout"), so a queue read by a Job that may run ``active_deadline_seconds``
+      needs a visibility timeout at least that long, or a second Job takes the same message mid-run.
+    - KEDA's ``accurate`` ScaledJob strategy is for scalers whose queue length leaves out messages
+      being processed (keda.sh/docs/2.20/reference/scaledjob-spec, "scalingStrategy": it returns
+      ``maxScale - pendingJobCount``, not subtracting running Jobs). The SQS scaler counts in-flight
+      messages by default (``scaleOnInFlight: true``, keda.sh/docs/2.20/scalers/aws-sqs), so every
+      running Job's message would be counted again and start another Job.
+    """
+    issues: list[ConfigIssue] = []
+    deadline = s.job.active_deadline_seconds
+    queue = s.queue
+    if (
+        s.kind in JOB_KINDS
+        and queue is not None
+        and queue.created
+        and queue.access == "consume"
+        and deadline is not None
+        and queue.visibility_timeout_seconds < deadline
+    ):
+        issues.append(
+            ConfigIssue(
+                "queue.visibility_timeout_seconds",
+                queue.visibility_timeout_seconds,
+                f"is below job.active_deadline_seconds ({deadline}): a message would be delivered again "
+                f"while its Job still runs; set queue.visibility_timeout_seconds to {deadline} or more "
+                "(SQS allows up to 43200), or shorten the deadline",
+            )
+        )
+    if s.scaled_job is not None and s.scaled_job.scaling_strategy == "accurate":
+        for index, trigger in enumerate(s.scaled_job.triggers):
+            if trigger.type == "sqs" and trigger.scale_on_in_flight:
+                issues.append(
+                    ConfigIssue(
+                        f"scaled_job.triggers[{index}].scale_on_in_flight",
+                        True,
+                        "counts the messages running Jobs hold, and scaling_strategy 'accurate' does not "
+                        "subtract running Jobs, so each is counted twice; set scale_on_in_flight: false "
+                        "(what 'accurate' expects), or use scaling_strategy: default",
+                    )
+                )
     return issues

@@ -20,6 +20,7 @@ from .._validation import ConfigIssue
 from .namespaces import namespace_owner
 from .queue import queue_name
 from .settings_events import sqs_queue_arn_parts
+from .settings_kinds import JOB_KINDS
 
 if TYPE_CHECKING:
     from .settings import PipelineServiceSettings
@@ -140,6 +141,22 @@ def event_stack_issues(
                         f"{where}.from_service",
                         queue.from_service,
                         "that service creates no queue; give it queue: {} or reference the queue by arn",
+                    )
+                )
+            elif (
+                service.kind in JOB_KINDS
+                and queue.access == "consume"
+                and service.job.active_deadline_seconds is not None
+                and source.queue.visibility_timeout_seconds < service.job.active_deadline_seconds
+            ):
+                # The same rule as a Job's own queue (settings_kinds.job_queue_issues), across services.
+                issues.append(
+                    ConfigIssue(
+                        f"{prefix}[{services.index(source)}].queue.visibility_timeout_seconds",
+                        source.queue.visibility_timeout_seconds,
+                        f"is below the job.active_deadline_seconds ({service.job.active_deadline_seconds}) of "
+                        f"{service.name}, which consumes this queue: a message would be delivered again while "
+                        "its Job still runs; raise the visibility timeout to the deadline or more",
                     )
                 )
     return issues

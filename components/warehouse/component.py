@@ -94,7 +94,7 @@ class Warehouse(pulumi.ComponentResource):
         log_groups = self._log_groups(log_prefix)
         subnet_ids = _checked_subnets(args.data_subnet_ids, settings.engine)
         if settings.engine == "postgres":
-            self._postgres(subnet_ids, security_group, log_groups)
+            self._postgres(subnet_ids, security_group, log_groups, args.backups_owned_by_aws_backup)
         else:
             self._redshift(args, subnet_ids, security_group, log_groups)
         self.security_group_id = security_group.id
@@ -181,7 +181,8 @@ class Warehouse(pulumi.ComponentResource):
                 retention_in_days=self._settings.log_retention_days,
                 kms_key_id=self.kms_key_arn,
                 tags=self._tags,
-                opts=self._child,
+                # The engine's logs (audit trail of connections and errors): protected like the database.
+                opts=self._protected,
             )
             for log_type in log_exports(self._settings.engine)
         ]
@@ -193,6 +194,7 @@ class Warehouse(pulumi.ComponentResource):
         subnet_ids: pulumi.Input[Sequence[str]],
         security_group: aws.ec2.SecurityGroup,
         log_groups: list[aws.cloudwatch.LogGroup],
+        backups_by_aws_backup: bool,
     ) -> None:
         """The RDS instance with its subnet group, parameter group and monitoring role."""
         name, settings, tags = self._name, self._settings, self._tags
@@ -259,7 +261,14 @@ class Warehouse(pulumi.ComponentResource):
             monitoring_role_arn=monitoring_role_arn,
             tags=tags,
             # RDS would create the log groups itself (unencrypted, kept forever) if they did not exist.
-            opts=pulumi.ResourceOptions.merge(self._protected, pulumi.ResourceOptions(depends_on=log_groups)),
+            opts=pulumi.ResourceOptions.merge(
+                self._protected,
+                pulumi.ResourceOptions(
+                    depends_on=log_groups,
+                    # AWS Backup's continuous rule owns these once it covers the instance (WarehouseArgs).
+                    ignore_changes=["backupRetentionPeriod", "backupWindow"] if backups_by_aws_backup else None,
+                ),
+            ),
         )
         self.endpoint = instance.address
         self.arn = instance.arn

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..mocks import MockContext, autoname, outputs_for
+from ..mocks import MockContext, autoname, invoke, outputs_for
 
 autoname(
     "aws:athena/workgroup:Workgroup",
@@ -43,3 +43,30 @@ def _repository(ctx: MockContext) -> dict[str, Any]:
 @outputs_for("aws:ecr/lifecyclePolicy:LifecyclePolicy")
 def _lifecycle(ctx: MockContext) -> dict[str, Any]:
     return {"__id": ctx.inputs.get("repository"), "registryId": ctx.account_id}
+
+
+@invoke("aws:glue/getDataCatalogEncryptionSettings:getDataCatalogEncryptionSettings")
+def _catalog_encryption(ctx: MockContext, args: dict[str, Any]) -> dict[str, Any]:
+    """The account's catalog encryption, as the stack that owns it sets it (SSE-KMS, a customer key
+    by ARN); a stack that does not own the settings reads its key from here."""
+    catalog_id = args.get("catalogId") or ctx.account_id
+    key = ctx.arn("kms", f"key/{ctx.hex(8, 'catalog')}-0000-4000-8000-{ctx.hex(12, 'catalog-key')}")
+    return {
+        "id": catalog_id,
+        "catalogId": catalog_id,
+        "region": ctx.region,
+        "dataCatalogEncryptionSettings": [
+            {
+                "encryptionAtRests": [
+                    {
+                        "catalogEncryptionMode": "SSE-KMS",
+                        "catalogEncryptionServiceRole": "",
+                        "sseAwsKmsKeyId": key,
+                    }
+                ],
+                "connectionPasswordEncryptions": [
+                    {"awsKmsKeyId": key, "returnConnectionPasswordEncrypted": True}
+                ],
+            }
+        ],
+    }
