@@ -320,6 +320,7 @@ class StackResource:
         "name",
         "parent",
         "property_dependencies",
+        "protect",
         "provider",
         "type",
         "urn",
@@ -335,8 +336,12 @@ class StackResource:
         dependencies: list[str],
         property_dependencies: dict[str, list[str]],
         provider: str | None = None,
+        protect: bool = False,
     ) -> None:
         self.type = type
+        self.protect = protect
+        """The ``protect`` resource option (the analyzer's resource options carry ``protect`` but not
+        ``retainOnDelete``: pulumi/proto analyzer.proto, ``AnalyzerResourceOptions``)."""
         self.provider = provider
         """The URN of the resource's explicit provider (None: the default provider)."""
         self.urn = urn
@@ -502,6 +507,7 @@ def stack_policy(
                     dependencies=[d.urn for d in r.dependencies],
                     property_dependencies={k: [d.urn for d in v] for k, v in r.property_dependencies.items()},
                     provider=r.provider.urn if r.provider is not None else None,
+                    protect=bool(r.opts.protect) if r.opts is not None else False,
                 )
                 for r in args.resources
             ]
