@@ -23,6 +23,8 @@ def test_the_system_domain() -> None:
         "autoscaling-chain",
         "networkpolicy-enforcement",
         "pod-schedulability",
+        "spot-service-linked-role",
+        "stateful-resource-protection",
         "workload-identity",
         "workload-wiring",
     ]
