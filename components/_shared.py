@@ -286,7 +286,9 @@ def protection(protect: bool, opts: pulumi.ResourceOptions | None = None) -> pul
     a delete or a replace in ``pulumi up``/``destroy``; ``retain_on_delete`` keeps the cloud
     resource when Pulumi drops it anyway (``pulumi state delete``, a removed parent). The set of
     types it applies to is ``policies/system/protection.py``'s ``STATEFUL_TYPES``."""
-    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect, retain_on_delete=protect))
+    return pulumi.ResourceOptions.merge(
+        opts, pulumi.ResourceOptions(protect=protect, retain_on_delete=protect)
+    )
 
 
 def s3_bucket_baseline(

@@ -64,7 +64,12 @@ def _catalog_default() -> bool:
 
 
 SINGLETONS: tuple[Singleton, ...] = (
-    Singleton("the Glue Data Catalog encryption settings", "catalog", "manage_encryption_settings", _catalog_default()),
+    Singleton(
+        "the Glue Data Catalog encryption settings",
+        "catalog",
+        "manage_encryption_settings",
+        _catalog_default(),
+    ),
 )
 
 
@@ -82,7 +87,9 @@ class StackFacts:
 
     def owns(self, singleton: Singleton) -> bool:
         section = self.sections.get(singleton.section)
-        value = section.get(singleton.key, singleton.default) if isinstance(section, dict) else singleton.default
+        value = (
+            section.get(singleton.key, singleton.default) if isinstance(section, dict) else singleton.default
+        )
         return value is True
 
     def may_share_account(self, other: StackFacts) -> bool:
@@ -187,7 +194,10 @@ def ownership_issues(
     """:func:`singleton_issues` of the stack being run (its ``dataplatform:`` sections and
     ``aws:allowedAccountIds``) against the other stack files of its project."""
     this = StackFacts(
-        name=stack, region=region, accounts=_accounts(accounts), sections=sections, file=f"Pulumi.{stack}.yaml"
+        name=stack,
+        region=region,
+        accounts=_accounts(accounts),
+        sections=sections,
+        file=f"Pulumi.{stack}.yaml",
     )
     return singleton_issues(this, other_stack_files(project_dir, stack))
-

@@ -384,13 +384,17 @@ def test_prod_protects_buckets_their_versioning_and_key_only(tags: dict[str, str
     protected = sorted(r.name for r in cr.children if r.protect)
     retained = sorted(r.name for r in cr.children if r.retain_on_delete)
     # Deleting a BucketVersioning suspends versioning: kept like its bucket.
-    assert protected == retained == [
-        "lake-key",
-        "lake-lake",
-        "lake-lake-versioning",
-        "lake-logs",
-        "lake-logs-versioning",
-    ]
+    assert (
+        protected
+        == retained
+        == [
+            "lake-key",
+            "lake-lake",
+            "lake-lake-versioning",
+            "lake-logs",
+            "lake-logs-versioning",
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- wiring overrides

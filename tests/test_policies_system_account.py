@@ -15,7 +15,8 @@ SPOT_MESSAGE = (
     "NodeGroup 'spot-workers', NodePool 'batch' launch(es) spot capacity, and neither the plan nor the pack "
     "config has the EC2 Spot service-linked role (AWSServiceRoleForEC2Spot): in an account that never used "
     "Spot the launch fails (ServiceLinkedRoleCreationNotPermitted). Create it once per account "
-    "(`dataplatform bootstrap`) and declare spot.amazonaws.com in spot-service-linked-role.accountPrerequisites"
+    "(`dataplatform bootstrap`) and declare spot.amazonaws.com in "
+    "spot-service-linked-role.accountPrerequisites"
 )
 
 

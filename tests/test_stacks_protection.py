@@ -89,8 +89,8 @@ def test_prod_refuses_an_unprotected_queue() -> None:
     assert bad({"dataplatform:services": prod}, "prod") == [
         (
             "dataplatform:services[1].queue.deletion_protection",
-            "must be true in prod so a destroy, a replace or a rename cannot lose the messages waiting in the "
-            "queue and its dead-letter queue; remove the override",
+            "must be true in prod so a destroy, a replace or a rename cannot lose the messages waiting in "
+            "the queue and its dead-letter queue; remove the override",
         )
     ]
 
@@ -245,9 +245,9 @@ def test_a_job_queue_hidden_less_than_the_deadline_or_counted_twice_is_refused()
         ),
         (
             "dataplatform:services[2].scaled_job.triggers[0].scale_on_in_flight",
-            "counts the messages running Jobs hold, and scaling_strategy 'accurate' does not subtract running "
-            "Jobs, so each is counted twice; set scale_on_in_flight: false (what 'accurate' expects), or use "
-            "scaling_strategy: default",
+            "counts the messages running Jobs hold, and scaling_strategy 'accurate' does not subtract "
+            "running Jobs, so each is counted twice; set scale_on_in_flight: false (what 'accurate' "
+            "expects), or use scaling_strategy: default",
         ),
     ]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from .._shared import customer_kms_key, kms_key_arn_problem
+from .._shared import customer_kms_key, kms_key_arn_problem, protection
 from .._validation import ConfigIssue, InvalidConfigError
 from ..tags import validate_tags
 from .documents import catalog_access_document, catalog_key_policy, check_catalog_access, owner_key_arn
@@ -81,8 +81,7 @@ class DataCatalog(pulumi.ComponentResource):
         settings = args.settings
         super().__init__("dataplatform:catalog:DataCatalog", name, None, opts)
         protect = settings.deletion_protection
-        child = pulumi.ResourceOptions(parent=self)
-        protected = pulumi.ResourceOptions(parent=self, protect=protect, retain_on_delete=protect)
+        protected = protection(protect, pulumi.ResourceOptions(parent=self))
         identity = aws.get_caller_identity_output()
         partition = aws.get_partition_output().partition
         region = aws.get_region_output().region

@@ -154,9 +154,9 @@ def event_stack_issues(
                     ConfigIssue(
                         f"{prefix}[{services.index(source)}].queue.visibility_timeout_seconds",
                         source.queue.visibility_timeout_seconds,
-                        f"is below the job.active_deadline_seconds ({service.job.active_deadline_seconds}) of "
-                        f"{service.name}, which consumes this queue: a message would be delivered again while "
-                        "its Job still runs; raise the visibility timeout to the deadline or more",
+                        f"is below the job.active_deadline_seconds ({service.job.active_deadline_seconds}) "
+                        f"of {service.name}, which consumes this queue: a message would be delivered again "
+                        "while its Job still runs; raise the visibility timeout to the deadline or more",
                     )
                 )
     return issues

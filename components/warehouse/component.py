@@ -266,7 +266,9 @@ class Warehouse(pulumi.ComponentResource):
                 pulumi.ResourceOptions(
                     depends_on=log_groups,
                     # AWS Backup's continuous rule owns these once it covers the instance (WarehouseArgs).
-                    ignore_changes=["backupRetentionPeriod", "backupWindow"] if backups_by_aws_backup else None,
+                    ignore_changes=["backupRetentionPeriod", "backupWindow"]
+                    if backups_by_aws_backup
+                    else None,
                 ),
             ),
         )

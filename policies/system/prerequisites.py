@@ -112,8 +112,8 @@ def spot_service_linked_role(ctx: StackContext) -> None:
         )
     if spot:
         ctx.report(
-            f"{m.names(spot, 3)} launch(es) spot capacity, and neither the plan nor the pack config has the EC2 "
-            "Spot service-linked role (AWSServiceRoleForEC2Spot): in an account that never used Spot the "
+            f"{m.names(spot, 3)} launch(es) spot capacity, and neither the plan nor the pack config has the "
+            "EC2 Spot service-linked role (AWSServiceRoleForEC2Spot): in an account that never used Spot the "
             "launch fails (ServiceLinkedRoleCreationNotPermitted). Create it once per account "
             "(`dataplatform bootstrap`) and declare spot.amazonaws.com in "
             "spot-service-linked-role.accountPrerequisites",

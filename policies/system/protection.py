@@ -92,9 +92,10 @@ def stateful_resource_protection(ctx: StackContext) -> None:
             continue
         kind = resource.type.rsplit(":", 1)[-1]
         ctx.report(
-            f"{kind} '{resource.name}' holds {STATEFUL_TYPES[resource.type]}, and is not protected in a stack "
-            "marked protected: `pulumi destroy`, a replace or a rename without an alias would delete it; set "
-            "protect=True and retain_on_delete=True (a dataplatform component: deletion_protection: true)",
+            f"{kind} '{resource.name}' holds {STATEFUL_TYPES[resource.type]}, and is not protected in a "
+            "stack marked protected: `pulumi destroy`, a replace or a rename without an alias would delete "
+            "it; set protect=True and retain_on_delete=True (a dataplatform component: deletion_protection: "
+            "true)",
             resource.urn,
         )
 
