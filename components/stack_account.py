@@ -12,10 +12,11 @@ same account and region is refused, naming both. The account of a stack is its
 ``aws:allowedAccountIds`` (pulumi-aws refuses to run against any other account); two stacks of which
 either declares none may share an account, and are treated as sharing it.
 
-The other singletons the issue names are not managed by the stacks: EBS encryption by default,
-the S3 account public access block and service-linked roles are account prerequisites (the account
-bootstrap: ``dpengine/bootstrap/prerequisites.py``), and no stack registers them. ``SINGLETONS``
-below is where a new one is added.
+The catalog encryption is the only account/region setting a stack manages today: no component
+registers EBS encryption by default, an EBS default KMS key, the S3 account public access block or
+an ECR registry policy, and the service-linked roles the stacks need are made by the services or by
+the account bootstrap (``dpengine/bootstrap/prerequisites.py``). ``SINGLETONS`` below is where a
+new one is added when a component starts managing one.
 """
 
 from __future__ import annotations
