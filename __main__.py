@@ -18,7 +18,7 @@ from components.pipeline_service import PipelineService, PipelineServiceArgs
 from components.pipeline_service.args import merge_policy_documents
 from components.registry import ContainerRegistry, ContainerRegistryArgs
 from components.stack_config import read_stack_config
-from components.stack_protection import aws_backup_owns_warehouse_backups
+from components.stack_protection import continuous_backup_days
 from components.warehouse import Warehouse, WarehouseArgs
 
 config = read_stack_config()
@@ -81,7 +81,7 @@ warehouse = Warehouse(
         data_subnet_ids=network.data_subnet_ids,
         allowed_security_group_ids=[cluster.node_security_group_id],
         lake_read_policy_json=lake.read_policy(["gold"]) if config.warehouse.engine == "redshift" else None,
-        backups_owned_by_aws_backup=aws_backup_owns_warehouse_backups(config),
+        aws_backup_retention_days=continuous_backup_days(config),
     ),
 )
 

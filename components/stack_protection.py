@@ -5,9 +5,9 @@
 - The warehouse's automated-backup retention and window have one owner. Without AWS Backup they
   are the instance's settings. Once a continuous-backup rule of the stack's plan covers the RDS
   instance, AWS Backup owns them and changes them to the rule's (see
-  ``WarehouseArgs.backups_owned_by_aws_backup`` for the sources): the instance then ignores later
-  changes to both, and is created with the rule's retention, so the stack states what AWS Backup
-  keeps instead of two numbers that silently disagree.
+  ``WarehouseArgs.aws_backup_retention_days`` for the sources): the instance is created with the
+  rule's retention and ignores later changes to both. A ``warehouse.backup_retention_days`` set
+  explicitly to another value is refused: two numbers for one setting, one of them silently unused.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ._validation import ConfigIssue
 if TYPE_CHECKING:
     from .stack_config import StackConfig
 
-__all__ = ["aws_backup_owns_warehouse_backups", "continuous_backup_days", "protection_issues"]
+__all__ = ["continuous_backup_days", "protection_issues"]
 
 
 def continuous_backup_days(config: StackConfig) -> int | None:
@@ -30,11 +30,6 @@ def continuous_backup_days(config: StackConfig) -> int | None:
         return None
     days = [rule.delete_after_days for rule in backup.rules if rule.continuous]
     return max(days) if days else None
-
-
-def aws_backup_owns_warehouse_backups(config: StackConfig) -> bool:
-    """Whether an AWS Backup continuous rule owns the warehouse's backup retention and window."""
-    return continuous_backup_days(config) is not None
 
 
 def protection_issues(config: StackConfig) -> list[ConfigIssue]:
@@ -52,7 +47,8 @@ def protection_issues(config: StackConfig) -> list[ConfigIssue]:
                     )
                 )
     days = continuous_backup_days(config)
-    if days is not None and config.warehouse.backup_retention_days != days:
+    explicit = "backup_retention_days" in config.warehouse.model_fields_set
+    if days is not None and explicit and config.warehouse.backup_retention_days != days:
         rules = ", ".join(r.name for r in config.operations.backup.rules if r.continuous)
         issues.append(
             ConfigIssue(
@@ -60,7 +56,7 @@ def protection_issues(config: StackConfig) -> list[ConfigIssue]:
                 config.warehouse.backup_retention_days,
                 f"AWS Backup's continuous rule ({rules}, {days} days) covers the RDS instance and owns its "
                 f"backup retention (it sets it to the rule's); set warehouse.backup_retention_days: {days} "
-                "so the stack says what is kept, or turn continuous off in operations.backup.rules",
+                "or remove it, or turn continuous off in operations.backup.rules",
             )
         )
     return issues

@@ -175,7 +175,7 @@ def warehouse(tags: dict[str, str], engine: str, owned: bool) -> Warehouse:
             vpc_id="vpc-1",
             data_subnet_ids=["subnet-1", "subnet-2"],
             allowed_security_group_ids=["sg-1"],
-            backups_owned_by_aws_backup=owned,
+            aws_backup_retention_days=21 if owned else None,
         ),
     )
 
@@ -183,8 +183,10 @@ def warehouse(tags: dict[str, str], engine: str, owned: bool) -> Warehouse:
 def test_aws_backup_owned_backups_are_ignored_after_creation(tags: dict[str, str]) -> None:
     owned = run_component(lambda: warehouse(tags, "postgres", True)).one("aws:rds/instance:Instance")
     assert owned.ignore_changes == ["backupRetentionPeriod", "backupWindow"]
+    assert owned.inputs["backupRetentionPeriod"] == 21  # the rule's, not the settings' 7
     own = run_component(lambda: warehouse(tags, "postgres", False)).one("aws:rds/instance:Instance")
     assert own.ignore_changes == []
+    assert own.inputs["backupRetentionPeriod"] == 7
 
 
 def test_aws_backup_ownership_on_redshift_is_refused_before_anything_is_registered(
@@ -192,7 +194,7 @@ def test_aws_backup_ownership_on_redshift_is_refused_before_anything_is_register
 ) -> None:
     with pytest.raises(InvalidConfigError) as err:
         run_component(lambda: warehouse(tags, "redshift", True))
-    assert [i.path for i in err.value.issues] == ["args.backups_owned_by_aws_backup"]
+    assert [i.path for i in err.value.issues] == ["args.aws_backup_retention_days"]
     # Checked before super().__init__: not even the component is registered.
     assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]
 
@@ -212,7 +214,19 @@ def test_keda_budgets_only_for_replicated_parts() -> None:
         "webhooks": {"maxUnavailable": 1},
     }
     single = KedaSettings(operator_replicas=1, metrics_server_replicas=1, webhook_replicas=1)
-    assert "podDisruptionBudget" not in keda_values(single, operator_role_arn="r", placement=placement)
+    assert not {"podDisruptionBudget", "topologySpreadConstraints"} & set(
+        keda_values(single, operator_role_arn="r", placement=placement)
+    )
+    assert sorted(values["topologySpreadConstraints"]) == ["operator", "webhooks"]
+    assert values["topologySpreadConstraints"]["webhooks"] == [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app": "keda-admission-webhooks"}},
+        }
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]
     assert (
         KedaSettings().operator_replicas,
         KedaSettings().metrics_server_replicas,

@@ -85,11 +85,24 @@ def keda_values(settings: KedaSettings, *, operator_role_arn: str, placement: Pl
         "webhooks": settings.webhook_replicas,
     }
     budgets = {part: {"maxUnavailable": 1} for part, count in replicas.items() if count > 1}
+    # Replicas on one node (or zone) fall together: spread them, softly (ScheduleAnyway never keeps a
+    # pod pending). The chart's topologySpreadConstraints.{operator,metricsServer,webhooks} are
+    # rendered as given; the pods' ``app`` labels are the chart's (templates/*/deployment.yaml).
+    spread = {
+        part: _spread(app)
+        for part, app, count in (
+            ("operator", "keda-operator", settings.operator_replicas),
+            ("metricsServer", "keda-operator-metrics-apiserver", settings.metrics_server_replicas),
+            ("webhooks", "keda-admission-webhooks", settings.webhook_replicas),
+        )
+        if count > 1
+    }
     return {
         "operator": {"replicaCount": settings.operator_replicas},
         "metricsServer": {"replicaCount": settings.metrics_server_replicas},
         "webhooks": {"replicaCount": settings.webhook_replicas},
         **({"podDisruptionBudget": budgets} if budgets else {}),
+        **({"topologySpreadConstraints": spread} if spread else {}),
         "nodeSelector": dict(placement.node_selector),
         "tolerations": [dict(t) for t in placement.tolerations],
         "podIdentity": {
@@ -103,3 +116,15 @@ def keda_values(settings: KedaSettings, *, operator_role_arn: str, placement: Pl
             }
         },
     }
+
+
+def _spread(app: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": "ScheduleAnyway",
+            "labelSelector": {"matchLabels": {"app": app}},
+        }
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]

@@ -94,7 +94,7 @@ class Warehouse(pulumi.ComponentResource):
         log_groups = self._log_groups(log_prefix)
         subnet_ids = _checked_subnets(args.data_subnet_ids, settings.engine)
         if settings.engine == "postgres":
-            self._postgres(subnet_ids, security_group, log_groups, args.backups_owned_by_aws_backup)
+            self._postgres(subnet_ids, security_group, log_groups, args.aws_backup_retention_days)
         else:
             self._redshift(args, subnet_ids, security_group, log_groups)
         self.security_group_id = security_group.id
@@ -194,7 +194,7 @@ class Warehouse(pulumi.ComponentResource):
         subnet_ids: pulumi.Input[Sequence[str]],
         security_group: aws.ec2.SecurityGroup,
         log_groups: list[aws.cloudwatch.LogGroup],
-        backups_by_aws_backup: bool,
+        aws_backup_days: int | None,
     ) -> None:
         """The RDS instance with its subnet group, parameter group and monitoring role."""
         name, settings, tags = self._name, self._settings, self._tags
@@ -243,7 +243,7 @@ class Warehouse(pulumi.ComponentResource):
             iam_database_authentication_enabled=pg.iam_database_authentication,
             auto_minor_version_upgrade=True,
             allow_major_version_upgrade=False,
-            backup_retention_period=settings.backup_retention_days,
+            backup_retention_period=aws_backup_days or settings.backup_retention_days,
             backup_window=pg.backup_window,
             maintenance_window=settings.maintenance_window,
             copy_tags_to_snapshot=True,
@@ -266,9 +266,7 @@ class Warehouse(pulumi.ComponentResource):
                 pulumi.ResourceOptions(
                     depends_on=log_groups,
                     # AWS Backup's continuous rule owns these once it covers the instance (WarehouseArgs).
-                    ignore_changes=["backupRetentionPeriod", "backupWindow"]
-                    if backups_by_aws_backup
-                    else None,
+                    ignore_changes=["backupRetentionPeriod", "backupWindow"] if aws_backup_days else None,
                 ),
             ),
         )

@@ -370,14 +370,14 @@ class WarehouseArgs:
     lake_read_policy_json: pulumi.Input[str] | None = None
     """Redshift only: the data lake's read policy (gold layer) for the cluster's IAM role;
     no role is made without it."""
-    backups_owned_by_aws_backup: bool = False
-    """PostgreSQL only: an AWS Backup continuous-backup rule covers the instance. AWS Backup then
-    owns the instance's automated-backup retention and window and changes them itself
-    (crossplane-contrib/provider-aws#1357: "AWS Backup will take ownership of
+    aws_backup_retention_days: int | None = None
+    """PostgreSQL only: the retention of the AWS Backup continuous-backup rule that covers the
+    instance. AWS Backup then owns the instance's automated-backup retention and window and changes
+    them itself (crossplane-contrib/provider-aws#1357: "AWS Backup will take ownership of
     backupRetentionPeriod"; aws-cloudformation/cloudformation-coverage-roadmap#2167: stacks drift on
     PreferredBackupWindow and BackupRetentionPeriod once AWS Backup manages PITR). The instance is
-    created with ``settings.backup_retention_days`` (the stack config makes it the rule's retention)
-    and ignores later changes to both, so no ``pulumi up`` fights AWS Backup (no perpetual diff)."""
+    created with this retention instead of ``settings.backup_retention_days`` and ignores later
+    changes to both, so no ``pulumi up`` fights AWS Backup (no perpetual diff)."""
 
 
 def subnet_count_issue(count: int) -> ConfigIssue:
@@ -399,13 +399,21 @@ def check_args(args: WarehouseArgs) -> dict[str, str]:
         )
     tags = validate_tags(args.tags)
     issues: list[ConfigIssue] = []
-    if args.backups_owned_by_aws_backup and args.settings.engine != "postgres":
+    if args.aws_backup_retention_days is not None and args.settings.engine != "postgres":
         issues.append(
             ConfigIssue(
-                "args.backups_owned_by_aws_backup",
-                True,
+                "args.aws_backup_retention_days",
+                args.aws_backup_retention_days,
                 "AWS Backup's continuous backups cover RDS, not Redshift (its snapshots are the "
                 "cluster's own); remove it",
+            )
+        )
+    elif args.aws_backup_retention_days is not None and not 1 <= args.aws_backup_retention_days <= 35:
+        issues.append(
+            ConfigIssue(
+                "args.aws_backup_retention_days",
+                args.aws_backup_retention_days,
+                "AWS Backup keeps continuous backups 1 to 35 days; pass the rule's delete_after_days",
             )
         )
     subnets = args.data_subnet_ids
