@@ -6,8 +6,8 @@
   are the instance's settings. Once a continuous-backup rule of the stack's plan covers the RDS
   instance, AWS Backup owns them and changes them to the rule's (see
   ``WarehouseArgs.aws_backup_retention_days`` for the sources): the instance is created with the
-  rule's retention and ignores later changes to both. A ``warehouse.backup_retention_days`` set
-  explicitly to another value is refused: two numbers for one setting, one of them silently unused.
+  rule's retention (``warehouse.backup_retention_days`` applies only without such a rule; the
+  stack files set both alike) and ignores later changes to both.
 """
 
 from __future__ import annotations
@@ -46,17 +46,4 @@ def protection_issues(config: StackConfig) -> list[ConfigIssue]:
                         "waiting in the queue and its dead-letter queue; remove the override",
                     )
                 )
-    days = continuous_backup_days(config)
-    explicit = "backup_retention_days" in config.warehouse.model_fields_set
-    if days is not None and explicit and config.warehouse.backup_retention_days != days:
-        rules = ", ".join(r.name for r in config.operations.backup.rules if r.continuous)
-        issues.append(
-            ConfigIssue(
-                "warehouse.backup_retention_days",
-                config.warehouse.backup_retention_days,
-                f"AWS Backup's continuous rule ({rules}, {days} days) covers the RDS instance and owns its "
-                f"backup retention (it sets it to the rule's); set warehouse.backup_retention_days: {days} "
-                "or remove it, or turn continuous off in operations.backup.rules",
-            )
-        )
     return issues

@@ -212,9 +212,16 @@ def test_prod_disaster_recovery_region_resources() -> None:
         if "arn" in record.outputs and record.type != "aws:s3/bucket:Bucket":
             assert ":eu-central-1:" in record.outputs["arn"], record.name
     assert_tagged(dr_resources, tags_of("prod"))
-    # Stateful and protected: the bucket, the vault (and its lock), the keys.
+    # Stateful and protected: the bucket and its versioning, the vault (and its lock), the keys.
     protected = sorted(r.name for r in dr_resources if r.protect and r.retain_on_delete)
-    assert protected == ["dr-backup-key", "dr-lake", "dr-lake-key", "dr-vault", "dr-vault-lock"]
+    assert protected == [
+        "dr-backup-key",
+        "dr-lake",
+        "dr-lake-key",
+        "dr-lake-versioning",
+        "dr-vault",
+        "dr-vault-lock",
+    ]
     bucket = run.one("aws:s3/bucket:Bucket", "dr-lake")
     assert bucket.inputs["forceDestroy"] is False
 

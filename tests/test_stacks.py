@@ -293,16 +293,7 @@ def test_prod_refuses_teardown_settings() -> None:
 
 
 def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> None:
-    issues = bad(
-        {
-            "dataplatform:warehouse": {
-                "production": False,
-                "postgres": {"multi_az": True},
-                "backup_retention_days": 35,  # prod's continuous backup rule keeps 35 days
-            }
-        },
-        "prod",
-    )
+    issues = bad({"dataplatform:warehouse": {"production": False, "postgres": {"multi_az": True}}}, "prod")
     assert [(path, message.split(" (")[0]) for path, message in issues] == [
         ("dataplatform:warehouse.production", "must be true in prod")
     ]

@@ -239,7 +239,9 @@ class WarehouseSettings(SettingsModel):
     """The admin user; its password is generated and rotated by AWS in Secrets Manager.
     Well-known defaults (``postgres``, ``admin``, ``awsuser``...) are refused."""
     backup_retention_days: int = Field(default=7, ge=0, le=35)
-    """Days of automated backups / snapshots (1 to 35; at least 7 when ``production``)."""
+    """Days of automated backups / snapshots (1 to 35; at least 7 when ``production``). An RDS
+    instance covered by an AWS Backup continuous rule (``operations.backup``) keeps the rule's
+    retention instead: AWS Backup owns it (``WarehouseArgs.aws_backup_retention_days``)."""
     maintenance_window: str = "sun:05:00-sun:06:00"
     """Weekly maintenance window, ``ddd:hh24:mi-ddd:hh24:mi`` UTC, at least 30 minutes."""
     log_retention_days: LogRetentionDays = 365
