@@ -255,3 +255,26 @@ def yaml_section(stack_name: str, section: str) -> list | dict:
     data = yaml.safe_load((ROOT / f"Pulumi.{stack_name}.yaml").read_text())
     value = data["config"][f"dataplatform:{section}"]
     return json.loads(json.dumps(value))
+
+
+def test_the_pack_refuses_prod_when_one_stateful_resource_loses_its_protection() -> None:
+    import dataclasses
+
+    import policies
+    from dpengine.check import evaluate, load_config
+    from dpengine.pack import PolicyPackSpec
+
+    prod = stack("prod")
+    # The same plan, with the audit log group unprotected as the review found it.
+    records = [
+        dataclasses.replace(r, protect=False, retain_on_delete=False) if r.name == "eks-cluster-logs" else r
+        for r in prod.resources
+    ]
+    report = evaluate(
+        dataclasses.replace(prod, resources=records),
+        PolicyPackSpec.from_module(policies),
+        load_config(ROOT / "policies" / "prod.json"),
+    )
+    assert [(v.policy, v.name, v.enforcement) for v in report.violations] == [
+        ("stateful-resource-protection", "eks-cluster-logs", "mandatory")
+    ]
