@@ -499,8 +499,10 @@ register(
 )
 register(
     "bootstrap",
-    summary="create an S3 + KMS Pulumi state backend (boto3)",
-    description="Create (or verify) an encrypted, versioned S3 bucket and KMS key for Pulumi state.",
+    summary="create an S3 + KMS Pulumi state backend and the account prerequisites (boto3)",
+    description="Create (or verify) an encrypted, versioned S3 bucket and KMS key for Pulumi state, then the "
+    "account prerequisites the stacks need: the EC2 Spot service-linked role and the activation of the "
+    "budgets' cost allocation tags.",
     examples=("dataplatform bootstrap --region eu-west-1 --dry-run",),
     run="bootstrap:cli_bootstrap",
     arguments="bootstrap:add_bootstrap_arguments",
