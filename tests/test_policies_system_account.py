@@ -163,3 +163,14 @@ def test_the_stateful_types_are_the_providers_tokens() -> None:
         "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication",
         "aws:glue/dataCatalogEncryptionSettings:DataCatalogEncryptionSettings",
     } <= set(STATEFUL_TYPES)
+
+
+def test_spot_requests_are_spot_capacity_too() -> None:
+    def program() -> None:
+        aws.ec2.SpotInstanceRequest("bid", ami="ami-0123456789abcdef0", instance_type="m6i.large")
+
+    assert [m.split(" launch")[0] for _, m in violations(check(program), SPOT)] == [
+        "SpotInstanceRequest 'bid'"
+    ]
+    config = {SPOT: {"accountPrerequisites": ["spot.amazonaws.com"]}}
+    assert violations(check(program, config), SPOT) == []

@@ -24,6 +24,11 @@ DOMAIN = "system"
 SPOT_SERVICE = "spot.amazonaws.com"
 SERVICE_LINKED_ROLE = "aws:iam/serviceLinkedRole:ServiceLinkedRole"
 CAPACITY_TYPE = "karpenter.sh/capacity-type"
+SPOT_REQUESTS = (
+    "aws:ec2/spotInstanceRequest:SpotInstanceRequest",
+    "aws:ec2/spotFleetRequest:SpotFleetRequest",
+)
+"""Spot capacity by definition (EC2 user guide, "Service-linked role for Spot Instance requests")."""
 
 
 def _node_pool_spot(resource: StackResource) -> Any:
@@ -52,9 +57,17 @@ def _node_pool_spot(resource: StackResource) -> Any:
 
 def _spot_users(ctx: StackContext) -> tuple[list[str], list[StackResource]]:
     spot, unknown = [], []
-    for resource in ctx.of_type(m.NODE_GROUP, m.PULUMI_EKS_MANAGED_GROUP, m.NODE_POOL):
+    for resource in ctx.of_type(
+        m.NODE_GROUP, m.PULUMI_EKS_MANAGED_GROUP, m.NODE_POOL, *SPOT_REQUESTS, *m.PULUMI_EKS_GROUPS
+    ):
         if resource.type == m.NODE_POOL:
             allows = _node_pool_spot(resource)
+        elif resource.type in SPOT_REQUESTS:
+            allows = True
+        elif resource.type in m.PULUMI_EKS_GROUPS:
+            # pulumi-eks self-managed groups bid for spot when spotPrice is set.
+            price = resource.props.get("spotPrice")
+            allows = UNKNOWN if price is UNKNOWN else price not in (None, "")
         else:
             capacity = resource.props.get("capacityType")
             allows = UNKNOWN if capacity is UNKNOWN else capacity == "SPOT"
@@ -68,8 +81,9 @@ def _spot_users(ctx: StackContext) -> tuple[list[str], list[StackResource]]:
 @stack_policy(
     "spot-service-linked-role",
     domain=DOMAIN,
-    description="Spot capacity (EKS node groups with capacityType SPOT, Karpenter NodePools allowing spot) "
-    "has the EC2 Spot service-linked role: in the plan, or declared an account prerequisite.",
+    description="Spot capacity (EKS node groups with capacityType SPOT, Karpenter NodePools allowing spot, "
+    "spot requests and fleets, pulumi-eks groups with a spot price) has the EC2 Spot service-linked role: "
+    "in the plan, or declared an account prerequisite.",
     severity=Severity.MEDIUM,
     remediation="Create the role once per account before the first deploy (`dataplatform bootstrap` does; "
     "or `aws iam create-service-linked-role --aws-service-name spot.amazonaws.com`) and declare it: "
@@ -85,7 +99,14 @@ def _spot_users(ctx: StackContext) -> tuple[list[str], list[StackResource]]:
             "(made by the account bootstrap), e.g. spot.amazonaws.com.",
         }
     },
-    reads=(m.NODE_GROUP, m.PULUMI_EKS_MANAGED_GROUP, m.NODE_POOL, SERVICE_LINKED_ROLE),
+    reads=(
+        m.NODE_GROUP,
+        m.PULUMI_EKS_MANAGED_GROUP,
+        m.NODE_POOL,
+        *SPOT_REQUESTS,
+        *m.PULUMI_EKS_GROUPS,
+        SERVICE_LINKED_ROLE,
+    ),
 )
 def spot_service_linked_role(ctx: StackContext) -> None:
     spot, unknown = _spot_users(ctx)
