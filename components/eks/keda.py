@@ -40,8 +40,10 @@ KEDA_REPOSITORY = "https://kedacore.github.io/charts"
 KEDA_NAMESPACE = "keda"
 KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator"
 """The chart's default operator service account (``serviceAccount.operator.name``)."""
-KEDA_VERSION = "2.20.2"
-"""The chart version (appVersion 2.20.2; kedacore/charts ``keda/Chart.yaml``, research notes §6)."""
+KEDA_VERSION = "2.21.1"
+"""The chart version (appVersion 2.21.1, kedacore/charts release v2.21.1): KEDA 2.21 is tested on
+Kubernetes 1.34-1.36, 2.20 only up to 1.35 (keda.sh/docs/2.22/operate/cluster, "Kubernetes
+Compatibility"), and the cluster default is 1.36."""
 
 _CHART_VERSION = re.compile(r"^2\.\d+\.\d+$")
 
