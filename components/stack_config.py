@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from .deploy_checks import deploy_issues
 from ._validation import (
     ConfigIssue,
     CrossFieldError,
@@ -210,6 +211,7 @@ class StackConfig(SettingsModel):
                 )
             )
         issues += _operations_issues(self)
+        issues += deploy_issues(self)
         if self.environment == "prod":
             issues += _prod_issues(self)
         if issues:
