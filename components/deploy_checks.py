@@ -1,9 +1,8 @@
-"""Stack-wide checks of what a first ``pulumi up`` needs from the config: who reaches the API, and
-which AMI the nodes run. Plain functions on the stack config (no registration)."""
+"""Stack-wide checks of what a first ``pulumi up`` needs from the config: which AMI the nodes run.
+Plain functions on the stack config (no registration)."""
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING
 
 from ._validation import ConfigIssue
@@ -15,20 +14,11 @@ __all__ = ["deploy_issues"]
 
 
 def deploy_issues(config: StackConfig) -> list[ConfigIssue]:
-    """Problems across sections: a public access CIDR inside the VPC, and (prod) an unpinned node AMI."""
+    """Problems across sections: (prod) nodes on an unpinned AMI."""
     issues: list[ConfigIssue] = []
     cluster = config.cluster
-    vpc = ipaddress.IPv4Network(config.network.cidr)
-    for index, cidr in enumerate(cluster.public_access_cidrs):
-        if ipaddress.IPv4Network(cidr).overlaps(vpc):
-            issues.append(
-                ConfigIssue(
-                    f"cluster.public_access_cidrs[{index}]",
-                    cidr,
-                    f"overlaps the VPC's own CIDR ({vpc}): hosts in the VPC use the private endpoint, the "
-                    "public one never sees them; list the deployer's public egress",
-                )
-            )
+    # (A public access CIDR can never be the VPC's own: NetworkSettings keeps the VPC in private
+    # space and public_cidr_problem refuses private space, each with its reason.)
     if config.environment == "prod" and cluster.karpenter is not None:
         alias = cluster.karpenter.ami_alias
         if alias.endswith("@latest"):

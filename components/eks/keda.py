@@ -52,7 +52,7 @@ class KedaSettings(SettingsModel):
     """KEDA: event-driven autoscaling for the services' ScaledObjects and ScaledJobs."""
 
     version: str = KEDA_VERSION
-    """The KEDA chart version, pinned (e.g. ``"2.20.2"``); it also versions KEDA's CRDs."""
+    """The KEDA chart version, pinned (e.g. ``"2.21.1"``); it also versions KEDA's CRDs."""
     node_group: str = "system"
     """The managed node group KEDA runs on (the cluster's system nodes)."""
     operator_replicas: int = Field(default=2, ge=1, le=3)
@@ -67,7 +67,7 @@ class KedaSettings(SettingsModel):
     @classmethod
     def _version(cls, value: Any) -> Any:
         if not isinstance(value, str) or not _CHART_VERSION.match(value):
-            raise ValueError("pin a KEDA 2.x chart version such as '2.20.2' (quoted; no 'v', no 'latest')")
+            raise ValueError("pin a KEDA 2.x chart version such as '2.21.1' (quoted; no 'v', no 'latest')")
         return value
 
 
