@@ -174,6 +174,8 @@ operations = Operations(
         nat_gateway_count=config.network.nat_gateway_count,
         cluster_name=cluster.cluster_name if config.cluster.observability is not None else None,
         disaster_recovery=recovery,
+        # Endpoints that carry a key (or a person's address) come from secure config and stay secret.
+        alert_endpoints={name: pulumi.Output.secret(v) for name, v in config.alert_endpoints.items()},
     ),
 )
 pulumi.export("alertTopicArn", operations.topic_arn)

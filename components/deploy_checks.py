@@ -14,7 +14,7 @@ __all__ = ["deploy_issues"]
 
 
 def deploy_issues(config: StackConfig) -> list[ConfigIssue]:
-    """Problems across sections: (prod) nodes on an unpinned AMI."""
+    """Problems across sections: (prod) nodes on an unpinned AMI, a secret endpoint never set."""
     issues: list[ConfigIssue] = []
     cluster = config.cluster
     # (A public access CIDR can never be the VPC's own: NetworkSettings keeps the VPC in private
@@ -29,6 +29,17 @@ def deploy_issues(config: StackConfig) -> list[ConfigIssue]:
                     "prod nodes must run a pinned AMI release (latest replaces every node the day AWS "
                     "publishes one); pin a dated alias such as 'al2023@v20260714' (Karpenter's "
                     "amiSelectorTerms alias, family@version) and move it on purpose",
+                )
+            )
+    for index, subscription in enumerate(config.operations.alerts.subscriptions):
+        name = subscription.endpoint_secret
+        if name is not None and name not in config.alert_endpoints:
+            issues.append(
+                ConfigIssue(
+                    f"operations.alerts.subscriptions[{index}].endpoint_secret",
+                    name,
+                    f"is not an entry of alert_endpoints ({', '.join(sorted(config.alert_endpoints)) or 'none'}); "
+                    f"set it with pulumi config set --secret --path 'dataplatform:alert_endpoints.{name}' <address>",
                 )
             )
     return issues
