@@ -157,3 +157,83 @@ def test_prod_nodes_run_a_pinned_ami_and_latest_is_refused() -> None:
     issues = refused("prod", "cluster", cluster)
     assert list(issues) == ["dataplatform:cluster.karpenter.ami_alias"]
     assert issues["dataplatform:cluster.karpenter.ami_alias"].startswith("prod nodes must run a pinned AMI release")
+
+
+# --------------------------------------------------------------------------- placeholders and secrets
+
+
+def test_placeholders_anywhere_are_refused_with_their_key_path() -> None:
+    operations = _section("prod", "operations")
+    operations["alerts"]["subscriptions"] = [
+        {"protocol": "https", "endpoint": "https://events.pagerduty.com/integration/REPLACE_ME/enqueue"},
+        {"protocol": "email", "endpoint": "platform-oncall@example.com"},
+    ]
+    issues = refused("prod", "operations", operations)
+    assert issues == {
+        "dataplatform:operations.alerts.subscriptions[0].endpoint": (
+            "holds the placeholder 'REPLACE_ME'; set the real value"
+        ),
+        "dataplatform:operations.alerts.subscriptions[1].endpoint": (
+            "uses an example domain (RFC 2606: example.com/.org/.net, .example), which nobody receives; "
+            "set the real address"
+        ),
+    }
+
+
+def test_a_documentation_range_deeper_in_the_config_is_refused() -> None:
+    network = {**_section("dev", "network"), "extra_cidrs": ["198.51.100.0/24"]}
+    with pytest.raises(EngineError) as err:
+        run_program(ROOT, "dev", config_overrides={"dataplatform:network": json.dumps(network)})
+    assert err.value.resources == []
+    found = [(i.path, i.message) for i in err.value.error.issues]  # type: ignore[union-attr]
+    assert (
+        "dataplatform:network.extra_cidrs[0]",
+        "uses the documentation range 198.51.100.0/24 (RFC 5737), which no real host has; set the real address",
+    ) in found
+
+
+def test_an_endpoint_carrying_a_key_must_be_a_secret() -> None:
+    operations = _section("prod", "operations")
+    url = "https://events.pagerduty.com/integration/3f9a0c2e7b514d8e9a1c6b2d4e5f7a80/enqueue"
+    operations["alerts"]["subscriptions"] = [{"protocol": "https", "endpoint": url}]
+    issues = refused("prod", "operations", operations)
+    assert list(issues) == ["dataplatform:operations.alerts.subscriptions[0].endpoint"]
+    message = issues["dataplatform:operations.alerts.subscriptions[0].endpoint"]
+    assert message.startswith("carries a key in its URL")
+    assert "endpoint_secret" in message
+
+
+def test_alert_endpoints_set_in_plain_text_are_refused_without_echoing_them() -> None:
+    from components._validation import InvalidConfigError
+    from components.stack_config import load_stack_config
+
+    values = {
+        key.split(":", 1)[1]: value
+        for key, value in yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"].items()
+        if key.startswith("dataplatform:")
+    }
+    values["alert_endpoints"] = {"oncall": "oncall@corp.internal"}
+    with pytest.raises(InvalidConfigError) as err:
+        load_stack_config(values, "eu-west-1", secret_keys=())
+    issues = {i.path: i.message for i in err.value.issues}
+    assert list(issues) == ["dataplatform:alert_endpoints"]
+    assert issues["dataplatform:alert_endpoints"].startswith("must hold secure: values")
+    assert "oncall@corp.internal" not in str(err.value)
+    # Set with --secret (as the stack file does), the same values load.
+    assert load_stack_config(values, "eu-west-1", secret_keys={"alert_endpoints"}).alert_endpoints == {
+        "oncall": "oncall@corp.internal"
+    }
+
+
+def test_a_subscription_naming_a_missing_secret_is_refused() -> None:
+    operations = _section("dev", "operations")
+    operations["alerts"]["subscriptions"] = [{"protocol": "email", "endpoint_secret": "pager"}]
+    issues = refused("dev", "operations", operations)
+    assert list(issues) == ["dataplatform:operations.alerts.subscriptions[0].endpoint_secret"]
+
+
+def test_the_prod_plan_subscribes_secret_endpoints_only() -> None:
+    run = run_program(ROOT, "prod")
+    subscriptions = run.by_type("aws:sns/topicSubscription:TopicSubscription")
+    assert sorted(s.inputs["protocol"] for s in subscriptions) == ["email", "https"]
+    assert all(s.masked_inputs["endpoint"] == "[secret]" for s in subscriptions)
