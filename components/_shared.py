@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from pydantic import AfterValidator
 
 __all__ = [
+    "DOCUMENTATION_RANGES",
     "KMS_DELETION_WINDOW_DAYS",
     "LOG_RETENTION_DAYS",
     "S3_MIN_TLS_VERSION",
@@ -25,20 +26,19 @@ __all__ = [
     "LabelValue",
     "Labels",
     "LogRetentionDays",
-    "DOCUMENTATION_RANGES",
     "cidr_problem",
-    "documentation_range",
-    "public_cidr_problem",
     "customer_kms_key",
     "deny_insecure_transport_statement",
     "dns_1035_label_problem",
     "dns_label_problem",
     "dns_subdomain_problem",
+    "documentation_range",
     "is_plain",
     "kms_key_arn_problem",
     "label_key_problem",
     "label_value_problem",
     "new_customer_kms_key",
+    "public_cidr_problem",
     "retention_days_problem",
     "s3_bucket_baseline",
     "s3_transport_statements",
@@ -237,7 +237,8 @@ def public_cidr_problem(value: str) -> str | None:
     for reserved, reason in reasons:
         if network.overlaps(reserved):
             return (
-                f"is or contains {reason}: the public endpoint never sees it as a source address; list the public "
+                f"is or contains {reason}: the public endpoint never sees "
+                f"it as a source address; list the public "
                 "egress of the runner (a runner inside the VPC uses deploy_from: inside_vpc instead)"
             )
     if network.is_private or not network.is_global:

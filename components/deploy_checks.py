@@ -34,12 +34,14 @@ def deploy_issues(config: StackConfig) -> list[ConfigIssue]:
     for index, subscription in enumerate(config.operations.alerts.subscriptions):
         name = subscription.endpoint_secret
         if name is not None and name not in config.alert_endpoints:
+            known = ", ".join(sorted(config.alert_endpoints)) or "none"
             issues.append(
                 ConfigIssue(
                     f"operations.alerts.subscriptions[{index}].endpoint_secret",
                     name,
-                    f"is not an entry of alert_endpoints ({', '.join(sorted(config.alert_endpoints)) or 'none'}); "
-                    f"set it with pulumi config set --secret --path 'dataplatform:alert_endpoints.{name}' <address>",
+                    f"is not an entry of alert_endpoints ({known}); "
+                    f"set it with pulumi config set --secret --path "
+                    f"'dataplatform:alert_endpoints.{name}' <address>",
                 )
             )
     return issues

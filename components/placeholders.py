@@ -37,7 +37,10 @@ def placeholder_problem(value: str) -> str | None:
     if _ANGLE.search(value):
         return "holds an unfilled <placeholder>; set the real value"
     if _EXAMPLE_DOMAIN.search(value) or _EXAMPLE_TLD.search(value):
-        return "uses an example domain (RFC 2606: example.com/.org/.net, .example), which nobody receives; set the real address"
+        return (
+            "uses an example domain (RFC 2606: example.com/.org/.net, "
+            ".example), which nobody receives; set the real address"
+        )
     for match in _IPV4.finditer(value):
         try:
             network = ipaddress.IPv4Network(match.group(0), strict=False)
@@ -45,7 +48,9 @@ def placeholder_problem(value: str) -> str | None:
             continue
         doc = documentation_range(network)
         if doc is not None:
-            return f"uses the documentation range {doc} (RFC 5737), which no real host has; set the real address"
+            return (
+                f"uses the documentation range {doc} (RFC 5737), which no real host has; set the real address"
+            )
     return None
 
 

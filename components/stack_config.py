@@ -17,8 +17,6 @@ from typing import Any, Literal
 import pulumi
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .deploy_checks import deploy_issues
-from .placeholders import placeholder_issues, secret_section_issues
 from ._validation import (
     ConfigIssue,
     CrossFieldError,
@@ -29,12 +27,14 @@ from ._validation import (
 )
 from .catalog import CatalogSettings, QuerySettings
 from .datalake import DataLakeSettings
+from .deploy_checks import deploy_issues
 from .eks import EksClusterSettings
 from .network import NetworkSettings
 from .operations import OperationsSettings
 from .pipeline_service import PipelineServiceSettings, image_reference_problem
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
+from .placeholders import placeholder_issues, secret_section_issues
 from .registry import ImageRepositorySettings
 from .tags import REQUIRED_TAG_KEYS, tag_issues
 from .warehouse import WAREHOUSE_ENV_NAMES, WarehouseAccess, WarehouseSettings

@@ -806,7 +806,9 @@ def test_explicit_cluster_name_and_stack(tags: dict[str, str]) -> None:
 
 
 def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], admin_principal_arns=[DEPLOYER])
+    settings = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], admin_principal_arns=[DEPLOYER]
+    )
     cr = run_component(
         lambda: EksCluster(
             "eks", EksClusterArgs(settings=settings, tags=tags, vpc_id=VPC, private_subnet_ids=SUBNETS)
@@ -938,7 +940,10 @@ def test_public_endpoint_needs_cidrs() -> None:
 
 def test_kubernetes_version_is_pinned() -> None:
     # The support rules (table, dates, policy) are in tests/test_eks_versions.py.
-    assert EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).kubernetes_version == "1.36"
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).kubernetes_version
+        == "1.36"
+    )
     pin = "pin a Kubernetes minor version such as '1.36' (no 'latest', no 'v' prefix, no patch)"
     assert issues_of(kubernetes_version="latest") == {"kubernetes_version": pin}
     assert issues_of(kubernetes_version="1.36.1") == {"kubernetes_version": pin}
@@ -949,7 +954,10 @@ def test_kubernetes_version_is_pinned() -> None:
         )
     }
     assert (
-        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.35").kubernetes_version == "1.35"
+        EksClusterSettings(
+            deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.35"
+        ).kubernetes_version
+        == "1.35"
     )
     # YAML reads an unquoted 1.30 as 1.3: the hint names the version meant.
     assert issues_of(kubernetes_version=1.3) == {
@@ -1078,7 +1086,11 @@ def test_deployer_rules_admit_each_runner_on_https(tags: dict[str, str]) -> None
     assert sorted(rules) == ["eks-deployer-10-0-8-0-24", "eks-deployer-sg-0123456789abcdef0"]
     cluster = cr.one(CLUSTER)
     for rule in rules.values():
-        assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 443, 443)
+        assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+            "tcp",
+            443,
+            443,
+        )
         # On the security group pulumi-eks attaches to the control plane (its clusterSecurityGroupId).
         assert rule.inputs["securityGroupId"] == cluster.outputs["clusterSecurityGroupId"]
         assert rule.property_dependencies["securityGroupId"] == [cluster.urn]
@@ -1086,7 +1098,8 @@ def test_deployer_rules_admit_each_runner_on_https(tags: dict[str, str]) -> None
     assert rules["eks-deployer-10-0-8-0-24"].inputs["cidrIpv4"] == "10.0.8.0/24"
     assert "referencedSecurityGroupId" not in rules["eks-deployer-10-0-8-0-24"].inputs
     assert (
-        rules["eks-deployer-sg-0123456789abcdef0"].inputs["referencedSecurityGroupId"] == "sg-0123456789abcdef0"
+        rules["eks-deployer-sg-0123456789abcdef0"].inputs["referencedSecurityGroupId"]
+        == "sg-0123456789abcdef0"
     )
     assert {r.urn for r in rules.values()} <= set(cr.one(K8S_PROVIDER).dependencies)
 
@@ -1107,7 +1120,9 @@ def test_deployer_settings_are_refused_without_a_runner_or_outside_the_vpc() -> 
             "or set deploy_from: inside_vpc"
         )
     }
-    assert issues_of(deployer_cidrs=["0.0.0.0/0", "192.0.2.0/24"], deployer_security_group_ids=["sg-xyz"]) == {
+    assert issues_of(
+        deployer_cidrs=["0.0.0.0/0", "192.0.2.0/24"], deployer_security_group_ids=["sg-xyz"]
+    ) == {
         "deployer_cidrs[0]": "admits everybody; list the runner's subnet or network",
         "deployer_cidrs[1]": (
             "overlaps the documentation range 192.0.2.0/24 (RFC 5737), an example no runner has; list the "
@@ -1132,7 +1147,9 @@ def test_deployer_settings_are_refused_without_a_runner_or_outside_the_vpc() -> 
     ],
 )
 def test_public_access_cidrs_must_be_public_and_routable(cidr: str, reason: str) -> None:
-    issues = issues_of(endpoint_public_access=True, deploy_from="outside_vpc", deployer_cidrs=[], public_access_cidrs=[cidr])
+    issues = issues_of(
+        endpoint_public_access=True, deploy_from="outside_vpc", deployer_cidrs=[], public_access_cidrs=[cidr]
+    )
     assert list(issues) == ["public_access_cidrs[0]"]
     assert issues["public_access_cidrs[0]"].startswith(reason)
 
@@ -1141,7 +1158,10 @@ def test_nodes_and_addons_wait_for_the_network_they_need(tags: dict[str, str]) -
     def program() -> EksCluster:
         table = aws.ec2.RouteTable("private-1", vpc_id=VPC)
         route = aws.ec2.Route(
-            "private-1-nat", route_table_id=table.id, destination_cidr_block="0.0.0.0/0", nat_gateway_id="nat-1"
+            "private-1-nat",
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            nat_gateway_id="nat-1",
         )
         settings = EksClusterSettings(
             deploy_from="inside_vpc", deployer_cidrs=[DEPLOYER_CIDR], admin_principal_arns=[DEPLOYER]

@@ -168,7 +168,10 @@ def test_settings_report_the_version_rule_at_its_key(today: list[datetime.date])
     }
     assert (
         EksClusterSettings(
-            deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.32", upgrade_policy="EXTENDED"
+            deploy_from="inside_vpc",
+            deployer_cidrs=["10.0.8.0/24"],
+            kubernetes_version="1.32",
+            upgrade_policy="EXTENDED",
         ).upgrade_policy
         == "EXTENDED"
     )
@@ -181,7 +184,10 @@ def test_settings_report_the_version_rule_at_its_key(today: list[datetime.date])
     assert set(issues_of(kubernetes_version="1.37")) == {"kubernetes_version"}
     # The same settings on another day: 1.34 is fine today, not tomorrow.
     assert (
-        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.34").kubernetes_version == "1.34"
+        EksClusterSettings(
+            deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.34"
+        ).kubernetes_version
+        == "1.34"
     )
     today[0] = datetime.date(2026, 12, 2)
     assert set(issues_of(kubernetes_version="1.34")) == {"kubernetes_version"}

@@ -102,7 +102,8 @@ def test_the_rules_of_each_row() -> None:
     # KEDA: the tested window of each minor (2.20: 1.33-1.35; 2.21: 1.34-1.36).
     assert chart_support_problem("keda", "2.20.2", "1.35") is None
     assert chart_support_problem("keda", "2.20.2", "1.36") == (
-        "KEDA 2.20.2 is tested on Kubernetes 1.33-1.35, not 1.36 (https://keda.sh/docs/2.22/operate/cluster/); "
+        "KEDA 2.20.2 is tested on Kubernetes 1.33-1.35, not 1.36 "
+        "(https://keda.sh/docs/2.22/operate/cluster/); "
         "use KEDA 2.21.x or change kubernetes_version"
     )
     assert chart_support_problem("keda", "2.21.1", "1.33") is not None
@@ -119,7 +120,10 @@ def test_a_keda_version_outside_the_cluster_version_names_both() -> None:
     cluster = {**_section("prod", "cluster"), "keda": {"version": "2.20.2"}}
     issues = refused("prod", "cluster", cluster)
     assert list(issues) == ["dataplatform:cluster.keda.version"]
-    assert "KEDA 2.20.2 is tested on Kubernetes 1.33-1.35, not 1.36" in issues["dataplatform:cluster.keda.version"]
+    assert (
+        "KEDA 2.20.2 is tested on Kubernetes 1.33-1.35, not 1.36"
+        in issues["dataplatform:cluster.keda.version"]
+    )
 
 
 def test_settings_check_every_chart_and_pinned_addon(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +146,9 @@ def test_settings_check_every_chart_and_pinned_addon(monkeypatch: pytest.MonkeyP
         )
     assert {issue.path: issue.message.split(" (")[0] for issue in err.value.issues} == {
         "keda.version": "KEDA 2.21.1 is tested on Kubernetes 1.34-1.36, not 1.33",
-        "addon_versions.metrics_server": "metrics-server v0.9.0-eksbuild.1 needs Kubernetes 1.34 or later, not 1.33",
+        "addon_versions.metrics_server": (
+            "metrics-server v0.9.0-eksbuild.1 needs Kubernetes 1.34 or later, not 1.33"
+        ),
     }
 
 
@@ -156,7 +162,9 @@ def test_prod_nodes_run_a_pinned_ami_and_latest_is_refused() -> None:
     cluster = {**_section("prod", "cluster"), "karpenter": {"ami_alias": "al2023@latest"}}
     issues = refused("prod", "cluster", cluster)
     assert list(issues) == ["dataplatform:cluster.karpenter.ami_alias"]
-    assert issues["dataplatform:cluster.karpenter.ami_alias"].startswith("prod nodes must run a pinned AMI release")
+    assert issues["dataplatform:cluster.karpenter.ami_alias"].startswith(
+        "prod nodes must run a pinned AMI release"
+    )
 
 
 # --------------------------------------------------------------------------- placeholders and secrets
@@ -188,7 +196,8 @@ def test_a_documentation_range_deeper_in_the_config_is_refused() -> None:
     found = [(i.path, i.message) for i in err.value.error.issues]  # type: ignore[union-attr]
     assert (
         "dataplatform:network.extra_cidrs[0]",
-        "uses the documentation range 198.51.100.0/24 (RFC 5737), which no real host has; set the real address",
+        "uses the documentation range 198.51.100.0/24 (RFC 5737), "
+        "which no real host has; set the real address",
     ) in found
 
 

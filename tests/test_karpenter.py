@@ -337,7 +337,11 @@ def test_names_fit_their_limits() -> None:
 
 def test_controller_values() -> None:
     cluster = EksClusterSettings(
-        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.36", node_groups=[SYSTEM], karpenter={}
+        deploy_from="inside_vpc",
+        deployer_cidrs=["10.0.8.0/24"],
+        kubernetes_version="1.36",
+        node_groups=[SYSTEM],
+        karpenter={},
     )
     assert cluster.karpenter is not None
     values = controller_values(
@@ -634,7 +638,8 @@ def test_mutations_are_caught() -> None:
 def cluster_issues(**karpenter: Any) -> dict[str, str]:
     """Every problem of a cluster with ``karpenter``, by exact key path from the stack config."""
     data = {
-        "deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"],
+        "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "kubernetes_version": "1.36",
         "node_groups": [SYSTEM],
         "karpenter": karpenter,
@@ -796,7 +801,8 @@ RUNTIME_KARPENTER_COUNTS = {RELEASE: 2, NODE_CLASS: 1, NODE_POOL: 2}
 def make(karpenter: dict[str, Any] | None) -> ComponentRun[EksCluster]:
     data: dict[str, Any] = {
         "kubernetes_version": "1.36",
-        "deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"],
+        "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "admin_principal_arns": [DEPLOYER],
         "node_groups": [SYSTEM],
     }
@@ -1036,7 +1042,8 @@ def test_bad_karpenter_settings_register_nothing() -> None:
 def test_reserved_stack_tags_are_refused() -> None:
     data = {
         "kubernetes_version": "1.36",
-        "deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"],
+        "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "admin_principal_arns": [DEPLOYER],
         "node_groups": [SYSTEM],
         "karpenter": {},

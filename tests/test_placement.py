@@ -35,7 +35,10 @@ def test_a_private_endpoint_needs_a_deployer_inside_the_vpc() -> None:
     message = cluster_issues()["deploy_from"]
     assert message.startswith("the API endpoint is private, so only a deployer inside the VPC reaches it")
     assert set(cluster_issues(deploy_from="outside_vpc")) == {"deploy_from"}
-    assert EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).endpoint_public_access is False
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).endpoint_public_access
+        is False
+    )
     public = EksClusterSettings(
         endpoint_public_access=True, public_access_cidrs=["52.17.40.0/24"], deploy_from="outside_vpc"
     )
@@ -53,12 +56,18 @@ def test_default_pool_is_the_first_untainted_autoscaled_pool() -> None:
         "min_size": 2,
         "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}],
     }
-    with_karpenter = EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], node_groups=[system], karpenter={})
+    with_karpenter = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], node_groups=[system], karpenter={}
+    )
     assert list(with_karpenter.placements()) == ["system", "apps", "batch"]
     assert with_karpenter.default_pool == "apps"
-    only_system = EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], node_groups=[system])
+    only_system = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], node_groups=[system]
+    )
     assert only_system.default_pool is None
-    assert EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).default_pool == "apps"  # the managed 'apps' group
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).default_pool == "apps"
+    )  # the managed 'apps' group
 
 
 def test_placement_goes_into_the_pod_template_before_the_service_own() -> None:

@@ -25,10 +25,17 @@ def image_program(*, annotations: dict[str, str] | None = None, own_repository: 
         image = repository.repository_url.apply(lambda url: f"{url}:1.0.0")
     k8s.apps.v1.Deployment(
         "api",
-        metadata={"name": "api", "namespace": "apps", **({"annotations": annotations} if annotations else {})},
+        metadata={
+            "name": "api",
+            "namespace": "apps",
+            **({"annotations": annotations} if annotations else {}),
+        },
         spec={
             "selector": {"matchLabels": {"app": "api"}},
-            "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"containers": [{"name": "api", "image": image}]}},
+            "template": {
+                "metadata": {"labels": {"app": "api"}},
+                "spec": {"containers": [{"name": "api", "image": image}]},
+            },
         },
         opts=opts(provider),
     )
@@ -63,7 +70,10 @@ def test_found_by_the_image_string_too() -> None:
                     "spec": {
                         "restartPolicy": "Never",
                         "containers": [
-                            {"name": "m", "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.0.0"}
+                            {
+                                "name": "m",
+                                "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/team/api:1.0.0",
+                            }
                         ],
                     }
                 }
@@ -72,11 +82,13 @@ def test_found_by_the_image_string_too() -> None:
         )
 
     ((name, message),) = violations(check(program), IMAGE)
-    assert name == "migrate" and message.startswith("Job 'migrate' runs an image from the ECR repository 'team/api'")
+    assert name == "migrate" and message.startswith(
+        "Job 'migrate' runs an image from the ECR repository 'team/api'"
+    )
 
 
 def versions_program(keda: str, kubernetes: str = "1.36", metrics_server: str | None = None) -> None:
-    cluster, provider, nets = raw_cluster(public=True)
+    _, _, nets = raw_cluster(public=True)
     # raw_cluster has no version: a second cluster with one, and its own provider.
     versioned = aws.eks.Cluster(
         "platform",
@@ -90,11 +102,20 @@ def versions_program(keda: str, kubernetes: str = "1.36", metrics_server: str | 
     )
     platform = k8s.Provider("platform-k8s", kubeconfig=kubeconfig)
     k8s.helm.v3.Release(
-        "keda", chart="keda", version=keda, namespace="keda",
-        repository_opts={"repo": "https://kedacore.github.io/charts"}, opts=opts(platform),
+        "keda",
+        chart="keda",
+        version=keda,
+        namespace="keda",
+        repository_opts={"repo": "https://kedacore.github.io/charts"},
+        opts=opts(platform),
     )
     if metrics_server is not None:
-        aws.eks.Addon("metrics-server", cluster_name=versioned.name, addon_name="metrics-server", addon_version=metrics_server)
+        aws.eks.Addon(
+            "metrics-server",
+            cluster_name=versioned.name,
+            addon_name="metrics-server",
+            addon_version=metrics_server,
+        )
 
 
 def test_a_chart_outside_the_clusters_version_is_refused() -> None:
@@ -110,7 +131,8 @@ def test_a_chart_outside_the_clusters_version_is_refused() -> None:
     assert violations(report, VERSIONS) == [
         (
             "metrics-server",
-            "Addon 'metrics-server' installs metrics-server v0.9.0-eksbuild.1 on cluster 'platform' (Kubernetes "
+            "Addon 'metrics-server' installs metrics-server "
+            "v0.9.0-eksbuild.1 on cluster 'platform' (Kubernetes "
             "1.33), outside its supported range: metrics-server 0.9 needs Kubernetes 1.34+ "
             "(https://github.com/kubernetes-sigs/metrics-server#compatibility-matrix)",
         )
@@ -119,7 +141,13 @@ def test_a_chart_outside_the_clusters_version_is_refused() -> None:
 
 def test_supported_versions_pass() -> None:
     assert violations(check(lambda: versions_program("2.21.1")), VERSIONS) == []
-    assert violations(check(lambda: versions_program("2.20.2", kubernetes="1.35", metrics_server="v0.8.0-eksbuild.1")), VERSIONS) == []
+    assert (
+        violations(
+            check(lambda: versions_program("2.20.2", kubernetes="1.35", metrics_server="v0.8.0-eksbuild.1")),
+            VERSIONS,
+        )
+        == []
+    )
 
 
 def test_a_cluster_from_elsewhere_cannot_be_decided() -> None:

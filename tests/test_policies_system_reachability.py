@@ -40,10 +40,12 @@ def private_program(
 
 INSIDE = {"dataplatform.io/deploy-from": "inside-vpc"}
 NO_PATH = (
-    "cluster 'demo' is deployed from inside the VPC (tag dataplatform.io/deploy-from) through its private-only "
+    "cluster 'demo' is deployed from inside the VPC (tag "
+    "dataplatform.io/deploy-from) through its private-only "
     "endpoint, but no tcp/443 ingress rule on its security group is the deployer's (tagged "
     "dataplatform.io/deployer=true, or named by the pack config's deployerCidrs/deployerSecurityGroupIds); "
-    "pulumi-eks admits only the nodes there: 1 Kubernetes resource(s) would time out. Add an ingress rule for "
+    "pulumi-eks admits only the nodes there: 1 Kubernetes "
+    "resource(s) would time out. Add an ingress rule for "
     "tcp/443 from the runner's security group or CIDR on the cluster security group, tagged "
     "dataplatform.io/deployer=true"
 )
@@ -59,7 +61,12 @@ def test_declared_inside_the_vpc_without_a_path_for_the_deployer_is_refused() ->
 
 
 def test_the_deployer_path_by_tag_or_by_pack_config() -> None:
-    assert violations(check(lambda: private_program(INSIDE, deployer={"dataplatform.io/deployer": "true"})), REACH) == []
+    assert (
+        violations(
+            check(lambda: private_program(INSIDE, deployer={"dataplatform.io/deployer": "true"})), REACH
+        )
+        == []
+    )
     # The pack config names the runners: the rule must cover each of them.
     program = lambda: private_program(INSIDE, deployer={"team": "x"})  # noqa: E731
     assert violations(check(program, {REACH: {"deployerCidrs": ["10.0.8.16/28"]}}), REACH) == []

@@ -27,7 +27,8 @@ BASE: dict[str, Any] = {
     "environment": "dev",
     "tags": {"Environment": "dev", "Project": "p", "Owner": "o", "CostCenter": "c", "ManagedBy": "pulumi"},
     "cluster": {
-        "deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"],
+        "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "kubernetes_version": "1.36",
         "admin_principal_arns": ["arn:aws:iam::123456789012:role/x"],
     },

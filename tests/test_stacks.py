@@ -304,7 +304,7 @@ def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> No
         bad(
             {
                 "dataplatform:cluster": {
-                    "deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"],
+                    "deploy_from": "inside_vpc",
                     "deployer_cidrs": ["10.0.8.0/24"],
                     "kubernetes_version": "1.36",
                 }

@@ -30,6 +30,7 @@ from .addons import (
     system_placement_values,
 )
 from .args import EksClusterArgs, check_args, irsa_role_issues
+from .deployer import DeployerAccess
 from .documents import (
     CLUSTER_POLICY,
     EBS_CSI_NAMESPACE,
@@ -57,7 +58,6 @@ from .documents import (
     root_volume,
     secrets_key_policy,
 )
-from .deployer import DeployerAccess
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
 from .keda_component import KedaAddon
@@ -87,7 +87,9 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(DeployerAccess, RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource):
+class EksCluster(
+    DeployerAccess, RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource
+):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -154,9 +156,7 @@ class EksCluster(DeployerAccess, RuntimeStep, KarpenterPools, KedaAddon, Observa
             )
             for addon in ADDONS_BEFORE_NODES
         }
-        node_groups = self._node_groups(
-            where, args.private_subnet_ids, after=[*addons.values(), *network]
-        )
+        node_groups = self._node_groups(where, args.private_subnet_ids, after=[*addons.values(), *network])
         addons.update(self._addons_after_nodes(where, [*node_groups, *network]))
         self._observability(where, node_groups)
         self.workload_dependencies = [*node_groups, addons["coredns"]]
@@ -433,7 +433,8 @@ class EksCluster(DeployerAccess, RuntimeStep, KarpenterPools, KedaAddon, Observa
 
     def _kubernetes_provider(self, access: Sequence[pulumi.Resource]) -> None:
         """The provider is usable once the deployer's API access exists: its access entries and, for a
-        private endpoint, its path through the cluster security group (``_deployer_rules``). Only what runs pods waits for
+        private endpoint, its path through the cluster security group (``_deployer_rules``). Only what
+        runs pods waits for
         nodes and DNS (``workload_dependencies``), so namespaces, service accounts and policies are
         created while the node groups come up."""
         self._provider = k8s.Provider(

@@ -463,14 +463,16 @@ class EksClusterSettings(SettingsModel):
         return self
 
     def _version_support_issues(self) -> list[ConfigIssue]:
-        """Every chart and pinned add-on against the cluster's Kubernetes version (components/eks/compat.py)."""
+        """Every chart and pinned add-on against the cluster's Kubernetes version (``.compat``)."""
         checks: list[tuple[str, str, str]] = []
         if self.karpenter is not None:
             checks.append(("karpenter.version", "karpenter", self.karpenter.version))
         if self.keda is not None:
             checks.append(("keda.version", "keda", self.keda.version))
         if self.addon_versions.metrics_server is not None:
-            checks.append(("addon_versions.metrics_server", "metrics-server", self.addon_versions.metrics_server))
+            checks.append(
+                ("addon_versions.metrics_server", "metrics-server", self.addon_versions.metrics_server)
+            )
         return [
             ConfigIssue(path, version, problem)
             for path, product, version in checks

@@ -72,7 +72,9 @@ def endpoint_problem(protocol: str, endpoint: str) -> str | None:
     return None
 
 
-_KEY_PARAMS = frozenset({"key", "token", "apikey", "api_key", "access_token", "integration_key", "secret", "sig", "code"})
+_KEY_PARAMS = frozenset(
+    {"key", "token", "apikey", "api_key", "access_token", "integration_key", "secret", "sig", "code"}
+)
 _TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_-]{16,}$")
 
 

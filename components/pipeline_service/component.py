@@ -127,13 +127,16 @@ class PipelineService(pulumi.ComponentResource):
         deployment = None
         if settings.kind == "deployment":
             deployment = self._deployment(
-                self._unawaited(args, manifests.with_image(
-                    manifests.with_placement(
-                        manifests.with_environment(manifests.deployment(settings), environment),
-                        args.placement,
+                self._unawaited(
+                    args,
+                    manifests.with_image(
+                        manifests.with_placement(
+                            manifests.with_environment(manifests.deployment(settings), environment),
+                            args.placement,
+                        ),
+                        args.image,
                     ),
-                    args.image,
-                )),
+                ),
                 pods_after,
             )
             workload: pulumi.Resource = deployment

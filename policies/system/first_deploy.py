@@ -79,19 +79,23 @@ def awaited_image_pushed(ctx: StackContext) -> None:
             continue
         if isinstance(annotations, dict) and str(annotations.get(SKIP_AWAIT, "")).lower() == "true":
             continue
-        spec = get(resource.props, *AWAITED[resource.type], "spec") if AWAITED[resource.type] else get(
-            resource.props, "spec"
+        spec = (
+            get(resource.props, *AWAITED[resource.type], "spec")
+            if AWAITED[resource.type]
+            else get(resource.props, "spec")
         )
         linked = {u for key in ("spec",) for u in resource.property_dependencies.get(key, [])}
         found = [repositories[u] for u in linked if u in repositories]
-        found += [name for name in repositories.values() for image in _images(spec) if _from_repository(image, name)]
+        found += [
+            name for name in repositories.values() for image in _images(spec) if _from_repository(image, name)
+        ]
         if not found:
             continue
         label = next((n for n in found if isinstance(n, str)), "created in this plan")
         ctx.report(
             f"{resource.type.rsplit(':', 1)[-1]} '{resource.name}' runs an image from the ECR repository "
             f"'{label}', which this plan creates empty, and Pulumi awaits its pods: the first `pulumi up` "
-            'times out in ImagePullBackOff. Push the image before the workload exists, or annotate it '
+            "times out in ImagePullBackOff. Push the image before the workload exists, or annotate it "
             'pulumi.com/skipAwait: "true"',
             resource.urn,
         )
@@ -123,7 +127,11 @@ def version_problem(table: dict[str, Any], product: str, version: str, kubernete
         if window is None:
             return f"{product} {minor} is not in the table"
         low, high = window
-        return None if _key(low) <= _key(kubernetes) <= _key(high) else f"{product} {minor} is tested on {low}-{high}"
+        return (
+            None
+            if _key(low) <= _key(kubernetes) <= _key(high)
+            else f"{product} {minor} is tested on {low}-{high}"
+        )
     start = row["from"].get(minor)
     if start is None:
         return f"{product} {minor} is not in the table"
@@ -155,17 +163,23 @@ def chart_version_support(ctx: StackContext) -> None:
             found.append((helm.resource, helm.chart, helm.resource.props.get("version"), helm.key))
     for addon in model.addons():
         if addon.name == "metrics-server":
-            found.append((addon.resource, "metrics-server", addon.resource.props.get("addonVersion"), addon.key))
+            found.append(
+                (addon.resource, "metrics-server", addon.resource.props.get("addonVersion"), addon.key)
+            )
     for resource, product, version, key in found:
         kubernetes = versions.get(key)
         label = f"{resource.type.rsplit(':', 1)[-1]} '{resource.name}'"
         if key not in model.clusters:
-            ctx.undecided(f"{label}: its cluster is not declared in this program, so its Kubernetes version is unknown")
+            ctx.undecided(
+                f"{label}: its cluster is not declared in this program, so its Kubernetes version is unknown"
+            )
             continue
         if version is None and product == "metrics-server":
             continue  # unpinned: EKS resolves the add-on version for the cluster's version
         if not isinstance(version, str) or not isinstance(kubernetes, str):
-            ctx.undecided(f"{label}: the {product} or cluster version is unknown during preview", resource.urn)
+            ctx.undecided(
+                f"{label}: the {product} or cluster version is unknown during preview", resource.urn
+            )
             continue
         problem = version_problem(table, product, version, kubernetes)
         if problem is not None:

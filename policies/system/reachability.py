@@ -63,7 +63,8 @@ def _on_cluster(cluster: m.Cluster, origin: list[str]) -> bool:
 
 def _covers(cidr: Any, wanted: str) -> bool:
     try:
-        return ipaddress.ip_network(wanted, strict=False).subnet_of(ipaddress.ip_network(cidr, strict=False))  # type: ignore[arg-type]
+        inner, outer = ipaddress.ip_network(wanted, strict=False), ipaddress.ip_network(cidr, strict=False)
+        return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return False
 
@@ -77,9 +78,14 @@ def _path_problem(ctx: StackContext, cluster: m.Cluster, rules: list[Any]) -> st
         missing = [c for c in cidrs if not any(_covers(rc, c) for r in on_cluster for rc in r[2])]
         missing += [g for g in groups if not any(g in r[3] for r in on_cluster)]
         if missing:
-            return f"no tcp/443 ingress on its security group admits the declared deployer(s) {', '.join(missing)}"
+            return (
+                f"no tcp/443 ingress on its security group admits the "
+                f"declared deployer(s) {', '.join(missing)}"
+            )
         return None
-    tagged = [r for r in on_cluster if str((r[0].props.get("tags") or {}).get(DEPLOYER_TAG, "")).lower() == "true"]
+    tagged = [
+        r for r in on_cluster if str((r[0].props.get("tags") or {}).get(DEPLOYER_TAG, "")).lower() == "true"
+    ]
     if not tagged:
         return (
             "no tcp/443 ingress rule on its security group is the deployer's (tagged "
@@ -123,7 +129,7 @@ def _path_problem(ctx: StackContext, cluster: m.Cluster, rules: list[Any]) -> st
             "default": False,
             "description": "This program is deployed from inside the cluster's VPC "
             "(reaches a private endpoint).",
-        }
+        },
     },
     reads=_reads,
 )
@@ -145,8 +151,10 @@ def api_reachability(ctx: StackContext) -> None:
             problem = _path_problem(ctx, cluster, rules) if cluster.public is False else None
             if problem is not None:
                 ctx.report(
-                    f"cluster '{cluster.resource.name}' is deployed from inside the VPC (tag {TAG}) through its "
-                    f"private-only endpoint, but {problem}: {len(resources)} Kubernetes resource(s) would time "
+                    f"cluster '{cluster.resource.name}' is deployed from "
+                    f"inside the VPC (tag {TAG}) through its "
+                    f"private-only endpoint, but {problem}: "
+                    f"{len(resources)} Kubernetes resource(s) would time "
                     "out. Add an ingress rule for tcp/443 from the runner's security group or CIDR on the "
                     f"cluster security group, tagged {DEPLOYER_TAG}=true",
                     cluster.resource.urn,
