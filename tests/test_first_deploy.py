@@ -246,3 +246,28 @@ def test_the_prod_plan_subscribes_secret_endpoints_only() -> None:
     subscriptions = run.by_type("aws:sns/topicSubscription:TopicSubscription")
     assert sorted(s.inputs["protocol"] for s in subscriptions) == ["email", "https"]
     assert all(s.masked_inputs["endpoint"] == "[secret]" for s in subscriptions)
+
+
+# --------------------------------------------------------------------------- ordering by need
+
+
+def test_prod_nodes_and_addons_wait_for_routes_associations_and_endpoints() -> None:
+    run = run_program(ROOT, "prod")
+    needed = {
+        r.urn
+        for token in (
+            "aws:ec2/route:Route",
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+        )
+        for r in run.by_type(token)
+        if not r.name.startswith(("network-public", "network-data"))
+    }
+    # Three NAT routes and three private associations (one per AZ), the S3 gateway and four interface
+    # endpoints (ecr.api, ecr.dkr, sts, logs).
+    assert len(needed) == 3 + 3 + 1 + 4
+    (group,) = run.by_type("aws:eks/nodeGroup:NodeGroup")
+    assert needed <= set(group.dependencies)
+    addons = {r.inputs["addonName"]: r for r in run.by_type("aws:eks/addon:Addon")}
+    for name in ("coredns", "aws-ebs-csi-driver", "metrics-server"):
+        assert needed <= set(addons[name].dependencies), name
