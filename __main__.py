@@ -69,6 +69,8 @@ cluster = EksCluster(
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,
         public_subnet_ids=network.public_subnet_ids,
+        # Nodes join and pull images only once the private subnets route to NAT and the endpoints.
+        network_dependencies=network.private_egress_dependencies,
     ),
 )
 # The warehouse waits on the network and the node security group only, not on the whole cluster.
@@ -130,6 +132,7 @@ for index in config.creation_order():
     owner = config.namespace_owner(index)
     queue_owner = config.queue_owner(index)
     pool = config.pool_of(index)
+    own_image = registry is not None and service.image is None
     services[index] = PipelineService(
         service.name,
         PipelineServiceArgs(
@@ -148,7 +151,10 @@ for index in config.creation_order():
             workload_dependencies=cluster.workload_dependencies_for(pool),
             keda_dependencies=cluster.keda_dependencies,
             queue=services[queue_owner].queue if queue_owner is not None else None,
-            image=registry.image(service.name) if registry is not None and service.image is None else None,
+            image=registry.image(service.name) if own_image else None,
+            # The repository is created by this same run, empty until CI pushes: do not await pods
+            # that cannot pull yet (docs/FIRST_DEPLOY.md).
+            await_rollout=not own_image,
         ),
     )
 
@@ -170,6 +176,8 @@ operations = Operations(
         nat_gateway_count=config.network.nat_gateway_count,
         cluster_name=cluster.cluster_name if config.cluster.observability is not None else None,
         disaster_recovery=recovery,
+        # Endpoints that carry a key (or a person's address) come from secure config and stay secret.
+        alert_endpoints={name: pulumi.Output.secret(v) for name, v in config.alert_endpoints.items()},
     ),
 )
 pulumi.export("alertTopicArn", operations.topic_arn)

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 from pydantic import AfterValidator
 
 __all__ = [
+    "DOCUMENTATION_RANGES",
     "KMS_DELETION_WINDOW_DAYS",
     "LOG_RETENTION_DAYS",
     "S3_MIN_TLS_VERSION",
@@ -31,12 +32,14 @@ __all__ = [
     "dns_1035_label_problem",
     "dns_label_problem",
     "dns_subdomain_problem",
+    "documentation_range",
     "is_plain",
     "kms_key_arn_problem",
     "label_key_problem",
     "label_value_problem",
     "new_customer_kms_key",
     "protection",
+    "public_cidr_problem",
     "retention_days_problem",
     "s3_bucket_baseline",
     "s3_transport_statements",
@@ -190,6 +193,57 @@ def cidr_problem(value: str, *, ipv6: bool = False) -> str | None:
         return f"needs a prefix length; use '{network}'"
     if str(network) != value:
         return f"has host bits set; use '{network}'"
+    return None
+
+
+DOCUMENTATION_RANGES: tuple[ipaddress.IPv4Network, ...] = tuple(
+    ipaddress.IPv4Network(cidr) for cidr in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+"""TEST-NET-1/2/3 (RFC 5737): documentation ranges that no real host has, so a config holding one
+holds an example nobody replaced."""
+
+
+def documentation_range(network: ipaddress.IPv4Network) -> ipaddress.IPv4Network | None:
+    """The documentation range ``network`` overlaps, or None."""
+    return next((doc for doc in DOCUMENTATION_RANGES if network.overlaps(doc)), None)
+
+
+def public_cidr_problem(value: str) -> str | None:
+    """Why ``value`` is not a public, routable IPv4 CIDR an internet client can come from, or None.
+
+    An EKS public endpoint sees the client's public source address, so a private range (RFC 1918),
+    shared address space (RFC 6598, carrier-grade NAT), loopback, link-local or a documentation
+    range (RFC 5737) never matches a real caller; ``0.0.0.0/0`` matches everybody.
+    """
+    try:
+        network = ipaddress.IPv4Network(value, strict=True)
+    except ValueError:
+        return "not an IPv4 CIDR without host bits; write the runner's public egress, e.g. '52.17.40.12/32'"
+    if network.prefixlen == 0:
+        return "opens the API endpoint to the whole internet; list your runner's or office's egress ranges"
+    doc = documentation_range(network)
+    if doc is not None:
+        return (
+            f"overlaps the documentation range {doc} (RFC 5737), an example no real client has; set your "
+            "runner's public egress CIDR"
+        )
+    reasons = (
+        (ipaddress.IPv4Network("100.64.0.0/10"), "shared address space (RFC 6598, carrier-grade NAT)"),
+        (ipaddress.IPv4Network("127.0.0.0/8"), "loopback"),
+        (ipaddress.IPv4Network("169.254.0.0/16"), "link-local"),
+        (ipaddress.IPv4Network("10.0.0.0/8"), "a private range (RFC 1918)"),
+        (ipaddress.IPv4Network("172.16.0.0/12"), "a private range (RFC 1918)"),
+        (ipaddress.IPv4Network("192.168.0.0/16"), "a private range (RFC 1918)"),
+    )
+    for reserved, reason in reasons:
+        if network.overlaps(reserved):
+            return (
+                f"is or contains {reason}: the public endpoint never sees "
+                f"it as a source address; list the public "
+                "egress of the runner (a runner inside the VPC uses deploy_from: inside_vpc instead)"
+            )
+    if network.is_private or not network.is_global:
+        return "is not a globally routable range (IANA special-purpose registry); list a public egress CIDR"
     return None
 
 

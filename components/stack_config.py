@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,12 +28,14 @@ from ._validation import (
 )
 from .catalog import CatalogSettings, QuerySettings
 from .datalake import DataLakeSettings
+from .deploy_checks import deploy_issues
 from .eks import EksClusterSettings
 from .network import NetworkSettings
 from .operations import OperationsSettings
 from .pipeline_service import PipelineServiceSettings, image_reference_problem
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
+from .placeholders import placeholder_issues, secret_section_issues
 from .registry import ImageRepositorySettings
 from .stack_account import ownership_issues
 from .stack_protection import protection_issues
@@ -122,6 +124,10 @@ class StackConfig(SettingsModel):
     """The Glue Data Catalog: a database per lake layer, encrypted with a customer key."""
     query: QuerySettings = Field(default_factory=QuerySettings)
     """The Athena workgroup: enforced settings, encrypted results, a per-query scan cutoff."""
+    alert_endpoints: dict[str, str] = Field(default_factory=dict)
+    """Alert subscription endpoints kept secret, by name (``operations.alerts.subscriptions[]
+    .endpoint_secret``): each a ``secure:`` value (``pulumi config set --secret --path
+    'dataplatform:alert_endpoints.<name>' <address>``); plain values are refused."""
 
     @field_validator("region")
     @classmethod
@@ -214,6 +220,7 @@ class StackConfig(SettingsModel):
             )
         issues += _operations_issues(self)
         issues += protection_issues(self)
+        issues += deploy_issues(self)
         if self.environment == "prod":
             issues += _prod_issues(self)
         if issues:
@@ -585,8 +592,11 @@ def _rewrite_region_path(issues: list[ConfigIssue]) -> list[ConfigIssue]:
     return issues
 
 
-def load_stack_config(values: Mapping[str, Any], region: str | None) -> StackConfig:
-    """Validate the ``dataplatform:`` namespace (``values``, keys without prefix) and region."""
+def load_stack_config(
+    values: Mapping[str, Any], region: str | None, secret_keys: Collection[str] = ()
+) -> StackConfig:
+    """Validate the ``dataplatform:`` namespace (``values``, keys without prefix) and region;
+    ``secret_keys`` are the keys set as ``secure:`` values."""
     data = dict(values)
     if "region" in data:
         raise InvalidConfigError(
@@ -594,12 +604,19 @@ def load_stack_config(values: Mapping[str, Any], region: str | None) -> StackCon
         )
     if region is not None:
         data["region"] = region
+    plain = {key: value for key, value in values.items() if key not in secret_keys}
+    found = placeholder_issues(plain, f"{NAMESPACE}:") + secret_section_issues(
+        values, secret_keys, f"{NAMESPACE}:"
+    )
     try:
-        return StackConfig.model_validate(data)
+        config = StackConfig.model_validate(data)
     except ValidationError as error:
         issues = format_validation_error(error, StackConfig, prefix=f"{NAMESPACE}:")
         issues += further_issues(error, StackConfig, data, prefix=f"{NAMESPACE}:")
-        raise InvalidConfigError(_rewrite_region_path(issues)) from None
+        raise InvalidConfigError(found + _rewrite_region_path(issues)) from None
+    if found:
+        raise InvalidConfigError(found)
+    return config
 
 
 def read_stack_config() -> StackConfig:
@@ -620,7 +637,8 @@ def read_stack_config() -> StackConfig:
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
             values[key] = raw
-    config = load_stack_config(values, pulumi.Config("aws").get("region"))
+    secret = {key for key in values if runtime_config.is_config_secret(f"{NAMESPACE}:{key}")}
+    config = load_stack_config(values, pulumi.Config("aws").get("region"), secret)
     # Account/region singletons: one owner among the project's stack files (the program runs in the
     # project directory: the Python language host's working directory).
     issues = ownership_issues(
@@ -655,6 +673,13 @@ def stack_file_json_schema() -> dict[str, Any]:
     it, and any key of another namespace (providers' settings) left open."""
     inner = stack_config_json_schema()
     defs = inner.pop("$defs", {})
+    # In the file, a secret entry is {secure: <ciphertext>}; the program sees the decrypted string.
+    inner["properties"]["alert_endpoints"]["additionalProperties"] = {
+        "type": "object",
+        "properties": {"secure": {"type": "string"}},
+        "required": ["secure"],
+        "additionalProperties": False,
+    }
     required = [f"{NAMESPACE}:{name}" for name in inner.get("required", [])]
     config = {
         "type": "object",

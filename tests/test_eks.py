@@ -9,6 +9,7 @@ from typing import Any
 
 import kubernetes_validate
 import pulumi
+import pulumi_aws as aws
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
@@ -54,6 +55,9 @@ GIVEN_KEY = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/11111111-2222-3333-4444-555555
 # pulumi-eks cluster, OIDC provider, 2 groups x (role + 3 policies + template + group),
 # 5 add-ons, EBS CSI IRSA role (+ managed policy + KMS policy), Kubernetes provider, the cluster
 # runtime (a child component) with the StorageClass.
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+DEPLOYER_CIDR = "10.0.8.0/24"
+"""The runners' network (a shared-services VPC routed to this one): the deployer of these tests."""
 DEFAULT_COUNTS = {
     KEY: 3,
     LOG_GROUP: 1,
@@ -65,6 +69,7 @@ DEFAULT_COUNTS = {
     TEMPLATE: 2,
     NODE_GROUP: 2,
     ADDON: 5,
+    INGRESS_RULE: 1,
     K8S_PROVIDER: 1,
     RUNTIME: 1,
     STORAGE_CLASS: 1,
@@ -86,7 +91,12 @@ def make(tags: dict[str, str], name: str = "eks", **fields: Any) -> ComponentRun
     wiring.update({k: fields.pop(k) for k in list(fields) if k in EksClusterArgs.__dataclass_fields__})
     stack = fields.pop("stack", "dev")
     settings = fields.pop("settings", None) or EksClusterSettings(
-        deploy_from="inside_vpc", **{"admin_principal_arns": [DEPLOYER], **fields}
+        **{
+            "deploy_from": "inside_vpc",
+            "deployer_cidrs": [DEPLOYER_CIDR],
+            "admin_principal_arns": [DEPLOYER],
+            **fields,
+        }
     )
     return run_component(
         lambda: EksCluster(name, EksClusterArgs(settings=settings, tags=tags, **wiring)), stack=stack
@@ -430,12 +440,14 @@ def test_addons_and_ordering(default_run: ComponentRun[EksCluster]) -> None:
     assert addons["aws-ebs-csi-driver"].inputs["serviceAccountRoleArn"] == ebs_role.outputs["arn"]
     assert "serviceAccountRoleArn" not in addons["coredns"].inputs
     assert "serviceAccountRoleArn" not in addons["metrics-server"].inputs
-    # The provider waits for the admin access only: API objects need no nodes. What runs pods
-    # waits for the nodes and DNS through workload_dependencies.
+    # The provider waits for the deployer's access only (its access entry, and its tcp/443 path through
+    # the cluster security group): API objects need no nodes. What runs pods waits for the nodes and
+    # DNS through workload_dependencies.
     provider = cr.one(K8S_PROVIDER)
     access = cr.one(ACCESS_POLICY).urn
+    deployer = cr.one(INGRESS_RULE).urn
     cluster = cr.one("eks:index:Cluster").urn  # the kubeconfig: data
-    assert set(provider.dependencies) == {access, cluster}
+    assert set(provider.dependencies) == {access, deployer, cluster}
     workload = sorted(type(r).__name__ for r in cr.component.workload_dependencies)
     assert workload == ["Addon"] + ["NodeGroup"] * len(groups)
     coredns = cr.component.workload_dependencies[-1]
@@ -634,7 +646,7 @@ def test_irsa_role_helper(tags: dict[str, str]) -> None:
         cluster = EksCluster(
             "eks",
             EksClusterArgs(
-                settings=EksClusterSettings(deploy_from="inside_vpc"),
+                settings=EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]),
                 tags=tags,
                 vpc_id=VPC,
                 private_subnet_ids=SUBNETS,
@@ -667,7 +679,7 @@ def test_irsa_role_rejects_bad_names(tags: dict[str, str]) -> None:
         cluster = EksCluster(
             "eks",
             EksClusterArgs(
-                settings=EksClusterSettings(deploy_from="inside_vpc"),
+                settings=EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]),
                 tags=tags,
                 vpc_id=VPC,
                 private_subnet_ids=SUBNETS,
@@ -720,11 +732,19 @@ def test_no_admins_warns(tags: dict[str, str]) -> None:
 
 
 def test_public_endpoint_with_cidrs(tags: dict[str, str]) -> None:
-    cr = make(tags, endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24", "198.51.100.7/32"])
+    cr = make(
+        tags,
+        endpoint_public_access=True,
+        public_access_cidrs=["52.17.40.0/24", "34.240.1.7/32"],
+        deploy_from="outside_vpc",
+        deployer_cidrs=[],
+    )
     inputs = cr.one(CLUSTER).inputs
     assert inputs["endpointPublicAccess"] is True
     assert inputs["endpointPrivateAccess"] is True
-    assert inputs["publicAccessCidrs"] == ["203.0.113.0/24", "198.51.100.7/32"]
+    assert inputs["publicAccessCidrs"] == ["52.17.40.0/24", "34.240.1.7/32"]
+    # Through the public endpoint: no deployer rule on the cluster security group.
+    assert cr.of_type(INGRESS_RULE) == []
 
 
 def test_public_subnets_stay_out_of_the_cluster(tags: dict[str, str]) -> None:
@@ -786,7 +806,9 @@ def test_explicit_cluster_name_and_stack(tags: dict[str, str]) -> None:
 
 
 def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings(deploy_from="inside_vpc", admin_principal_arns=[DEPLOYER])
+    settings = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], admin_principal_arns=[DEPLOYER]
+    )
     cr = run_component(
         lambda: EksCluster(
             "eks", EksClusterArgs(settings=settings, tags=tags, vpc_id=VPC, private_subnet_ids=SUBNETS)
@@ -802,7 +824,7 @@ def test_preview_runs_with_unknown_outputs(tags: dict[str, str]) -> None:
 def issues_of(**fields: Any) -> dict[str, str]:
     """Every problem of settings with ``fields``, by exact key path (a path reported twice fails)."""
     with pytest.raises(InvalidConfigError) as err:
-        EksClusterSettings(**{"deploy_from": "inside_vpc", **fields})
+        EksClusterSettings(**{"deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"], **fields})
     found = {issue.path: issue.message for issue in err.value.issues}
     assert len(found) == len(err.value.issues), err.value.issues
     return found
@@ -899,13 +921,17 @@ def test_public_endpoint_needs_cidrs() -> None:
             "reach the API (never 0.0.0.0/0), or keep the endpoint private"
         )
     }
-    assert issues_of(endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24", "0.0.0.0/0"]) == {
-        "public_access_cidrs[1]": "opens the API endpoint to the whole internet; list your office/VPN ranges"
+    assert issues_of(endpoint_public_access=True, public_access_cidrs=["52.17.40.0/24", "0.0.0.0/0"]) == {
+        "public_access_cidrs[1]": (
+            "opens the API endpoint to the whole internet; list your runner's or office's egress ranges"
+        )
     }
     assert issues_of(endpoint_public_access=True, public_access_cidrs=["10.0.0.1/8"]) == {
-        "public_access_cidrs[0]": "not an IPv4 CIDR; write e.g. '203.0.113.0/24'"
+        "public_access_cidrs[0]": (
+            "not an IPv4 CIDR without host bits; write the runner's public egress, e.g. '52.17.40.12/32'"
+        )
     }
-    assert issues_of(public_access_cidrs=["203.0.113.0/24"]) == {
+    assert issues_of(public_access_cidrs=["52.17.40.0/24"]) == {
         "public_access_cidrs": (
             "only applies to a public endpoint; remove it or set endpoint_public_access: true"
         )
@@ -914,7 +940,10 @@ def test_public_endpoint_needs_cidrs() -> None:
 
 def test_kubernetes_version_is_pinned() -> None:
     # The support rules (table, dates, policy) are in tests/test_eks_versions.py.
-    assert EksClusterSettings(deploy_from="inside_vpc").kubernetes_version == "1.36"
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).kubernetes_version
+        == "1.36"
+    )
     pin = "pin a Kubernetes minor version such as '1.36' (no 'latest', no 'v' prefix, no patch)"
     assert issues_of(kubernetes_version="latest") == {"kubernetes_version": pin}
     assert issues_of(kubernetes_version="1.36.1") == {"kubernetes_version": pin}
@@ -925,7 +954,10 @@ def test_kubernetes_version_is_pinned() -> None:
         )
     }
     assert (
-        EksClusterSettings(deploy_from="inside_vpc", kubernetes_version="1.35").kubernetes_version == "1.35"
+        EksClusterSettings(
+            deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.35"
+        ).kubernetes_version
+        == "1.35"
     )
     # YAML reads an unquoted 1.30 as 1.3: the hint names the version meant.
     assert issues_of(kubernetes_version=1.3) == {
@@ -997,7 +1029,7 @@ def test_stack_config_path() -> None:
 
 
 def test_bad_wiring_registers_nothing(tags: dict[str, str]) -> None:
-    settings = EksClusterSettings(deploy_from="inside_vpc")
+    settings = EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"])
     with pytest.raises(InvalidConfigError) as err:
         run_component(
             lambda: EksCluster(
@@ -1046,3 +1078,112 @@ def test_derived_cluster_name_must_be_valid(tags: dict[str, str]) -> None:
         make(tags, name="eks.platform")
     assert [issue.path for issue in err.value.issues] == ["settings.cluster_name"]
     assert err.value.issues[0].value == "eks.platform-dev"
+
+
+def test_deployer_rules_admit_each_runner_on_https(tags: dict[str, str]) -> None:
+    cr = make(tags, deployer_cidrs=["10.0.8.0/24"], deployer_security_group_ids=["sg-0123456789abcdef0"])
+    rules = {r.name: r for r in cr.of_type(INGRESS_RULE)}
+    assert sorted(rules) == ["eks-deployer-10-0-8-0-24", "eks-deployer-sg-0123456789abcdef0"]
+    cluster = cr.one(CLUSTER)
+    for rule in rules.values():
+        assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == (
+            "tcp",
+            443,
+            443,
+        )
+        # On the security group pulumi-eks attaches to the control plane (its clusterSecurityGroupId).
+        assert rule.inputs["securityGroupId"] == cluster.outputs["clusterSecurityGroupId"]
+        assert rule.property_dependencies["securityGroupId"] == [cluster.urn]
+        assert rule.inputs["tags"]["dataplatform.io/deployer"] == "true"
+    assert rules["eks-deployer-10-0-8-0-24"].inputs["cidrIpv4"] == "10.0.8.0/24"
+    assert "referencedSecurityGroupId" not in rules["eks-deployer-10-0-8-0-24"].inputs
+    assert (
+        rules["eks-deployer-sg-0123456789abcdef0"].inputs["referencedSecurityGroupId"]
+        == "sg-0123456789abcdef0"
+    )
+    assert {r.urn for r in rules.values()} <= set(cr.one(K8S_PROVIDER).dependencies)
+
+
+def test_deployer_settings_are_refused_without_a_runner_or_outside_the_vpc() -> None:
+    assert issues_of(deployer_cidrs=[]) == {
+        "deployer_security_group_ids": (
+            "deploy_from is inside_vpc, but no runner is named: the cluster security group admits only the "
+            "nodes on tcp/443, so every Kubernetes object would time out; list the runner's security groups "
+            "(deployer_security_group_ids) or its CIDRs (deployer_cidrs)"
+        )
+    }
+    assert issues_of(
+        deploy_from="outside_vpc", endpoint_public_access=True, public_access_cidrs=["52.17.40.0/24"]
+    ) == {
+        "deployer_cidrs": (
+            "only applies with deploy_from: inside_vpc (a runner reaching the private endpoint); remove it, "
+            "or set deploy_from: inside_vpc"
+        )
+    }
+    assert issues_of(
+        deployer_cidrs=["0.0.0.0/0", "192.0.2.0/24"], deployer_security_group_ids=["sg-xyz"]
+    ) == {
+        "deployer_cidrs[0]": "admits everybody; list the runner's subnet or network",
+        "deployer_cidrs[1]": (
+            "overlaps the documentation range 192.0.2.0/24 (RFC 5737), an example no runner has; list the "
+            "runner's real subnet"
+        ),
+        "deployer_security_group_ids[0]": "not a security group id; write sg- and 8 or 17 hex digits",
+    }
+
+
+@pytest.mark.parametrize(
+    ("cidr", "reason"),
+    [
+        ("10.1.0.0/16", "is or contains a private range (RFC 1918)"),
+        ("172.20.0.0/16", "is or contains a private range (RFC 1918)"),
+        ("192.168.1.0/24", "is or contains a private range (RFC 1918)"),
+        ("100.64.0.0/10", "is or contains shared address space (RFC 6598, carrier-grade NAT)"),
+        ("127.0.0.1/32", "is or contains loopback"),
+        ("169.254.169.254/32", "is or contains link-local"),
+        ("198.51.100.0/24", "overlaps the documentation range 198.51.100.0/24 (RFC 5737)"),
+        ("203.0.113.7/32", "overlaps the documentation range 203.0.113.0/24 (RFC 5737)"),
+        ("198.18.0.0/15", "is not a globally routable range"),
+    ],
+)
+def test_public_access_cidrs_must_be_public_and_routable(cidr: str, reason: str) -> None:
+    issues = issues_of(
+        endpoint_public_access=True, deploy_from="outside_vpc", deployer_cidrs=[], public_access_cidrs=[cidr]
+    )
+    assert list(issues) == ["public_access_cidrs[0]"]
+    assert issues["public_access_cidrs[0]"].startswith(reason)
+
+
+def test_nodes_and_addons_wait_for_the_network_they_need(tags: dict[str, str]) -> None:
+    def program() -> EksCluster:
+        table = aws.ec2.RouteTable("private-1", vpc_id=VPC)
+        route = aws.ec2.Route(
+            "private-1-nat",
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            nat_gateway_id="nat-1",
+        )
+        settings = EksClusterSettings(
+            deploy_from="inside_vpc", deployer_cidrs=[DEPLOYER_CIDR], admin_principal_arns=[DEPLOYER]
+        )
+        return EksCluster(
+            "eks",
+            EksClusterArgs(
+                settings=settings,
+                tags=tags,
+                vpc_id=VPC,
+                private_subnet_ids=SUBNETS,
+                network_dependencies=[route],
+            ),
+        )
+
+    cr = run_component(program)
+    route = cr.run.one("aws:ec2/route:Route").urn
+    for group in cr.of_type(NODE_GROUP):
+        assert route in group.dependencies
+    addons = {r.inputs["addonName"]: r for r in cr.of_type(ADDON)}
+    for name in ("coredns", "aws-ebs-csi-driver", "metrics-server"):
+        assert route in addons[name].dependencies
+    # The DaemonSet add-ons pull nothing before nodes exist: they do not wait for the routes.
+    for name in ("vpc-cni", "kube-proxy"):
+        assert route not in addons[name].dependencies

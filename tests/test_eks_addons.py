@@ -68,7 +68,7 @@ def _today(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def placement() -> dict[str, Any] | None:
-    settings = EksClusterSettings(deploy_from="inside_vpc")
+    settings = EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"])
     return system_placement_values(system_node_groups(settings))
 
 
@@ -76,10 +76,13 @@ def placement() -> dict[str, Any] | None:
 
 
 def test_the_system_group_comes_from_the_settings() -> None:
-    settings = EksClusterSettings(deploy_from="inside_vpc", spot_node_group=True)
+    settings = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], spot_node_group=True
+    )
     assert [g.name for g in system_node_groups(settings)] == ["system"]
     renamed = EksClusterSettings(
         deploy_from="inside_vpc",
+        deployer_cidrs=["10.0.8.0/24"],
         node_groups=[
             {"name": "apps", "instance_types": ["m6i.large"]},
             {
@@ -122,7 +125,9 @@ def test_a_toleration_is_listed_once() -> None:
 
 def test_without_a_system_group_nothing_is_placed() -> None:
     settings = EksClusterSettings(
-        deploy_from="inside_vpc", node_groups=[{"name": "apps", "instance_types": ["m6i.large"]}]
+        deploy_from="inside_vpc",
+        deployer_cidrs=["10.0.8.0/24"],
+        node_groups=[{"name": "apps", "instance_types": ["m6i.large"]}],
     )
     assert system_node_groups(settings) == []
     assert system_placement_values([]) is None

@@ -199,7 +199,9 @@ def test_labels_and_taints_are_left_out_when_empty() -> None:
 
 
 def test_spot_group_joins_the_configured_groups() -> None:
-    settings = EksClusterSettings(deploy_from="inside_vpc", spot_node_group=True)
+    settings = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], spot_node_group=True
+    )
     spot = settings.all_node_groups[-1]
     assert [g.name for g in settings.all_node_groups] == ["system", "apps", "spot"]
     assert (spot.capacity_type, spot.initial_size) == ("SPOT", 5)

@@ -31,7 +31,7 @@ def today(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[datetime.date]]:
 
 def issues_of(**fields: Any) -> dict[str, str]:
     with pytest.raises(InvalidConfigError) as err:
-        EksClusterSettings(**{"deploy_from": "inside_vpc", **fields})
+        EksClusterSettings(**{"deploy_from": "inside_vpc", "deployer_cidrs": ["10.0.8.0/24"], **fields})
     found = {issue.path: issue.message for issue in err.value.issues}
     assert len(found) == len(err.value.issues), err.value.issues
     return found
@@ -155,7 +155,7 @@ def test_suggestions_skip_a_version_about_to_leave_standard_support() -> None:
 
 
 def test_settings_default_to_the_newest_version_and_standard_policy(today: list[datetime.date]) -> None:
-    settings = EksClusterSettings(deploy_from="inside_vpc")
+    settings = EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"])
     assert (settings.kubernetes_version, settings.upgrade_policy) == ("1.36", "STANDARD")
 
 
@@ -168,7 +168,10 @@ def test_settings_report_the_version_rule_at_its_key(today: list[datetime.date])
     }
     assert (
         EksClusterSettings(
-            deploy_from="inside_vpc", kubernetes_version="1.32", upgrade_policy="EXTENDED"
+            deploy_from="inside_vpc",
+            deployer_cidrs=["10.0.8.0/24"],
+            kubernetes_version="1.32",
+            upgrade_policy="EXTENDED",
         ).upgrade_policy
         == "EXTENDED"
     )
@@ -181,7 +184,10 @@ def test_settings_report_the_version_rule_at_its_key(today: list[datetime.date])
     assert set(issues_of(kubernetes_version="1.37")) == {"kubernetes_version"}
     # The same settings on another day: 1.34 is fine today, not tomorrow.
     assert (
-        EksClusterSettings(deploy_from="inside_vpc", kubernetes_version="1.34").kubernetes_version == "1.34"
+        EksClusterSettings(
+            deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.34"
+        ).kubernetes_version
+        == "1.34"
     )
     today[0] = datetime.date(2026, 12, 2)
     assert set(issues_of(kubernetes_version="1.34")) == {"kubernetes_version"}

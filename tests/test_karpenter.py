@@ -357,7 +357,11 @@ def test_names_fit_their_limits() -> None:
 
 def test_controller_values() -> None:
     cluster = EksClusterSettings(
-        deploy_from="inside_vpc", kubernetes_version="1.36", node_groups=[SYSTEM], karpenter={}
+        deploy_from="inside_vpc",
+        deployer_cidrs=["10.0.8.0/24"],
+        kubernetes_version="1.36",
+        node_groups=[SYSTEM],
+        karpenter={},
     )
     assert cluster.karpenter is not None
     values = controller_values(
@@ -655,6 +659,7 @@ def cluster_issues(**karpenter: Any) -> dict[str, str]:
     """Every problem of a cluster with ``karpenter``, by exact key path from the stack config."""
     data = {
         "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "kubernetes_version": "1.36",
         "node_groups": [SYSTEM],
         "karpenter": karpenter,
@@ -817,6 +822,7 @@ def make(karpenter: dict[str, Any] | None) -> ComponentRun[EksCluster]:
     data: dict[str, Any] = {
         "kubernetes_version": "1.36",
         "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "admin_principal_arns": [DEPLOYER],
         "node_groups": [SYSTEM],
     }
@@ -1057,6 +1063,7 @@ def test_reserved_stack_tags_are_refused() -> None:
     data = {
         "kubernetes_version": "1.36",
         "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "admin_principal_arns": [DEPLOYER],
         "node_groups": [SYSTEM],
         "karpenter": {},

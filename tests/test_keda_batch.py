@@ -439,7 +439,7 @@ def test_prod_stream_consumer_scales_on_its_queue_through_keda() -> None:
 def test_keda_runs_on_the_system_nodes_after_them() -> None:
     run = stack("prod")
     release = run.one("kubernetes:helm.sh/v3:Release", "eks-keda")
-    assert release.inputs["chart"] == "keda" and release.inputs["version"] == "2.20.2"
+    assert release.inputs["chart"] == "keda" and release.inputs["version"] == "2.21.1"
     assert release.inputs["namespace"] == "keda"
     assert release.inputs["repositoryOpts"]["repo"] == "https://kedacore.github.io/charts"
     values = release.inputs["values"]

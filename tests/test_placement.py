@@ -35,11 +35,14 @@ def test_a_private_endpoint_needs_a_deployer_inside_the_vpc() -> None:
     message = cluster_issues()["deploy_from"]
     assert message.startswith("the API endpoint is private, so only a deployer inside the VPC reaches it")
     assert set(cluster_issues(deploy_from="outside_vpc")) == {"deploy_from"}
-    assert EksClusterSettings(deploy_from="inside_vpc").endpoint_public_access is False
-    public = EksClusterSettings(
-        endpoint_public_access=True, public_access_cidrs=["203.0.113.0/24"], deploy_from="outside_vpc"
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).endpoint_public_access
+        is False
     )
-    assert public.public_access_cidrs == ["203.0.113.0/24"]
+    public = EksClusterSettings(
+        endpoint_public_access=True, public_access_cidrs=["52.17.40.0/24"], deploy_from="outside_vpc"
+    )
+    assert public.public_access_cidrs == ["52.17.40.0/24"]
     # A public endpoint without CIDRs is still refused, whatever the deployer.
     assert set(cluster_issues(endpoint_public_access=True, deploy_from="outside_vpc")) == {
         "public_access_cidrs"
@@ -53,12 +56,18 @@ def test_default_pool_is_the_first_untainted_autoscaled_pool() -> None:
         "min_size": 2,
         "taints": [{"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}],
     }
-    with_karpenter = EksClusterSettings(deploy_from="inside_vpc", node_groups=[system], karpenter={})
+    with_karpenter = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], node_groups=[system], karpenter={}
+    )
     assert list(with_karpenter.placements()) == ["system", "apps", "batch"]
     assert with_karpenter.default_pool == "apps"
-    only_system = EksClusterSettings(deploy_from="inside_vpc", node_groups=[system])
+    only_system = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], node_groups=[system]
+    )
     assert only_system.default_pool is None
-    assert EksClusterSettings(deploy_from="inside_vpc").default_pool == "apps"  # the managed 'apps' group
+    assert (
+        EksClusterSettings(deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"]).default_pool == "apps"
+    )  # the managed 'apps' group
 
 
 def test_placement_goes_into_the_pod_template_before_the_service_own() -> None:

@@ -19,10 +19,60 @@ PRIVATE = (
 )
 
 
-def private_program(tags: dict[str, str] | None = None, public: bool = False) -> None:
+def private_program(
+    tags: dict[str, str] | None = None, public: bool = False, deployer: dict[str, str] | None = None
+) -> None:
     cluster, provider, nets = raw_cluster(public=public, tags=tags)
     node_group(cluster, nets)
     deployment(provider)
+    if deployer is not None:
+        # The runner's path to the API: tcp/443 on the security group EKS attaches to the control plane.
+        aws.vpc.SecurityGroupIngressRule(
+            "deployer",
+            security_group_id=cluster.vpc_config.cluster_security_group_id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4="10.0.8.0/24",
+            tags=deployer,
+        )
+
+
+INSIDE = {"dataplatform.io/deploy-from": "inside-vpc"}
+NO_PATH = (
+    "cluster 'demo' is deployed from inside the VPC (tag "
+    "dataplatform.io/deploy-from) through its private-only "
+    "endpoint, but no tcp/443 ingress rule on its security group is the deployer's (tagged "
+    "dataplatform.io/deployer=true, or named by the pack config's deployerCidrs/deployerSecurityGroupIds); "
+    "pulumi-eks admits only the nodes there: 1 Kubernetes "
+    "resource(s) would time out. Add an ingress rule for "
+    "tcp/443 from the runner's security group or CIDR on the cluster security group, tagged "
+    "dataplatform.io/deployer=true"
+)
+
+
+def test_declared_inside_the_vpc_without_a_path_for_the_deployer_is_refused() -> None:
+    # Mutation that makes this pass: return None at the top of reachability._path_problem.
+    assert violations(check(lambda: private_program(INSIDE)), REACH) == [("demo", NO_PATH)]
+    # A rule on the cluster security group not marked as the deployer's is no declared path.
+    assert violations(check(lambda: private_program(INSIDE, deployer={"team": "x"})), REACH) == [
+        ("demo", NO_PATH)
+    ]
+
+
+def test_the_deployer_path_by_tag_or_by_pack_config() -> None:
+    assert (
+        violations(
+            check(lambda: private_program(INSIDE, deployer={"dataplatform.io/deployer": "true"})), REACH
+        )
+        == []
+    )
+    # The pack config names the runners: the rule must cover each of them.
+    program = lambda: private_program(INSIDE, deployer={"team": "x"})  # noqa: E731
+    assert violations(check(program, {REACH: {"deployerCidrs": ["10.0.8.16/28"]}}), REACH) == []
+    ((name, message),) = violations(check(program, {REACH: {"deployerCidrs": ["10.9.0.0/24"]}}), REACH)
+    assert name == "demo"
+    assert "no tcp/443 ingress on its security group admits the declared deployer(s) 10.9.0.0/24" in message
 
 
 def test_private_endpoint_without_declaration_is_refused() -> None:
@@ -31,7 +81,10 @@ def test_private_endpoint_without_declaration_is_refused() -> None:
 
 def test_declared_by_tag_or_pack_config_or_public_endpoint_passes() -> None:
     assert (
-        violations(check(lambda: private_program({"dataplatform.io/deploy-from": "inside-vpc"})), REACH) == []
+        violations(
+            check(lambda: private_program(INSIDE, deployer={"dataplatform.io/deployer": "true"})), REACH
+        )
+        == []
     )
     assert violations(check(private_program, {REACH: {"deployFromInsideVpc": True}}), REACH) == []
     assert violations(check(lambda: private_program(public=True)), REACH) == []

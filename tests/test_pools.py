@@ -21,7 +21,11 @@ SYSTEM = {
 
 def settings(**karpenter: object) -> EksClusterSettings:
     return EksClusterSettings(
-        deploy_from="inside_vpc", kubernetes_version="1.36", node_groups=[SYSTEM], karpenter=karpenter
+        deploy_from="inside_vpc",
+        deployer_cidrs=["10.0.8.0/24"],
+        kubernetes_version="1.36",
+        node_groups=[SYSTEM],
+        karpenter=karpenter,
     )
 
 
@@ -108,10 +112,17 @@ def test_a_taint_is_written_once() -> None:
 
 
 def test_without_karpenter_only_node_groups() -> None:
-    plain = EksClusterSettings(deploy_from="inside_vpc", kubernetes_version="1.36")
+    plain = EksClusterSettings(
+        deploy_from="inside_vpc", deployer_cidrs=["10.0.8.0/24"], kubernetes_version="1.36"
+    )
     assert list(plain.placements()) == ["system", "apps"]
     assert plain.placements()["apps"].tolerations == []
-    with_spot = EksClusterSettings(deploy_from="inside_vpc", kubernetes_version="1.36", spot_node_group=True)
+    with_spot = EksClusterSettings(
+        deploy_from="inside_vpc",
+        deployer_cidrs=["10.0.8.0/24"],
+        kubernetes_version="1.36",
+        spot_node_group=True,
+    )
     assert with_spot.placements()["spot"].tolerations == [
         {"key": "spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}
     ]
@@ -120,7 +131,13 @@ def test_without_karpenter_only_node_groups() -> None:
 def test_pool_names_must_not_clash_with_node_groups() -> None:
     with pytest.raises(InvalidConfigError) as err:
         EksClusterSettings.parse(
-            {"deploy_from": "inside_vpc", "kubernetes_version": "1.36", "karpenter": {}}, prefix="cluster"
+            {
+                "deploy_from": "inside_vpc",
+                "deployer_cidrs": ["10.0.8.0/24"],
+                "kubernetes_version": "1.36",
+                "karpenter": {},
+            },
+            prefix="cluster",
         )
     # The default node groups are system and apps; the default pools apps and batch.
     assert [(i.path, i.value) for i in err.value.issues] == [("cluster.karpenter.node_pools[0].name", "apps")]
@@ -134,6 +151,7 @@ def test_the_pool_label_is_not_for_hand_setting() -> None:
     with pytest.raises(InvalidConfigError) as err:
         EksClusterSettings(
             deploy_from="inside_vpc",
+            deployer_cidrs=["10.0.8.0/24"],
             kubernetes_version="1.36",
             node_groups=[{**SYSTEM, "labels": {POOL_LABEL: "apps"}}],
             karpenter={},

@@ -120,6 +120,7 @@ BASE: dict[str, Any] = {
     "tags": {"Environment": "dev", "Project": "p", "Owner": "o", "CostCenter": "c", "ManagedBy": "pulumi"},
     "cluster": {
         "deploy_from": "inside_vpc",
+        "deployer_cidrs": ["10.0.8.0/24"],
         "kubernetes_version": "1.36",
         "admin_principal_arns": ["arn:aws:iam::123456789012:role/x"],
     },

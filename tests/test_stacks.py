@@ -128,9 +128,11 @@ def test_graph_stays_wide() -> None:
         assert ("aws:rds/instance:Instance" in waits_on) is uses_warehouse, deployment.name
         assert ("aws:rds/parameterGroup:ParameterGroup" in waits_on) is uses_warehouse, deployment.name
         assert "kubernetes:core/v1:ServiceAccount" in waits_on
-        # The awaited rollout needs nodes and DNS...
-        assert "aws:eks/nodeGroup:NodeGroup" in waits_on
-        assert "aws:eks/addon:Addon" in waits_on
+        # Every image is in a repository this run creates: the rollout is not awaited (nobody has
+        # pushed on the first deploy), so the Deployment waits for neither nodes nor DNS...
+        assert deployment.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+        assert "aws:ecr/repository:Repository" in waits_on
+        assert "aws:eks/nodeGroup:NodeGroup" not in waits_on
     # ...but API objects are created while the node groups come up.
     for token in (
         "kubernetes:core/v1:Namespace",
@@ -298,7 +300,17 @@ def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> No
         ("dataplatform:warehouse.production", "must be true in prod")
     ]
     # (The default cluster has no 'batch' pool and no KEDA, which the dev stack's services ask for.)
-    issues = dict(bad({"dataplatform:cluster": {"deploy_from": "inside_vpc", "kubernetes_version": "1.36"}}))
+    issues = dict(
+        bad(
+            {
+                "dataplatform:cluster": {
+                    "deploy_from": "inside_vpc",
+                    "deployer_cidrs": ["10.0.8.0/24"],
+                    "kubernetes_version": "1.36",
+                }
+            }
+        )
+    )
     assert sorted(issues) == [
         "dataplatform:cluster.admin_principal_arns",
         "dataplatform:cluster.keda",

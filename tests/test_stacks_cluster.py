@@ -172,11 +172,13 @@ def test_one_scheduling_contract(name: str) -> None:
     for service in ("ingest-api", "stream-consumer"):
         spec = named(run, DEPLOYMENT, f"{service}-deployment").inputs["spec"]["template"]["spec"]
         assert spec["nodeSelector"] == {POOL: "apps"} and "tolerations" not in spec
-    # Each rollout waits for its own pool's NodePool (Karpenter must be able to launch its nodes).
+    # The images are in repositories this run creates, so no rollout is awaited (docs/FIRST_DEPLOY.md)
+    # and no Deployment waits for its pool's NodePool: the pods are placed there once they can pull.
     pool_urns = {r.urn: r.name for r in run.by_type(NODE_POOL)}
-    for deployment, pool in [("ingest-api", "apps"), ("stream-consumer", "apps")]:
-        dependencies = named(run, DEPLOYMENT, f"{deployment}-deployment").dependencies
-        assert [pool_urns[d] for d in dependencies if d in pool_urns] == [f"eks-karpenter-pool-{pool}"]
+    for deployment in ("ingest-api", "stream-consumer"):
+        record = named(run, DEPLOYMENT, f"{deployment}-deployment")
+        assert record.inputs["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
+        assert [pool_urns[d] for d in record.dependencies if d in pool_urns] == []
     # Nothing awaits a CronJob's or ScaledJob's pods, so it does not wait for the pool (no needless
     # serialization); its pods are placed on the batch pool all the same.
     assert [pool_urns[d] for d in batch_job.dependencies if d in pool_urns] == []
@@ -208,9 +210,29 @@ def test_api_reachability_is_explicit() -> None:
     dev, prod = stack("dev"), stack("prod")
     dev_cluster, prod_cluster = dev.one("eks:index:Cluster").inputs, prod.one("eks:index:Cluster").inputs
     assert dev_cluster["endpointPublicAccess"] is True
-    assert dev_cluster["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert dev_cluster["publicAccessCidrs"] == ["52.17.40.12/32"]
     assert prod_cluster["endpointPublicAccess"] is False
     assert prod_cluster["endpointPrivateAccess"] is True
+    # dev is reached through the public endpoint: no rule on the cluster security group.
+    assert [r for r in dev.by_type(INGRESS_RULE) if r.name.startswith("eks-")] == []
+    # prod's runners (10.0.8.0/24) are admitted on tcp/443 by the cluster security group pulumi-eks
+    # attaches to the control plane, and the Kubernetes provider waits for that rule.
+    (rule,) = [r for r in prod.by_type(INGRESS_RULE) if r.name.startswith("eks-")]
+    cluster_urn = prod.one("eks:index:Cluster").urn
+    assert rule.name == "eks-deployer-10-0-8-0-24"
+    assert {k: rule.inputs[k] for k in ("ipProtocol", "fromPort", "toPort", "cidrIpv4")} == {
+        "ipProtocol": "tcp",
+        "fromPort": 443,
+        "toPort": 443,
+        "cidrIpv4": "10.0.8.0/24",
+    }
+    assert rule.inputs["tags"]["dataplatform.io/deployer"] == "true"
+    assert rule.property_dependencies["securityGroupId"] == [cluster_urn]
+    provider = named(prod, "pulumi:providers:kubernetes", "eks-k8s")
+    assert rule.urn in provider.dependencies
+
+
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 
 
 def _cluster_config(stack_name: str) -> dict[str, Any]:

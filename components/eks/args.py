@@ -38,6 +38,10 @@ class EksClusterArgs:
     secrets_kms_key_arn: pulumi.Input[str] | None = None
     """A KMS key for envelope encryption of Kubernetes secrets; one (with rotation) is created
     when omitted."""
+    network_dependencies: Sequence[pulumi.Resource] = ()
+    """What nodes need before they can join and pull images: the private subnets' route-table
+    associations, NAT routes and VPC endpoints (``Network.private_egress_dependencies``). The node
+    groups and the add-ons that run pods wait for them."""
 
 
 def check_args(name: str, args: EksClusterArgs, stack: str) -> tuple[dict[str, str], str]:

@@ -30,6 +30,7 @@ from .addons import (
     system_placement_values,
 )
 from .args import EksClusterArgs, check_args, irsa_role_issues
+from .deployer import DeployerAccess
 from .documents import (
     CLUSTER_POLICY,
     EBS_CSI_NAMESPACE,
@@ -86,7 +87,9 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource):
+class EksCluster(
+    DeployerAccess, RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource
+):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -145,15 +148,16 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pul
         cluster_role, role_policies = self._cluster_role(where)
         self._control_plane(args, cluster_role, before=[*log_groups, *role_policies])
         self._oidc_provider()
-        access = self._admin_access()
+        access = [*self._admin_access(), *self._deployer_rules()]
+        network = list(args.network_dependencies)
         addons = {
             addon: self._addon(
                 addon, None, after=[], configuration=configuration_json(addon_configuration(addon))
             )
             for addon in ADDONS_BEFORE_NODES
         }
-        node_groups = self._node_groups(where, args.private_subnet_ids, after=list(addons.values()))
-        addons.update(self._addons_after_nodes(where, node_groups))
+        node_groups = self._node_groups(where, args.private_subnet_ids, after=[*addons.values(), *network])
+        addons.update(self._addons_after_nodes(where, [*node_groups, *network]))
         self._observability(where, node_groups)
         self.workload_dependencies = [*node_groups, addons["coredns"]]
         self._karpenter(where)
@@ -429,7 +433,9 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pul
         }
 
     def _kubernetes_provider(self, access: Sequence[pulumi.Resource]) -> None:
-        """The provider is usable once the deployer's API access exists. Only what runs pods waits for
+        """The provider is usable once the deployer's API access exists: its access entries and, for a
+        private endpoint, its path through the cluster security group (``_deployer_rules``). Only what
+        runs pods waits for
         nodes and DNS (``workload_dependencies``), so namespaces, service accounts and policies are
         created while the node groups come up."""
         self._provider = k8s.Provider(

@@ -40,8 +40,10 @@ KEDA_REPOSITORY = "https://kedacore.github.io/charts"
 KEDA_NAMESPACE = "keda"
 KEDA_OPERATOR_SERVICE_ACCOUNT = "keda-operator"
 """The chart's default operator service account (``serviceAccount.operator.name``)."""
-KEDA_VERSION = "2.20.2"
-"""The chart version (appVersion 2.20.2; kedacore/charts ``keda/Chart.yaml``, research notes §6)."""
+KEDA_VERSION = "2.21.1"
+"""The chart version (appVersion 2.21.1, kedacore/charts release v2.21.1): KEDA 2.21 is tested on
+Kubernetes 1.34-1.36, 2.20 only up to 1.35 (keda.sh/docs/2.22/operate/cluster, "Kubernetes
+Compatibility"), and the cluster default is 1.36."""
 
 _CHART_VERSION = re.compile(r"^2\.\d+\.\d+$")
 
@@ -50,7 +52,7 @@ class KedaSettings(SettingsModel):
     """KEDA: event-driven autoscaling for the services' ScaledObjects and ScaledJobs."""
 
     version: str = KEDA_VERSION
-    """The KEDA chart version, pinned (e.g. ``"2.20.2"``); it also versions KEDA's CRDs."""
+    """The KEDA chart version, pinned (e.g. ``"2.21.1"``); it also versions KEDA's CRDs."""
     node_group: str = "system"
     """The managed node group KEDA runs on (the cluster's system nodes)."""
     operator_replicas: int = Field(default=2, ge=1, le=3)
@@ -68,7 +70,7 @@ class KedaSettings(SettingsModel):
     @classmethod
     def _version(cls, value: Any) -> Any:
         if not isinstance(value, str) or not _CHART_VERSION.match(value):
-            raise ValueError("pin a KEDA 2.x chart version such as '2.20.2' (quoted; no 'v', no 'latest')")
+            raise ValueError("pin a KEDA 2.x chart version such as '2.21.1' (quoted; no 'v', no 'latest')")
         return value
 
 

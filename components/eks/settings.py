@@ -14,8 +14,11 @@ from pydantic import Field, field_validator, model_validator
 
 from .._shared import (
     LogRetentionDays,
+    documentation_range,
+    public_cidr_problem,
 )
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
+from .compat import chart_support_problem
 from .karpenter import discovery_tags
 from .karpenter_settings import KarpenterSettings, cluster_issues
 from .keda import KedaSettings
@@ -80,6 +83,7 @@ _VERSION = re.compile(r"^1\.(\d{1,2})$")
 CLUSTER_NAME_PATTERN = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
 """An EKS cluster name: 1-100 letters, digits, '-' and '_', starting with a letter or digit."""
 _ADDON_VERSION = re.compile(r"^v\d+\.\d+\.\d+-eksbuild\.\d+$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
 _PRINCIPAL_ARN = re.compile(r"^arn:(aws[a-z-]*):iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 
 
@@ -163,7 +167,17 @@ class EksClusterSettings(SettingsModel):
     exports what a separate workloads project needs (``EksCluster.runtime_outputs``) to make them
     with ``ClusterRuntime``, from a place that reaches the endpoint (examples/workloads)."""
     public_access_cidrs: list[str] = Field(default_factory=list)
-    """IPv4 CIDRs allowed to reach the public endpoint (office, VPN); never ``0.0.0.0/0``."""
+    """Public IPv4 CIDRs allowed to reach the public endpoint: the deployer's egress (office, VPN, CI
+    runner's NAT). Private, shared (CGNAT), loopback, link-local and documentation ranges are
+    refused (the endpoint never sees them as a source), so is ``0.0.0.0/0`` and the VPC's own CIDR."""
+    deployer_security_group_ids: list[str] = Field(default_factory=list)
+    """With ``deploy_from: inside_vpc``: the security groups of the runner that runs ``pulumi up``
+    (``sg-...``, in this VPC or a peered one). Each gets tcp/443 ingress on the cluster security group,
+    the only way into the private endpoint (pulumi-eks admits only the nodes)."""
+    deployer_cidrs: list[str] = Field(default_factory=list)
+    """With ``deploy_from: inside_vpc``: the IPv4 CIDRs the runner connects from (a subnet of this VPC,
+    or a network routed to it by peering, Transit Gateway or VPN). Each gets tcp/443 ingress on the
+    cluster security group. Never ``0.0.0.0/0``, never a documentation range."""
     log_types: list[LogType] = Field(default_factory=lambda: list(DEFAULT_LOG_TYPES))
     """Control-plane log types sent to CloudWatch: any of api, audit, authenticator,
     controllerManager, scheduler (empty turns control-plane logging off)."""
@@ -231,23 +245,55 @@ class EksClusterSettings(SettingsModel):
     @field_validator("public_access_cidrs")
     @classmethod
     def _cidrs(cls, value: list[str]) -> list[str]:
+        issues = [
+            ConfigIssue(f"[{index}]", cidr, problem)
+            for index, cidr in enumerate(value)
+            if (problem := public_cidr_problem(cidr)) is not None
+        ]
+        if issues:
+            raise CrossFieldError(issues)
+        return value
+
+    @field_validator("deployer_cidrs")
+    @classmethod
+    def _deployer_cidrs(cls, value: list[str]) -> list[str]:
         issues: list[ConfigIssue] = []
         for index, cidr in enumerate(value):
             try:
                 network = ipaddress.IPv4Network(cidr, strict=True)
             except ValueError:
                 issues.append(
-                    ConfigIssue(f"[{index}]", cidr, "not an IPv4 CIDR; write e.g. '203.0.113.0/24'")
+                    ConfigIssue(f"[{index}]", cidr, "not an IPv4 CIDR without host bits; e.g. '10.0.8.0/24'")
                 )
                 continue
+            doc = documentation_range(network)
             if network.prefixlen == 0:
+                issues.append(
+                    ConfigIssue(f"[{index}]", cidr, "admits everybody; list the runner's subnet or network")
+                )
+            elif doc is not None:
                 issues.append(
                     ConfigIssue(
                         f"[{index}]",
                         cidr,
-                        "opens the API endpoint to the whole internet; list your office/VPN ranges",
+                        f"overlaps the documentation range {doc} (RFC 5737), an example no runner has; "
+                        "list the runner's real subnet",
                     )
                 )
+            elif value.index(cidr) != index:
+                issues.append(ConfigIssue(f"[{index}]", cidr, "listed twice; remove one"))
+        if issues:
+            raise CrossFieldError(issues)
+        return value
+
+    @field_validator("deployer_security_group_ids")
+    @classmethod
+    def _deployer_groups(cls, value: list[str]) -> list[str]:
+        issues = [
+            ConfigIssue(f"[{index}]", group, "not a security group id; write sg- and 8 or 17 hex digits")
+            for index, group in enumerate(value)
+            if not _SECURITY_GROUP_ID.match(group)
+        ]
         if issues:
             raise CrossFieldError(issues)
         return value
@@ -321,6 +367,7 @@ class EksClusterSettings(SettingsModel):
                     "kubernetes_objects: workloads_project (this stack then makes no Kubernetes object)",
                 )
             )
+        issues += self._deployer_issues()
         if self.keda is not None and self.kubernetes_objects == "workloads_project":
             issues.append(
                 ConfigIssue(
@@ -367,6 +414,31 @@ class EksClusterSettings(SettingsModel):
             raise CrossFieldError(issues)
         return self
 
+    def _deployer_issues(self) -> list[ConfigIssue]:
+        deployers = self.deployer_security_group_ids or self.deployer_cidrs
+        in_stack = self.kubernetes_objects == "in_stack"
+        if self.deploy_from == "inside_vpc" and in_stack and not deployers:
+            return [
+                ConfigIssue(
+                    "deployer_security_group_ids",
+                    [],
+                    "deploy_from is inside_vpc, but no runner is named: the cluster security group admits "
+                    "only the nodes on tcp/443, so every Kubernetes object would time out; list the runner's "
+                    "security groups (deployer_security_group_ids) or its CIDRs (deployer_cidrs)",
+                )
+            ]
+        if deployers and self.deploy_from != "inside_vpc":
+            key = "deployer_security_group_ids" if self.deployer_security_group_ids else "deployer_cidrs"
+            return [
+                ConfigIssue(
+                    key,
+                    deployers,
+                    "only applies with deploy_from: inside_vpc (a runner reaching the private endpoint); "
+                    "remove it, or set deploy_from: inside_vpc",
+                )
+            ]
+        return []
+
     @property
     def all_node_groups(self) -> list[NodeGroupSettings]:
         """``node_groups`` plus the default spot group when ``spot_node_group`` is on."""
@@ -385,9 +457,27 @@ class EksClusterSettings(SettingsModel):
                     "system nodes: name one of them",
                 )
             )
+        issues += self._version_support_issues()
         if issues:
             raise CrossFieldError(issues)
         return self
+
+    def _version_support_issues(self) -> list[ConfigIssue]:
+        """Every chart and pinned add-on against the cluster's Kubernetes version (``.compat``)."""
+        checks: list[tuple[str, str, str]] = []
+        if self.karpenter is not None:
+            checks.append(("karpenter.version", "karpenter", self.karpenter.version))
+        if self.keda is not None:
+            checks.append(("keda.version", "keda", self.keda.version))
+        if self.addon_versions.metrics_server is not None:
+            checks.append(
+                ("addon_versions.metrics_server", "metrics-server", self.addon_versions.metrics_server)
+            )
+        return [
+            ConfigIssue(path, version, problem)
+            for path, product, version in checks
+            if (problem := chart_support_problem(product, version, self.kubernetes_version)) is not None
+        ]
 
     def placements(self) -> dict[str, Placement]:
         """Pool name -> how a pod is placed there, for every managed node group and NodePool."""

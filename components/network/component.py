@@ -61,6 +61,10 @@ class Network(pulumi.ComponentResource):
     s3_prefix_list_id: pulumi.Output[str]
     """The regional S3 prefix list (for security-group egress rules to S3)."""
     interface_endpoint_ids: pulumi.Output[dict[str, str]]
+    private_egress_dependencies: list[pulumi.Resource]
+    """What a host in the private subnets needs before it can pull an image or join the cluster: the
+    private route-table associations, their NAT default routes, the S3 gateway endpoint and the
+    interface endpoints (ECR, STS, logs). Node groups and add-ons depend on these, not on luck."""
     """Interface endpoint ids by service short name."""
     endpoints_security_group_id: pulumi.Output[str] | None
     """The interface endpoints' security group (``None`` without interface endpoints)."""
@@ -80,6 +84,7 @@ class Network(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         self._invoke = pulumi.InvokeOutputOptions(parent=self)
         self.subnet_cidrs = settings.subnet_plan()
+        self._egress: list[pulumi.Resource] = []
 
         region = aws.get_region_output(opts=self._invoke).region
         zones = self._zones(settings.az_count, region)
@@ -93,7 +98,9 @@ class Network(pulumi.ComponentResource):
         tables["private"] = self._private_routing(settings, subnets["private"], nats)
         tables["data"] = [self._data_routing(subnets["data"])]
         s3 = self._s3_endpoint(tables)
+        self._egress.append(s3)
         group_id, endpoint_ids = self._interface_endpoints(settings, subnets["private"])
+        self.private_egress_dependencies = list(self._egress)
         self.endpoints_security_group_id = group_id
         self.flow_logs_log_group_name = None
         self.flow_logs_kms_key_arn = None
@@ -246,14 +253,15 @@ class Network(pulumi.ComponentResource):
         targets = private_nat_routes(settings.nat_gateways, settings.az_count)
         for index, (table, nat_index) in enumerate(zip(tables, targets, strict=True)):
             if nat_index is not None:
-                aws.ec2.Route(
+                route = aws.ec2.Route(
                     f"{self._name}-private-{index + 1}-nat",
                     route_table_id=table.id,
                     destination_cidr_block=ANY_IPV4,
                     nat_gateway_id=nats[nat_index].id,
                     opts=self._child,
                 )
-        self._associate("private", subnets, tables)
+                self._egress.append(route)
+        self._egress += self._associate("private", subnets, tables)
         return tables
 
     def _data_routing(self, subnets: Sequence[aws.ec2.Subnet]) -> aws.ec2.RouteTable:
@@ -315,6 +323,7 @@ class Network(pulumi.ComponentResource):
                 tags=self._tagged(f"{name}-{service}"),
                 opts=self._child,
             )
+            self._egress.append(endpoint)
             endpoint_ids[service] = endpoint.id
         return group.id, endpoint_ids
 
@@ -393,14 +402,16 @@ class Network(pulumi.ComponentResource):
 
     def _associate(
         self, tier: str, subnets: Sequence[aws.ec2.Subnet], tables: Sequence[aws.ec2.RouteTable]
-    ) -> None:
-        for index, (subnet, table) in enumerate(zip(subnets, tables, strict=True)):
+    ) -> list[aws.ec2.RouteTableAssociation]:
+        return [
             aws.ec2.RouteTableAssociation(
                 f"{self._name}-{tier}-{index + 1}",
                 subnet_id=subnet.id,
                 route_table_id=table.id,
                 opts=self._child,
             )
+            for index, (subnet, table) in enumerate(zip(subnets, tables, strict=True))
+        ]
 
 
 def _nth(values: pulumi.Output[list[str]], index: int) -> pulumi.Output[str]:

@@ -7,7 +7,7 @@ This module checks the wiring, then registers.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
@@ -85,11 +85,25 @@ class OperationsArgs:
     """The EKS cluster's name, for Container Insights alarms (None: no cluster alarms)."""
     disaster_recovery: DisasterRecovery | None = None
     """The DR region's resources: backup copies go to its vault, RDS backups are replicated there."""
+    alert_endpoints: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Secret subscription endpoints by name (``SubscriptionSettings.endpoint_secret``): pass them as
+    secret Outputs (``pulumi.Output.secret``) so they stay secret in the state."""
 
 
 def _issues(args: OperationsArgs) -> list[ConfigIssue]:
     settings, dr = args.settings, args.disaster_recovery
     issues: list[ConfigIssue] = []
+    for index, subscription in enumerate(settings.alerts.subscriptions):
+        name = subscription.endpoint_secret
+        if name is not None and name not in args.alert_endpoints:
+            issues.append(
+                ConfigIssue(
+                    f"settings.alerts.subscriptions[{index}].endpoint_secret",
+                    name,
+                    f"no such secret endpoint (known: {', '.join(sorted(args.alert_endpoints)) or 'none'}); "
+                    "pass it in args.alert_endpoints (the stack: dataplatform:alert_endpoints)",
+                )
+            )
     budget = settings.budget
     if budget is not None and budget.cost_tag_key not in args.tags:
         issues.append(
@@ -184,7 +198,7 @@ class Operations(pulumi.ComponentResource):
         self._account = aws.get_caller_identity_output(opts=invoke).account_id
         self._partition = aws.get_partition_output(opts=invoke).partition
 
-        self.topic_arn = self._alerts()
+        self.topic_arn = self._alerts(args.alert_endpoints)
         self.alarm_names = self._alarms(args) if args.settings.alarms.enabled else []
         if args.settings.budget is not None:
             self._budget(args)
@@ -214,7 +228,7 @@ class Operations(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ alerts
 
-    def _alerts(self) -> pulumi.Output[str]:
+    def _alerts(self, secret_endpoints: Mapping[str, pulumi.Input[str]]) -> pulumi.Output[str]:
         alerts = self._settings.alerts
         key_arn = customer_kms_key(
             f"{self._name}-alerts-key",
@@ -242,7 +256,9 @@ class Operations(pulumi.ComponentResource):
                 f"{self._name}-alerts-{index + 1}",
                 topic=topic.arn,
                 protocol=subscription.protocol,
-                endpoint=subscription.endpoint,
+                endpoint=subscription.endpoint
+                if subscription.endpoint_secret is None
+                else pulumi.Output.secret(secret_endpoints[subscription.endpoint_secret]),
                 opts=self._child,
             )
         return topic.arn

@@ -31,6 +31,7 @@ __all__ = [
     "VaultLockSettings",
     "WarehouseAlarmSettings",
     "endpoint_problem",
+    "keyed_endpoint_problem",
 ]
 
 CONTINUOUS_BACKUP_MAX_DAYS = 35
@@ -71,18 +72,67 @@ def endpoint_problem(protocol: str, endpoint: str) -> str | None:
     return None
 
 
+_KEY_PARAMS = frozenset(
+    {"key", "token", "apikey", "api_key", "access_token", "integration_key", "secret", "sig", "code"}
+)
+_TOKEN = re.compile(r"^(?=.*[0-9])(?=.*[A-Za-z])[A-Za-z0-9_-]{16,}$")
+
+
+def keyed_endpoint_problem(protocol: str, endpoint: str) -> str | None:
+    """Why an https ``endpoint`` must not be a plain config value: its URL carries a key (a
+    PagerDuty integration key, a Slack or Teams webhook token, a ``?token=`` query), or None.
+
+    Whoever reads the stack file (or the plan, or the state) could post alerts with it, so such an
+    endpoint is a ``secure:`` value, named by ``endpoint_secret``."""
+    if protocol != "https":
+        return None
+    rest = endpoint.split("://", 1)[-1]
+    path, _, query = rest.partition("?")
+    segments = path.split("/")[1:]
+    params = [part.partition("=") for part in query.split("&") if part]
+    if any(name.lower() in _KEY_PARAMS for name, _, _ in params) or any(
+        _TOKEN.match(part) for part in [*segments, *(value for _, _, value in params)]
+    ):
+        return (
+            "carries a key in its URL, and a plain config value is readable by anyone who reads the stack "
+            "file; store it as a secret (pulumi config set --secret --path "
+            "'dataplatform:alert_endpoints.<name>' <url>) and use endpoint_secret: <name>"
+        )
+    return None
+
+
 class SubscriptionSettings(SettingsModel):
     """One subscriber of the stack's alert topic."""
 
     protocol: Protocol
     """``email``, ``email-json``, ``https``, ``sqs``, ``lambda`` or ``sms`` (plain ``http`` is refused:
     alerts name resources and carry no TLS over it). Email and https subscribers must confirm."""
-    endpoint: str
-    """The address: an email address, an https URL, a queue or function ARN, an E.164 number."""
+    endpoint: str | None = None
+    """The address: an email address, an https URL, a queue or function ARN, an E.164 number. An
+    https URL that carries a key is refused here: use ``endpoint_secret``."""
+    endpoint_secret: str | None = None
+    """Instead of ``endpoint``: the name of a ``secure:`` entry of ``dataplatform:alert_endpoints``
+    holding the address (a webhook with its key, an on-call address); it stays a secret in the plan
+    and the state. Its format is checked by SNS, since a secret is not readable offline."""
 
     @model_validator(mode="after")
     def _check(self) -> SubscriptionSettings:
-        problem = endpoint_problem(self.protocol, self.endpoint)
+        if (self.endpoint is None) == (self.endpoint_secret is None):
+            raise CrossFieldError(
+                [
+                    ConfigIssue(
+                        "endpoint",
+                        self.endpoint,
+                        "set exactly one of endpoint (a plain address) and endpoint_secret (the name of a "
+                        "secure dataplatform:alert_endpoints entry)",
+                    )
+                ]
+            )
+        if self.endpoint is None:
+            return self
+        problem = endpoint_problem(self.protocol, self.endpoint) or keyed_endpoint_problem(
+            self.protocol, self.endpoint
+        )
         if problem:
             raise CrossFieldError([ConfigIssue("endpoint", self.endpoint, problem)])
         return self

@@ -69,6 +69,11 @@ class PipelineServiceArgs:
     image: pulumi.Input[str] | None = None
     """The image to run when ``settings.image`` is omitted: the service's own repository at its
     pinned tag or digest (``ContainerRegistry.image(name)``). Exactly one of the two is set."""
+    await_rollout: bool = True
+    """Whether Pulumi waits for the pods (a Deployment's rollout, its Service's endpoints, an awaited
+    Job). False when ``image`` is in a repository the same ``pulumi up`` creates: nobody has pushed the
+    image on the first deploy, so the rollout could only time out. The objects are then made with
+    ``pulumi.com/skipAwait: "true"`` and the pods start once CI pushes the image (docs/FIRST_DEPLOY.md)."""
     namespace_dependency: pulumi.Resource | None = None
     """The Namespace another service of the program creates, when this one shares it
     (``create_namespace: false``): every Kubernetes object waits for it."""

@@ -110,7 +110,9 @@ class PipelineService(pulumi.ComponentResource):
         # Pods need their service account, and never run before their NetworkPolicy (a security
         # ordering). Only what Pulumi awaits (a Deployment's rollout, an awaited Job) also waits for
         # the nodes, DNS and the pool's NodePool: a CronJob or ScaledJob only starts pods later.
-        awaited = settings.kind == "deployment" or (settings.kind == "job" and settings.job.await_completion)
+        awaited = args.await_rollout and (
+            settings.kind == "deployment" or (settings.kind == "job" and settings.job.await_completion)
+        )
         pods_after = [
             *after_namespace,
             account,
@@ -125,12 +127,15 @@ class PipelineService(pulumi.ComponentResource):
         deployment = None
         if settings.kind == "deployment":
             deployment = self._deployment(
-                manifests.with_image(
-                    manifests.with_placement(
-                        manifests.with_environment(manifests.deployment(settings), environment),
-                        args.placement,
+                self._unawaited(
+                    args,
+                    manifests.with_image(
+                        manifests.with_placement(
+                            manifests.with_environment(manifests.deployment(settings), environment),
+                            args.placement,
+                        ),
+                        args.image,
                     ),
-                    args.image,
                 ),
                 pods_after,
             )
@@ -143,7 +148,9 @@ class PipelineService(pulumi.ComponentResource):
                 keda_after,
             )
         service = (
-            self._service(manifests.service(settings), after_namespace) if settings.port is not None else None
+            self._service(self._unawaited(args, manifests.service(settings)), after_namespace)
+            if settings.port is not None
+            else None
         )
         hpa = self._hpa(manifests.hpa(settings), after_namespace) if settings.makes_hpa else None
         if settings.makes_scaled_object:
@@ -184,6 +191,17 @@ class PipelineService(pulumi.ComponentResource):
                 "hpa_name": self.hpa_name,
             }
         )
+
+    @staticmethod
+    def _unawaited(args: PipelineServiceArgs, manifest: dict[str, Any]) -> dict[str, Any]:
+        """``manifest`` with ``pulumi.com/skipAwait: "true"`` when the rollout is not awaited: a
+        Deployment waits for Available pods and a Service for ready endpoints (pulumi-kubernetes'
+        await rules, in each resource's docstring), neither of which exists before CI pushes the image."""
+        if args.await_rollout:
+            return manifest
+        meta = dict(manifest["metadata"])
+        meta["annotations"] = {**meta.get("annotations", {}), batch.SKIP_AWAIT_ANNOTATION: "true"}
+        return {**manifest, "metadata": meta}
 
     def _after(self, depends_on: Sequence[pulumi.Resource]) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(self._k8s, pulumi.ResourceOptions(depends_on=list(depends_on)))
@@ -341,7 +359,7 @@ class PipelineService(pulumi.ComponentResource):
         """The Job, CronJob or ScaledJob of ``template`` (the pods with environment and placement)."""
         settings = args.settings
         if settings.kind == "job":
-            manifest = batch.job(settings, template)
+            manifest = self._unawaited(args, batch.job(settings, template))
             return k8s.batch.v1.Job(
                 f"{self._name}-job",
                 metadata=manifest["metadata"],

@@ -9,7 +9,17 @@ outside the sizing table, a cluster declared in another program) is reported as 
 
 from __future__ import annotations
 
-from . import autoscaling, enforcement, identity, prerequisites, protection, reachability, scheduling, wiring
+from . import (
+    autoscaling,
+    enforcement,
+    first_deploy,
+    identity,
+    prerequisites,
+    protection,
+    reachability,
+    scheduling,
+    wiring,
+)
 
 POLICIES = [
     *reachability.POLICIES,
@@ -20,4 +30,5 @@ POLICIES = [
     *wiring.POLICIES,
     *prerequisites.POLICIES,
     *protection.POLICIES,
+    *first_deploy.POLICIES,
 ]
