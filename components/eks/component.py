@@ -60,6 +60,7 @@ from .documents import (
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
 from .keda_component import KedaAddon
+from .load_balancer_component import LoadBalancerAddon
 from .observability_component import ObservabilityAddon
 from .runtime import ClusterRuntime
 from .runtime_step import RuntimeStep
@@ -86,7 +87,9 @@ class _Account:
         return pulumi.Output.concat("arn:", self.partition, ":iam::aws:policy/", policy)
 
 
-class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource):
+class EksCluster(
+    RuntimeStep, KarpenterPools, KedaAddon, LoadBalancerAddon, ObservabilityAddon, pulumi.ComponentResource
+):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
     cluster_name: pulumi.Output[str]
@@ -160,10 +163,12 @@ class EksCluster(RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pul
         self._provider: k8s.Provider | None = None
         self.runtime = None
         self.keda = None
+        self.load_balancer_controller = None
         if self._settings.kubernetes_objects == "in_stack":
             self._kubernetes_provider(access)
             self._runtime(addons["aws-ebs-csi-driver"])
             self._keda(self.placement, self.provider)
+            self._load_balancer_controller(self.placement, self.provider, where.region, args.vpc_id)
 
         self.register_outputs(
             {

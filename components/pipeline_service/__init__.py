@@ -15,8 +15,14 @@ One component makes everything a production workload needs, secure by default
 - a Service (ClusterIP) when the container exposes a port;
 - a HorizontalPodAutoscaler (``autoscaling/v2``) with scale-up/down behavior;
 - a PodDisruptionBudget that always allows at least one eviction;
-- a NetworkPolicy admitting the service's own namespace, the peers given and, on a
-  metrics port, the monitoring namespace; every other ingress denied (egress optional).
+- a NetworkPolicy admitting the service's own namespace, the peers given, a monitoring
+  namespace on a metrics port when one is named, and the ALB's subnets with ``ingress``; every
+  other ingress denied; egress denied but for DNS, the AWS APIs, the warehouse port (with
+  warehouse access) and the declared peers (``traffic``);
+- with ``ingress``, an Ingress of class ``alb`` (HTTPS only, IP targets, TLS 1.3 policy,
+  optional WAF), served by the AWS Load Balancer Controller;
+- with AWS triggers, KEDA's scaler role (reads the metrics, nothing else: ``scaler``) and the
+  TriggerAuthentication that names it.
 
 The package: ``settings`` (and ``settings_pod``, ``settings_scaling``,
 ``settings_network``) hold the pydantic models, ``quantities`` the Kubernetes
@@ -56,7 +62,9 @@ from .settings_events import Trigger as Trigger
 from .settings_network import METRICS_PORT_WORDS as METRICS_PORT_WORDS
 from .settings_network import EgressRule as EgressRule
 from .settings_network import NetworkPeer as NetworkPeer
+from .settings_ingress import IngressSettings as IngressSettings
 from .settings_network import NetworkPolicySettings as NetworkPolicySettings
+from .traffic import ServiceNetwork as ServiceNetwork
 from .settings_network import is_metrics_port_name as is_metrics_port_name
 from .settings_pod import ProbeSettings as ProbeSettings
 from .settings_pod import ProbesSettings as ProbesSettings
@@ -96,7 +104,9 @@ __all__ = [
     "Labels",
     "LimitRangeSettings",
     "NetworkPeer",
+    "IngressSettings",
     "NetworkPolicySettings",
+    "ServiceNetwork",
     "PdbSettings",
     "PipelineService",
     "PipelineServiceArgs",
