@@ -428,7 +428,9 @@ def test_prod_stream_consumer_scales_on_its_queue_through_keda() -> None:
     # The workload role trusts its own service account only.
     issuer = "oidc.eks.eu-west-1.amazonaws.com/id/"
     trust = json.loads(run.one("aws:iam/role:Role", "stream-consumer-role").inputs["assumeRolePolicy"])
-    subjects = [c for s in trust["Statement"] for k, c in s["Condition"]["StringEquals"].items() if k.endswith(":sub")]
+    subjects = [
+        c for s in trust["Statement"] for k, c in s["Condition"]["StringEquals"].items() if k.endswith(":sub")
+    ]
     assert subjects == ["system:serviceaccount:stream-consumer:stream-consumer"]
     assert "keda-operator" not in json.dumps(trust) and issuer in json.dumps(trust)
     # KEDA's scaler role: only the operator may assume it, and it may only read the queue's depth.

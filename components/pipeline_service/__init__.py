@@ -59,12 +59,11 @@ from .settings_events import PrometheusTrigger as PrometheusTrigger
 from .settings_events import QueueSettings as QueueSettings
 from .settings_events import SqsTrigger as SqsTrigger
 from .settings_events import Trigger as Trigger
+from .settings_ingress import IngressSettings as IngressSettings
 from .settings_network import METRICS_PORT_WORDS as METRICS_PORT_WORDS
 from .settings_network import EgressRule as EgressRule
 from .settings_network import NetworkPeer as NetworkPeer
-from .settings_ingress import IngressSettings as IngressSettings
 from .settings_network import NetworkPolicySettings as NetworkPolicySettings
-from .traffic import ServiceNetwork as ServiceNetwork
 from .settings_network import is_metrics_port_name as is_metrics_port_name
 from .settings_pod import ProbeSettings as ProbeSettings
 from .settings_pod import ProbesSettings as ProbesSettings
@@ -85,6 +84,7 @@ from .settings_scaling import RollingUpdateSettings as RollingUpdateSettings
 from .settings_scaling import ScalingPolicy as ScalingPolicy
 from .settings_scaling import ScalingRules as ScalingRules
 from .settings_scaling import Utilization as Utilization
+from .traffic import ServiceNetwork as ServiceNetwork
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -98,15 +98,14 @@ __all__ = [
     "EgressRule",
     "ExternalMetric",
     "HpaBehaviorSettings",
+    "IngressSettings",
     "IntOrPercent",
     "JobSettings",
     "KinesisTrigger",
     "Labels",
     "LimitRangeSettings",
     "NetworkPeer",
-    "IngressSettings",
     "NetworkPolicySettings",
-    "ServiceNetwork",
     "PdbSettings",
     "PipelineService",
     "PipelineServiceArgs",
@@ -128,6 +127,7 @@ __all__ = [
     "SecretKeyRef",
     "SecretName",
     "SecuritySettings",
+    "ServiceNetwork",
     "SpreadMode",
     "SqsTrigger",
     "Toleration",

@@ -26,7 +26,7 @@ from .manifests import metadata
 from .settings import PipelineServiceSettings
 from .traffic import ServiceNetwork
 
-__all__ = ["ALB_ANNOTATION", "HTTPS_PORT", "ingress", "inbound_cidrs"]
+__all__ = ["ALB_ANNOTATION", "HTTPS_PORT", "inbound_cidrs", "ingress"]
 
 ALB_ANNOTATION = "alb.ingress.kubernetes.io/"
 HTTPS_PORT = 443

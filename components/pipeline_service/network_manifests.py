@@ -10,7 +10,14 @@ from .settings import PipelineServiceSettings
 from .settings_network import NetworkPeer, is_metrics_port_name
 from .traffic import ServiceNetwork, alb_source_cidrs, aws_api_rules, dns_rule, warehouse_rule
 
-__all__ = ["egress_ports", "egress_rules", "ingress_rules", "network_peer", "network_policy", "network_policy_spec"]
+__all__ = [
+    "egress_ports",
+    "egress_rules",
+    "ingress_rules",
+    "network_peer",
+    "network_policy",
+    "network_policy_spec",
+]
 
 Manifest = dict[str, Any]
 
