@@ -71,7 +71,8 @@ def load_balancers(ingresses: Iterable[tuple[str, Mapping[str, Any]]]) -> list[L
         if not is_alb_ingress(inputs):
             continue
         annotations = _annotations(inputs)
-        metadata = inputs.get("metadata") if isinstance(inputs.get("metadata"), Mapping) else {}
+        raw = inputs.get("metadata")
+        metadata: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
         group = annotations.get(f"{_PREFIX}group.name")
         key = (
             group

@@ -105,7 +105,7 @@ def test_a_modified_policy_file_is_refused(monkeypatch: pytest.MonkeyPatch) -> N
     edited = UPSTREAM.read_bytes().replace(b'"iam:CreateServiceLinkedRole"', b'"iam:*"', 1)
     assert edited != UPSTREAM.read_bytes()
     monkeypatch.setattr(load_balancer, "_policy_bytes", lambda: edited)
-    with pytest.raises(ValueError, match="differs from https://github.com/kubernetes-sigs"):
+    with pytest.raises(ValueError, match=r"differs from https://github\.com/kubernetes-sigs"):
         controller_policy()
 
 
@@ -221,8 +221,8 @@ def expected_ingress(host: str, cert: str, vpc: str, environment: str) -> dict[s
                 f"{a}ssl-policy": "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09",
                 f"{a}inbound-cidrs": vpc,
                 f"{a}load-balancer-attributes": "routing.http.drop_invalid_header_fields.enabled=true",
-                f"{a}tags": f"CostCenter=cc-1234,Environment={environment},ManagedBy=pulumi,Owner=platform-team,"
-                "Project=dataplatform",
+                f"{a}tags": f"CostCenter=cc-1234,Environment={environment},ManagedBy=pulumi,"
+                "Owner=platform-team,Project=dataplatform",
                 f"{a}healthcheck-path": "/ready",
             },
         },
@@ -588,3 +588,21 @@ def test_graph_draws_the_alb_from_its_ingress() -> None:
     )
     assert nodes["ingest_api_ingress"].layer == "k8s"
     assert ("ingest_api_ingress", "alb_ingest_api_ingest_api") in set(graph.edges)
+
+
+def test_a_stack_service_without_dns_fails_the_egress_rule() -> None:
+    import policies
+    from dpengine.check import evaluate
+    from dpengine.pack import PolicyPackSpec
+
+    services = services_with(1, network_policy={"allow_dns": False})
+    run = run_program(ROOT, "dev", config_overrides={"dataplatform:services": json.dumps(services)})
+    report = evaluate(run, PolicyPackSpec.from_module(policies), None)
+    found = [(v.name, v.message.split(":")[0]) for v in report.violations if v.policy == "egress-dns"]
+    assert found == [
+        (
+            "stream-consumer-network-policy",
+            "NetworkPolicy 'stream-consumer-network-policy' (namespace stream-consumer) denies egress but "
+            "allows no DNS over UDP and TCP port 53 to kube-dns",
+        )
+    ]

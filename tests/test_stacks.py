@@ -230,7 +230,7 @@ def blocks(cidrs: list[str]) -> list[dict[str, object]]:
     return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
 
 
-def test_each_service_is_reachable_from_its_namespace_and_the_alb_and_no_namespace_that_does_not_exist() -> None:
+def test_each_service_is_reachable_from_its_namespace_and_its_alb_and_from_no_missing_namespace() -> None:
     run = stack("prod")
     netpol = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
     port_8080 = [{"port": 8080, "protocol": "TCP"}]

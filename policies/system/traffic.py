@@ -321,7 +321,7 @@ def _documents(ctx: StackContext, role: StackResource) -> tuple[list[tuple[str, 
         if _refers(policy, "role", role):
             documents.append((f"RolePolicy '{policy.name}'", policy.props.get("policy")))
     managed = {p.urn: p for p in ctx.of_type(MANAGED_POLICY)}
-    arns = [
+    arns: list[tuple[str, Any, StackResource | None]] = [
         (a.name, a.props.get("policyArn"), a) for a in ctx.of_type(ATTACHMENT) if _refers(a, "role", role)
     ]
     arns += [("managedPolicyArns", arn, None) for arn in as_list(role.props.get("managedPolicyArns"))]
