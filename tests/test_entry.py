@@ -37,7 +37,7 @@ from dpengine.plan import plan_json
 from tests.pipeline_service_cases import assert_valid_object
 
 ROOT = Path(__file__).resolve().parent.parent
-UPSTREAM = ROOT / "components" / "eks" / "upstream" / "aws-load-balancer-controller-v3.5.0-iam_policy.json"
+UPSTREAM = ROOT / "components" / "eks" / "aws-load-balancer-controller-v3.5.0-iam_policy.json"
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"

@@ -6,7 +6,7 @@ Chart.yaml``) turns an Ingress of class ``alb`` into an Application Load Balance
 target groups. It is how data enters the platform: client -> ALB -> a service's pods (IP targets).
 
 Its IAM policy is the upstream one, kept byte for byte in
-``upstream/aws-load-balancer-controller-v3.5.0-iam_policy.json`` (kubernetes-sigs/aws-load-balancer-
+``aws-load-balancer-controller-v3.5.0-iam_policy.json`` beside this module (kubernetes-sigs/aws-load-balancer-
 controller ``docs/install/iam_policy.json`` at tag v3.5.0): the controller creates and tags load
 balancers, target groups, listeners and security groups, and associates WAF web ACLs and ACM
 certificates. A test compares the file with the upstream digest; :func:`controller_policy` is the
@@ -75,7 +75,7 @@ class LoadBalancerControllerSettings(SettingsModel):
 
     version: str = LBC_VERSION
     """The chart version, pinned (e.g. ``"3.5.0"``). The IAM policy is the one of this version:
-    change both together (components/eks/upstream)."""
+    change both together (the policy file in components/eks)."""
     node_group: str = "system"
     """The managed node group the controller runs on (the cluster's system nodes)."""
     replicas: int = Field(default=2, ge=1, le=3)
@@ -86,21 +86,21 @@ class LoadBalancerControllerSettings(SettingsModel):
     def _version(cls, value: Any) -> Any:
         if value != LBC_VERSION:
             raise ValueError(
-                f"the IAM policy kept in components/eks/upstream is chart {LBC_VERSION}'s; pin "
+                f"the IAM policy kept in components/eks is chart {LBC_VERSION}'s; pin "
                 f"'{LBC_VERSION}', or add the new version's upstream iam_policy.json first"
             )
         return value
 
 
 def _policy_bytes() -> bytes:
-    return resources.files(__package__).joinpath("upstream", LBC_POLICY_FILE).read_bytes()
+    return resources.files(__package__).joinpath(LBC_POLICY_FILE).read_bytes()
 
 
 def controller_policy() -> str:
     """The controller's IAM policy (the upstream document, checked against its digest), as JSON."""
     raw = _policy_bytes()
     if hashlib.sha256(raw).hexdigest() != LBC_POLICY_SHA256:
-        raise ValueError(f"upstream/{LBC_POLICY_FILE} differs from {LBC_POLICY_SOURCE}; restore it")
+        raise ValueError(f"{LBC_POLICY_FILE} differs from {LBC_POLICY_SOURCE}; restore it")
     # Compact: IAM counts inline policy characters (10,240 per role), not the file's indentation.
     return json.dumps(json.loads(raw), separators=(",", ":"))
 
