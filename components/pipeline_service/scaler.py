@@ -3,9 +3,11 @@
 KEDA's ``aws`` pod-identity provider takes ``roleArn``: the operator assumes that role instead of its
 own (keda-docs ``authentication-providers/aws.md``, 2.20: "roleArn - Role ARN to be used by KEDA";
 ``roleArn`` and ``identityOwner`` are mutually exclusive). It assumes it with its own IRSA token
-(kedacore/keda ``pkg/scalers/aws/aws_config_cache.go``: a web-identity role provider with the
-operator's ``AWS_WEB_IDENTITY_TOKEN_FILE``), so the role trusts the operator's service account
-through the cluster's OIDC provider, and the operator's own role needs no ``sts:AssumeRole``.
+(kedacore/keda ``pkg/scalers/aws/aws_config_cache.go``, ``retrievePodIdentityCredentials``: a
+web-identity role provider with the operator's ``AWS_WEB_IDENTITY_TOKEN_FILE``, session name
+``KEDA``, and only if that fails ``AssumeRole`` with the operator's own role), so the role trusts
+the operator's service account through the cluster's OIDC provider, and the operator's own role
+needs no ``sts:AssumeRole``.
 
 The service's workload role no longer trusts the operator: a scaler reading a queue length cannot
 touch the lake, the warehouse or the queue's messages. What each scaler calls:
