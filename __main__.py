@@ -14,12 +14,13 @@ from components.operations import (
     Operations,
     OperationsArgs,
 )
-from components.pipeline_service import PipelineService, PipelineServiceArgs
+from components.pipeline_service import PipelineService, PipelineServiceArgs, ServiceNetwork
 from components.pipeline_service.args import merge_policy_documents
 from components.registry import ContainerRegistry, ContainerRegistryArgs
 from components.stack_config import read_stack_config
 from components.stack_protection import continuous_backup_days
 from components.warehouse import Warehouse, WarehouseArgs
+from components.warehouse.documents import engine_port
 
 config = read_stack_config()
 tags = config.tags
@@ -112,6 +113,14 @@ registry = (
     else None
 )
 
+# The VPC as the services' NetworkPolicies see it: the ALB's subnets (ingress), the interface
+# endpoints and the warehouse's subnets (egress). Plain CIDRs, known before anything is created.
+service_network = ServiceNetwork(
+    vpc_cidrs=[config.network.cidr, *config.network.extra_cidrs],
+    public_subnet_cidrs=network.subnet_cidrs["public"],
+    private_subnet_cidrs=network.subnet_cidrs["private"],
+    data_subnet_cidrs=network.subnet_cidrs["data"],
+)
 services: dict[int, PipelineService] = {}
 # Owners first: a namespace's creator before the services sharing it (they wait for it), a queue's
 # creator before the services using it (they get its ARN, URL and key).
@@ -155,6 +164,11 @@ for index in config.creation_order():
             # The repository is created by this same run, empty until CI pushes: do not await pods
             # that cannot pull yet (docs/FIRST_DEPLOY.md).
             await_rollout=not own_image,
+            # Only a service with warehouse access may reach the warehouse port (its egress rule).
+            network=service_network.with_warehouse(
+                engine_port(config.warehouse) if service.warehouse_access is not None else None
+            ),
+            ingress_dependencies=cluster.ingress_dependencies,
         ),
     )
 

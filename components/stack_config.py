@@ -36,6 +36,7 @@ from .pipeline_service import PipelineServiceSettings, image_reference_problem
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
 from .placeholders import placeholder_issues, secret_section_issues
+from .pipeline_service.stack_traffic import traffic_stack_issues
 from .registry import ImageRepositorySettings
 from .stack_account import ownership_issues
 from .stack_protection import protection_issues
@@ -205,6 +206,11 @@ class StackConfig(SettingsModel):
             issues += _image_issues(index, service)
         issues += identity_issues(self.services)
         issues += event_stack_issues(self.services, keda_on=self.cluster.keda is not None, region=self.region)
+        issues += traffic_stack_issues(
+            self.services,
+            load_balancer_controller=self.cluster.load_balancer_controller is not None,
+            runtime_namespaces=self.cluster.runtime_namespaces,
+        )
         issues += _pool_issues(self)
         issues += egress_issues(self)
         for index, service in enumerate(self.services):
@@ -260,6 +266,7 @@ _PRIVATE_ECR = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?
 RUNTIME_IMAGE_REGISTRIES = {
     "karpenter": "public.ecr.aws/karpenter (the controller chart's image)",
     "keda": "ghcr.io/kedacore (the operator, metrics server and webhook images)",
+    "load_balancer_controller": "public.ecr.aws/eks/aws-load-balancer-controller (the controller's image)",
 }
 """Where the cluster runtime's charts pull their images from: public registries, out of reach of
 nodes without NAT (EKS add-on images come from AWS's regional ECR, through the ecr endpoints)."""

@@ -4,8 +4,12 @@ Components are groups; the AWS and Kubernetes layers are drawn apart (a componen
 in both appears in both layers); edges are data edges: an arrow from a resource to the one that
 uses its outputs (the plan's property dependencies, not ordering-only ``dependsOn``). Detail:
 ``components`` (one node per component), ``key`` (the resources a reviewer looks for: network,
-cluster, nodes, data stores, keys, queues, workloads) or ``all``. Output is sorted by URN, so
-one plan always gives the same text.
+cluster, nodes, data stores, keys, queues, workloads, Ingresses) or ``all``. Output is sorted by
+URN, so one plan always gives the same text.
+
+The ALBs the AWS Load Balancer Controller makes for ``alb`` Ingresses are in no plan: each is drawn
+from its Ingresses (:mod:`.load_balancers`, one per IngressGroup) in the AWS layer, beside them,
+with an edge from each Ingress it serves.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .diff import plan_states
+from .load_balancers import INGRESS, load_balancers
 
 DETAILS = ("components", "key", "all")
 FORMATS = ("mermaid", "dot", "svg", "png")
@@ -45,6 +50,7 @@ KEY_TYPES = frozenset(
         "kubernetes:batch/v1:CronJob",
         "kubernetes:batch/v1:Job",
         "kubernetes:helm.sh/v3:Release",
+        INGRESS,
         "kubernetes:karpenter.sh/v1:NodePool",
         "kubernetes:keda.sh/v1alpha1:ScaledObject",
         "kubernetes:keda.sh/v1alpha1:ScaledJob",
@@ -161,6 +167,16 @@ def build_graph(plan: Mapping[str, Any], detail: str = "key") -> Graph:
         for source in _visible_sources(urn, resources, visible):
             if source != urn:
                 edges.add((ids[source], ids[urn]))
+    ingresses = [
+        (u, resources[u].get("inputs") or {}) for u in sorted(visible) if states[u]["type"] == INGRESS
+    ]
+    for alb in load_balancers(ingresses):
+        first = alb.ingresses[0]
+        node_id = _ident(f"alb_{alb.key}", taken)
+        listeners = " ".join(alb.listeners)
+        label = f"ALB {alb.key}<br/>{alb.scheme}, {listeners}<br/>made by the load balancer controller"
+        graph.nodes.append(Node(f"{first}#alb", node_id, label, "aws", component_of(first)))
+        edges.update((ids[ingress], node_id) for ingress in alb.ingresses)
     graph.edges = sorted(edges)
     return graph
 

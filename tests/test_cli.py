@@ -195,6 +195,8 @@ def test_outputs_is_a_stack_references_file_that_reads_back(tmp_path: Path, caps
                 "-c",
                 "dataplatform:cluster.keda=null",
                 "-c",
+                "dataplatform:cluster.load_balancer_controller=null",
+                "-c",
                 "dataplatform:services=[]",
                 "--as",
                 "acme/dataplatform/platform-dev",

@@ -246,7 +246,8 @@ def test_in_stack_objects_moved_with_aliases(platform: StackRun) -> None:
 def _platform_only_cluster(stack: str) -> dict[str, Any]:
     config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
     cluster = dict(config["dataplatform:cluster"])
-    for key in ("endpoint_public_access", "public_access_cidrs", "deploy_from", "keda"):
+    public = ("endpoint_public_access", "public_access_cidrs", "deploy_from")
+    for key in (*public, "keda", "load_balancer_controller"):
         cluster.pop(key, None)
     # A private endpoint, and no deploy_from: this stack calls AWS APIs only.
     return {**cluster, "kubernetes_objects": "workloads_project"}

@@ -76,6 +76,8 @@ def test_every_problem_at_once_even_behind_a_failing_section(tmp_path: Path, cap
         "      probes:\n        readiness: {type: http, path: /ready}\n",
         1,
     )
+    # Without a port the service cannot keep its ingress either (a third problem): drop it.
+    text = "\n".join(x for x in text.split("\n") if not x.startswith("      ingress: {certificate_arn"))
     lines = errors_of(tmp_path, text, capsys)
     assert lines[0] == "error: the stack configuration is invalid: 2 problem(s)"
     assert [line.split(": ")[0] for line in lines[1:]] == [
@@ -108,6 +110,9 @@ def test_no_nat_with_services_needs_endpoints_and_private_images(tmp_path: Path,
         "  - dataplatform:cluster.keda: network.nat_gateways is none, so the nodes cannot pull from "
         "ghcr.io/kedacore (the operator, metrics server and webhook images); set nat_gateways: single, "
         "or drop it here (got 'set')",
+        "  - dataplatform:cluster.load_balancer_controller: network.nat_gateways is none, so the nodes "
+        "cannot pull from public.ecr.aws/eks/aws-load-balancer-controller (the controller's image); set "
+        "nat_gateways: single, or drop it here (got 'set')",
     ]
     assert lines[1:] == [
         *runtime,
@@ -120,7 +125,7 @@ def test_no_nat_with_services_needs_endpoints_and_private_images(tmp_path: Path,
     own_repository = "      image_repository: {name: dev/ingest-api,"
     line = next(x for x in text.splitlines() if x.startswith(own_repository))
     public = text.replace(line, "      image: public.ecr.aws/acme/ingest-api:1.4.2")
-    assert [x.split(": ")[0] for x in errors_of(tmp_path / "public", public, capsys)[4:]] == [
+    assert [x.split(": ")[0] for x in errors_of(tmp_path / "public", public, capsys)[5:]] == [
         "  - dataplatform:services[0].image"
     ]
     # With the endpoints, only the runtime's public images are left.

@@ -27,6 +27,7 @@ QUEUE_ARN = "arn:aws:sqs:eu-west-1:123456789012:orders"
 QUEUE_URL = "https://sqs.eu-west-1.amazonaws.com/123456789012/orders"
 ISSUER = "https://oidc.eks.eu-west-1.amazonaws.com/id/ABC"
 OIDC_ARN = "arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC"
+SCALER_ARN = "arn:aws:iam::123456789012:role/worker-scaler"
 
 
 def settings(**values: Any) -> PipelineServiceSettings:
@@ -249,8 +250,9 @@ def test_the_scaled_object_replaces_the_hpa() -> None:
         },
         {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}},
     ]
-    auth = keda.trigger_authentication(service)
-    assert auth["spec"] == {"podIdentity": {"provider": "aws", "identityOwner": "workload"}}
+    auth = keda.trigger_authentication(service, SCALER_ARN)
+    # KEDA reads the queue as the scaler role, never as the workload's role (no identityOwner).
+    assert auth["spec"] == {"podIdentity": {"provider": "aws", "roleArn": SCALER_ARN}}
     assert_valid(document, auth)
 
 
@@ -304,8 +306,8 @@ def test_the_strict_schemas_catch_what_the_models_miss() -> None:
     errors = strict_errors(document)
     assert any("identityOwner is deprecated" in e for e in errors)
     assert any("queueUrl" in e or "oneOf" in e or "valid" in e for e in errors)
-    auth = keda.trigger_authentication(service)
-    auth["spec"]["podIdentity"]["roleArn"] = "arn:aws:iam::123456789012:role/r"
+    auth = keda.trigger_authentication(service, SCALER_ARN)
+    auth["spec"]["podIdentity"]["identityOwner"] = "workload"
     assert "/spec/podIdentity: roleArn and identityOwner are mutually exclusive" in strict_errors(auth)
 
 
@@ -410,16 +412,49 @@ def test_prod_stream_consumer_scales_on_its_queue_through_keda() -> None:
     policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", "stream-consumer-policy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["QueueConsume"]["Resource"] == queue.outputs["arn"]
-    assert "sqs:GetQueueAttributes" in by_sid["QueueConsume"]["Action"]
+    # Reading the queue depth is the scaler's, not the workload's.
+    assert by_sid["QueueConsume"]["Action"] == [
+        "sqs:ChangeMessageVisibility",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueUrl",
+        "sqs:ReceiveMessage",
+    ]
     assert by_sid["QueueKey"] == {
         "Sid": "QueueKey",
         "Effect": "Allow",
         "Action": ["kms:Decrypt"],
         "Resource": key.outputs["arn"],
     }
+    # The workload role trusts its own service account only.
+    issuer = "oidc.eks.eu-west-1.amazonaws.com/id/"
     trust = json.loads(run.one("aws:iam/role:Role", "stream-consumer-role").inputs["assumeRolePolicy"])
-    subjects = [next(iter(s["Condition"]["StringEquals"].values())) for s in trust["Statement"]]
-    assert "system:serviceaccount:keda:keda-operator" in json.dumps(trust) and len(subjects) == 2
+    subjects = [
+        c for s in trust["Statement"] for k, c in s["Condition"]["StringEquals"].items() if k.endswith(":sub")
+    ]
+    assert subjects == ["system:serviceaccount:stream-consumer:stream-consumer"]
+    assert "keda-operator" not in json.dumps(trust) and issuer in json.dumps(trust)
+    # KEDA's scaler role: only the operator may assume it, and it may only read the queue's depth.
+    scaler_role = run.one("aws:iam/role:Role", "stream-consumer-scaler")
+    scaler_trust = json.loads(scaler_role.inputs["assumeRolePolicy"])
+    (statement,) = scaler_trust["Statement"]
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert sorted(statement["Condition"]["StringEquals"].values()) == [
+        "sts.amazonaws.com",
+        "system:serviceaccount:keda:keda-operator",
+    ]
+    scaler_policy = run.one("aws:iam/rolePolicy:RolePolicy", "stream-consumer-scaler")
+    assert scaler_policy.inputs["role"] == scaler_role.id
+    assert json.loads(scaler_policy.inputs["policy"]) == {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ScalerQueueDepth",
+                "Effect": "Allow",
+                "Action": ["sqs:GetQueueAttributes"],
+                "Resource": queue.outputs["arn"],
+            }
+        ],
+    }
 
     scaled = run.one("kubernetes:keda.sh/v1alpha1:ScaledObject", "stream-consumer-scaled-object")
     sqs, cpu = scaled.inputs["spec"]["triggers"]
@@ -431,6 +466,7 @@ def test_prod_stream_consumer_scales_on_its_queue_through_keda() -> None:
     deployment = run.one("kubernetes:apps/v1:Deployment", "stream-consumer-deployment")
     assert {release.urn, auth.urn, deployment.urn} <= set(scaled.dependencies)
     assert release.urn in auth.dependencies
+    assert auth.inputs["spec"] == {"podIdentity": {"provider": "aws", "roleArn": scaler_role.outputs["arn"]}}
     (container,) = deployment.inputs["spec"]["template"]["spec"]["containers"]
     assert {"name": "QUEUE_URL", "value": queue.outputs["url"]} in container["env"]
     assert "replicas" not in deployment.inputs["spec"]  # KEDA's HPA owns the count

@@ -208,9 +208,14 @@ def test_default_worker_has_no_service_and_denies_all_ingress(tags):
     cr = make(BASE, tags)
     policy = cr.one(NETPOL).inputs["spec"]
     assert policy["podSelector"] == {"matchLabels": SELECTOR}
-    assert policy["policyTypes"] == ["Ingress"]
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
     assert policy.get("ingress", []) == []
-    assert "egress" not in policy
+    # Egress denied but DNS and HTTPS to the AWS APIs (the VPC unknown: anywhere but link-local).
+    assert [rule["ports"] for rule in policy["egress"]] == [
+        [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+        [{"port": 443, "protocol": "TCP"}],
+    ]
+    assert policy["egress"][1]["to"] == [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}]
     assert "ports" not in container(cr)
     assert "readinessProbe" not in container(cr)
 
@@ -607,6 +612,10 @@ def test_network_policy_with_peers_and_egress(tags):
                 }
             ],
             "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+        },
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}],
+            "ports": [{"port": 443, "protocol": "TCP"}],
         },
         {"ports": [{"port": 443, "protocol": "TCP"}]},
         {"to": [{"ipBlock": {"cidr": "10.0.64.0/20"}}], "ports": [{"port": 5432, "protocol": "TCP"}]},

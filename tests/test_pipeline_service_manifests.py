@@ -60,6 +60,7 @@ CASES: dict[str, dict[str, Any]] = {
         "port_name": "http-metrics",
         "network_policy": {
             "allow_from": [{"namespace": "gateway"}],
+            "monitoring_namespace": "monitoring",
             "egress": [{"protocol": "UDP"}, {"peers": [{"cidr": "10.0.0.0/8"}], "protocol": "SCTP"}],
         },
     },
@@ -364,18 +365,46 @@ def test_pdb_defaults_to_one_unavailable_pod():
     assert manifests.pdb_spec(settings_of("every-option"))["minAvailable"] == 2
 
 
-def test_network_policy_denies_all_ingress_by_default_and_egress_only_when_asked():
+DNS_RULE = {
+    "to": [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ],
+    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+}
+HTTPS_BUT_LINK_LOCAL = {
+    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.0.0/16"]}}],
+    "ports": [{"port": 443, "protocol": "TCP"}],
+}
+"""The AWS APIs when the VPC is not known (no ServiceNetwork): 443 anywhere but the metadata service."""
+
+
+def test_network_policy_denies_all_ingress_and_egress_but_dns_and_aws_apis_by_default():
     spec = manifests.network_policy_spec(settings_of("worker"))
-    assert spec == {"podSelector": {"matchLabels": SELECTOR}, "policyTypes": ["Ingress"], "ingress": []}
+    assert spec == {
+        "podSelector": {"matchLabels": SELECTOR},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [],
+        "egress": [DNS_RULE, HTTPS_BUT_LINK_LOCAL],
+    }
     spec = manifests.network_policy_spec(settings_of("egress-without-dns"))
     assert spec["policyTypes"] == ["Ingress", "Egress"]
     assert spec["egress"] == [
+        HTTPS_BUT_LINK_LOCAL,
         {
             "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kafka"}}}],
             "ports": [{"port": 9092, "protocol": "TCP"}, {"port": 9093, "protocol": "TCP"}],
         },
         {},  # a rule with neither peers nor ports: anywhere, on every port (as documented)
     ]
+    open_egress = PipelineServiceSettings(**{**BASE, "network_policy": {"deny_egress": False}})
+    assert manifests.network_policy_spec(open_egress) == {
+        "podSelector": {"matchLabels": SELECTOR},
+        "policyTypes": ["Ingress"],
+        "ingress": [],
+    }
 
 
 PORT_8080 = [{"port": 8080, "protocol": "TCP"}]
@@ -401,7 +430,7 @@ def test_a_service_with_a_port_admits_its_own_namespace_by_default():
 def test_isolation_is_one_setting_away():
     assert manifests.ingress_rules(settings_of("isolated")) == []
     spec = manifests.network_policy_spec(settings_of("isolated"))
-    assert spec["policyTypes"] == ["Ingress"] and spec["ingress"] == []  # every peer denied
+    assert spec["policyTypes"] == ["Ingress", "Egress"] and spec["ingress"] == []  # every peer denied
     settings = PipelineServiceSettings(
         **{
             **API,
@@ -417,7 +446,7 @@ def test_a_worker_without_a_port_admits_no_one():
     assert manifests.ingress_rules(settings_of("worker")) == []
 
 
-def test_a_metrics_port_admits_the_monitoring_namespace():
+def test_a_metrics_port_admits_a_monitoring_namespace_only_when_one_is_named():
     port = [{"port": 9090, "protocol": "TCP"}]
     monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
     gateway = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "gateway"}}}
@@ -433,12 +462,13 @@ def test_a_metrics_port_admits_the_monitoring_namespace():
         "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "observability"}}}],
         "ports": port,
     }
-    off = PipelineServiceSettings(
-        **{**case, "network_policy": {"monitoring_namespace": None, "allow_same_namespace": False}}
-    )
+    off = PipelineServiceSettings(**{**case, "network_policy": {"allow_same_namespace": False}})
+    assert off.network_policy.monitoring_namespace is None  # no default: a stack names one it has
     assert manifests.ingress_rules(off) == []
     # Isolated from its namespace, still scraped.
-    scraped = PipelineServiceSettings(**{**case, "network_policy": {"allow_same_namespace": False}})
+    scraped = PipelineServiceSettings(
+        **{**case, "network_policy": {"allow_same_namespace": False, "monitoring_namespace": "monitoring"}}
+    )
     assert manifests.ingress_rules(scraped) == [{"from": [monitoring], "ports": port}]
 
 
@@ -458,7 +488,9 @@ def test_a_metrics_port_admits_the_monitoring_namespace():
 )
 def test_which_port_names_are_metrics_ports(port_name, metrics):
     assert is_metrics_port_name(port_name) is metrics
-    settings = PipelineServiceSettings(**{**API, "port_name": port_name})
+    settings = PipelineServiceSettings(
+        **{**API, "port_name": port_name, "network_policy": {"monitoring_namespace": "monitoring"}}
+    )
     assert len(manifests.ingress_rules(settings)) == (2 if metrics else 1)
 
 
@@ -468,7 +500,8 @@ def test_egress_protocol_without_ports_allows_that_protocol_only():
     assert manifests.egress_ports([443], None) == [{"port": 443, "protocol": "TCP"}]
     assert manifests.egress_ports([53], "UDP") == [{"port": 53, "protocol": "UDP"}]
     egress = manifests.network_policy_spec(settings_of("metrics-port"))["egress"]
-    assert egress[1:] == [
+    assert egress[:2] == [DNS_RULE, HTTPS_BUT_LINK_LOCAL]
+    assert egress[2:] == [
         {"ports": [{"protocol": "UDP"}]},
         {"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"protocol": "SCTP"}]},
     ]

@@ -159,7 +159,12 @@ def test_kubernetes_manifests(plans: dict[str, dict], tmp_path: Path) -> None:
     objects, skipped = kubernetes_manifests(plans["prod"])
     kinds = sorted(o["kind"] for o in objects)
     assert kinds.count("Deployment") == 2 and kinds.count("NodePool") == 2 and kinds.count("CronJob") == 1
-    assert [u.rsplit("::", 1)[-1] for u in skipped] == ["eks-karpenter", "eks-karpenter-crd", "eks-keda"]
+    assert sorted(u.rsplit("::", 1)[-1] for u in skipped) == [
+        "eks-karpenter",
+        "eks-karpenter-crd",
+        "eks-keda",
+        "eks-lbc",
+    ]
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     assert deployment["apiVersion"] == "apps/v1"
     out = tmp_path / "k8s.yaml"

@@ -57,6 +57,7 @@ def test_stack_composes_every_component(name: str) -> None:
         "dataplatform:compute:EksCluster",
         "dataplatform:compute:Karpenter",
         "dataplatform:compute:Keda",
+        "dataplatform:compute:LoadBalancerController",
         "dataplatform:database:Warehouse",
         "dataplatform:network:Network",
         *(["dataplatform:operations:DisasterRecovery"] if name == "prod" else []),
@@ -223,17 +224,58 @@ def test_services_with_warehouse_access_get_the_secret_and_connection_settings()
         }
 
 
-def test_a_metrics_port_is_reachable_from_monitoring_and_every_port_from_its_namespace() -> None:
+PROD_PRIVATE = ["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]
+PROD_DATA = ["10.20.160.0/21", "10.20.168.0/21", "10.20.176.0/21"]
+
+
+def blocks(cidrs: list[str]) -> list[dict[str, object]]:
+    return [{"ipBlock": {"cidr": cidr}} for cidr in cidrs]
+
+
+def test_each_service_is_reachable_from_its_namespace_and_its_alb_and_from_no_missing_namespace() -> None:
     run = stack("prod")
     netpol = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-    own = {"from": [{"podSelector": {}}], "ports": [{"port": 8080, "protocol": "TCP"}]}
-    assert run.one(netpol, "ingest-api-network-policy").inputs["spec"]["ingress"] == [own]
-    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    port_8080 = [{"port": 8080, "protocol": "TCP"}]
+    # ingest-api: its namespace, and its internal ALB's nodes (the private subnets, IP targets).
+    assert run.one(netpol, "ingest-api-network-policy").inputs["spec"]["ingress"] == [
+        {"from": [{"podSelector": {}}], "ports": port_8080},
+        {"from": blocks(PROD_PRIVATE), "ports": port_8080},
+    ]
+    # The metrics port admits no 'monitoring' namespace: the stack has none.
     assert run.one(netpol, "stream-consumer-network-policy").inputs["spec"]["ingress"] == [
         {"from": [{"podSelector": {}}], "ports": [{"port": 9090, "protocol": "TCP"}]},
-        {"from": [monitoring], "ports": [{"port": 9090, "protocol": "TCP"}]},
     ]
     assert run.one(netpol, "batch-worker-network-policy").inputs["spec"]["ingress"] == []  # no port
+
+
+def test_egress_is_denied_but_dns_the_aws_apis_and_the_warehouse_for_its_users() -> None:
+    run = stack("prod")
+    netpol = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    dns = {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+            }
+        ],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
+    }
+    https = [{"port": 443, "protocol": "TCP"}]
+    endpoints = {"to": blocks(PROD_PRIVATE), "ports": https}
+    outside = {
+        "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["10.20.0.0/16", "169.254.0.0/16"]}}],
+        "ports": https,
+    }
+    warehouse = {"to": blocks(PROD_DATA), "ports": [{"port": 5432, "protocol": "TCP"}]}
+    expected = {
+        "ingest-api": [dns, endpoints, outside],
+        "stream-consumer": [dns, endpoints, outside, warehouse],
+        "batch-worker": [dns, endpoints, outside, warehouse],
+    }
+    for service, rules in expected.items():
+        spec = run.one(netpol, f"{service}-network-policy").inputs["spec"]
+        assert spec["policyTypes"] == ["Ingress", "Egress"], service
+        assert spec["egress"] == rules, service
 
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
@@ -314,6 +356,7 @@ def test_prod_requires_a_production_warehouse_and_services_need_an_admin() -> No
     assert sorted(issues) == [
         "dataplatform:cluster.admin_principal_arns",
         "dataplatform:cluster.keda",
+        "dataplatform:services[0].ingress",
         "dataplatform:services[2].pool",
     ]
     assert issues["dataplatform:cluster.admin_principal_arns"].startswith(

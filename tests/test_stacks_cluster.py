@@ -107,7 +107,12 @@ def test_cluster_runtime_is_in_the_plan(name: str) -> None:
 
     # One managed group (system), Karpenter's two charts, one node class, two pools.
     assert [r.name for r in run.by_type(NODE_GROUP)] == ["eks-system-nodes"]
-    assert sorted(r.name for r in run.by_type(RELEASE)) == ["eks-karpenter", "eks-karpenter-crd", "eks-keda"]
+    assert sorted(r.name for r in run.by_type(RELEASE)) == [
+        "eks-karpenter",
+        "eks-karpenter-crd",
+        "eks-keda",
+        "eks-lbc",
+    ]
     assert [r.name for r in run.by_type(NODE_CLASS)] == ["eks-karpenter-node-class"]
     assert sorted(r.name for r in run.by_type(NODE_POOL)) == [
         "eks-karpenter-pool-apps",

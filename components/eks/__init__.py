@@ -82,6 +82,11 @@ from .keda import KEDA_VERSION as KEDA_VERSION
 from .keda import KedaSettings as KedaSettings
 from .keda_component import Keda as Keda
 from .keda_component import KedaArgs as KedaArgs
+from .load_balancer import INGRESS_CLASS as INGRESS_CLASS
+from .load_balancer import LBC_VERSION as LBC_VERSION
+from .load_balancer import LoadBalancerControllerSettings as LoadBalancerControllerSettings
+from .load_balancer_component import LoadBalancerController as LoadBalancerController
+from .load_balancer_component import LoadBalancerControllerArgs as LoadBalancerControllerArgs
 from .observability import OBSERVABILITY_ADDON as OBSERVABILITY_ADDON
 from .observability import ObservabilitySettings as ObservabilitySettings
 from .pools import Placement as Placement
@@ -127,10 +132,12 @@ __all__ = [
     "EBS_CSI_POLICY",
     "EBS_CSI_SERVICE_ACCOUNT",
     "EKS_VERSIONS",
+    "INGRESS_CLASS",
     "KEDA_NAMESPACE",
     "KEDA_OPERATOR_SERVICE_ACCOUNT",
     "KEDA_VERSION",
     "KMS_DELETION_WINDOW_DAYS",
+    "LBC_VERSION",
     "LOG_RETENTION_DAYS",
     "MAX_INSTANCE_TYPES",
     "NODE_POLICIES",
@@ -157,6 +164,9 @@ __all__ = [
     "Keda",
     "KedaArgs",
     "KedaSettings",
+    "LoadBalancerController",
+    "LoadBalancerControllerArgs",
+    "LoadBalancerControllerSettings",
     "LogType",
     "NodeGroupSettings",
     "NodePoolLimits",

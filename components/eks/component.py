@@ -61,6 +61,7 @@ from .documents import (
 from .karpenter import discovery_tags
 from .karpenter_component import KarpenterPools
 from .keda_component import KedaAddon
+from .load_balancer_component import LoadBalancerAddon
 from .observability_component import ObservabilityAddon
 from .runtime import ClusterRuntime
 from .runtime_step import RuntimeStep
@@ -88,7 +89,13 @@ class _Account:
 
 
 class EksCluster(
-    DeployerAccess, RuntimeStep, KarpenterPools, KedaAddon, ObservabilityAddon, pulumi.ComponentResource
+    DeployerAccess,
+    RuntimeStep,
+    KarpenterPools,
+    KedaAddon,
+    LoadBalancerAddon,
+    ObservabilityAddon,
+    pulumi.ComponentResource,
 ):
     """A production EKS cluster for data workloads (see the package docstring)."""
 
@@ -164,10 +171,12 @@ class EksCluster(
         self._provider: k8s.Provider | None = None
         self.runtime = None
         self.keda = None
+        self.load_balancer_controller = None
         if self._settings.kubernetes_objects == "in_stack":
             self._kubernetes_provider(access)
             self._runtime(addons["aws-ebs-csi-driver"])
             self._keda(self.placement, self.provider)
+            self._load_balancer_controller(self.placement, self.provider, where.region, args.vpc_id)
 
         self.register_outputs(
             {

@@ -21,8 +21,9 @@ from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .compat import chart_support_problem
 from .karpenter import discovery_tags
 from .karpenter_settings import KarpenterSettings, cluster_issues
-from .keda import KedaSettings
-from .observability import ObservabilitySettings
+from .keda import KEDA_NAMESPACE, KedaSettings
+from .load_balancer import LoadBalancerControllerSettings
+from .observability import CLOUDWATCH_NAMESPACE, ObservabilitySettings
 from .pools import Placement, placements
 from .settings_nodes import (
     CAPACITY_TYPES,
@@ -202,6 +203,10 @@ class EksClusterSettings(SettingsModel):
     keda: KedaSettings | None = None
     """KEDA event-driven autoscaling on ``keda.node_group`` (``{}`` turns it on; unset: no KEDA).
     A stack whose services scale on triggers needs it (the stack config says so)."""
+    load_balancer_controller: LoadBalancerControllerSettings | None = None
+    """The AWS Load Balancer Controller on ``load_balancer_controller.node_group`` (``{}`` turns it on;
+    unset: none). It makes the ALBs of the services' ``ingress``, which need it (the stack config says
+    so)."""
     observability: ObservabilitySettings | None = None
     """Container Insights and Fluent Bit (the ``amazon-cloudwatch-observability`` add-on, its IRSA role
     and its KMS-encrypted log groups; ``{}`` turns it on; unset: none)."""
@@ -378,6 +383,16 @@ class EksClusterSettings(SettingsModel):
                     "ClusterRuntime does not install KEDA yet) or set kubernetes_objects: in_stack",
                 )
             )
+        if self.load_balancer_controller is not None and self.kubernetes_objects == "workloads_project":
+            issues.append(
+                ConfigIssue(
+                    "load_balancer_controller",
+                    "set",
+                    "the controller is a Helm release through the Kubernetes API, which this stack does not "
+                    "use (kubernetes_objects: workloads_project); drop it here or set kubernetes_objects: "
+                    "in_stack",
+                )
+            )
         if self.public_access_cidrs and not self.endpoint_public_access:
             issues.append(
                 ConfigIssue(
@@ -458,6 +473,16 @@ class EksClusterSettings(SettingsModel):
                 )
             )
         issues += self._version_support_issues()
+        lbc = self.load_balancer_controller
+        if lbc is not None and lbc.node_group not in groups:
+            issues.append(
+                ConfigIssue(
+                    "load_balancer_controller.node_group",
+                    lbc.node_group,
+                    f"is not a managed node group of the cluster ({', '.join(groups)}); the controller "
+                    "runs on the system nodes: name one of them",
+                )
+            )
         if issues:
             raise CrossFieldError(issues)
         return self
@@ -482,6 +507,17 @@ class EksClusterSettings(SettingsModel):
     def placements(self) -> dict[str, Placement]:
         """Pool name -> how a pod is placed there, for every managed node group and NodePool."""
         return placements(self.all_node_groups, self.karpenter.node_pools if self.karpenter else [])
+
+    @property
+    def runtime_namespaces(self) -> list[str]:
+        """The namespaces the cluster and its runtime have: ``kube-system`` (CoreDNS, Karpenter, the
+        load balancer controller), ``keda`` and ``amazon-cloudwatch`` when those are on."""
+        found = ["kube-system"]
+        if self.keda is not None:
+            found.append(KEDA_NAMESPACE)
+        if self.observability is not None:
+            found.append(CLOUDWATCH_NAMESPACE)
+        return found
 
     def eks_name(self, component_name: str, stack: str) -> str:
         """The EKS cluster name: ``cluster_name``, else ``<component name>-<stack>``."""

@@ -15,8 +15,14 @@ One component makes everything a production workload needs, secure by default
 - a Service (ClusterIP) when the container exposes a port;
 - a HorizontalPodAutoscaler (``autoscaling/v2``) with scale-up/down behavior;
 - a PodDisruptionBudget that always allows at least one eviction;
-- a NetworkPolicy admitting the service's own namespace, the peers given and, on a
-  metrics port, the monitoring namespace; every other ingress denied (egress optional).
+- a NetworkPolicy admitting the service's own namespace, the peers given, a monitoring
+  namespace on a metrics port when one is named, and the ALB's subnets with ``ingress``; every
+  other ingress denied; egress denied but for DNS, the AWS APIs, the warehouse port (with
+  warehouse access) and the declared peers (``traffic``);
+- with ``ingress``, an Ingress of class ``alb`` (HTTPS only, IP targets, TLS 1.3 policy,
+  optional WAF), served by the AWS Load Balancer Controller;
+- with AWS triggers, KEDA's scaler role (reads the metrics, nothing else: ``scaler``) and the
+  TriggerAuthentication that names it.
 
 The package: ``settings`` (and ``settings_pod``, ``settings_scaling``,
 ``settings_network``) hold the pydantic models, ``quantities`` the Kubernetes
@@ -53,6 +59,7 @@ from .settings_events import PrometheusTrigger as PrometheusTrigger
 from .settings_events import QueueSettings as QueueSettings
 from .settings_events import SqsTrigger as SqsTrigger
 from .settings_events import Trigger as Trigger
+from .settings_ingress import IngressSettings as IngressSettings
 from .settings_network import METRICS_PORT_WORDS as METRICS_PORT_WORDS
 from .settings_network import EgressRule as EgressRule
 from .settings_network import NetworkPeer as NetworkPeer
@@ -77,6 +84,7 @@ from .settings_scaling import RollingUpdateSettings as RollingUpdateSettings
 from .settings_scaling import ScalingPolicy as ScalingPolicy
 from .settings_scaling import ScalingRules as ScalingRules
 from .settings_scaling import Utilization as Utilization
+from .traffic import ServiceNetwork as ServiceNetwork
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -90,6 +98,7 @@ __all__ = [
     "EgressRule",
     "ExternalMetric",
     "HpaBehaviorSettings",
+    "IngressSettings",
     "IntOrPercent",
     "JobSettings",
     "KinesisTrigger",
@@ -118,6 +127,7 @@ __all__ = [
     "SecretKeyRef",
     "SecretName",
     "SecuritySettings",
+    "ServiceNetwork",
     "SpreadMode",
     "SqsTrigger",
     "Toleration",

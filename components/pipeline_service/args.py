@@ -19,6 +19,7 @@ from ..eks.versions import DEFAULT_KUBERNETES_VERSION, support_status
 from ..iam import merge_policy_documents as merge_policy_documents
 from ..tags import validate_tags
 from .settings import PipelineServiceSettings
+from .traffic import ServiceNetwork
 
 __all__ = [
     "MIN_KUBERNETES_MINOR",
@@ -91,6 +92,16 @@ class PipelineServiceArgs:
     queue: QueueReference | None = None
     """The queue of another service, for ``settings.queue.from_service`` (that service's
     ``PipelineService.queue``); required then, refused otherwise."""
+    network: ServiceNetwork | None = None
+    """The VPC as the service sees it (``Network.subnet_cidrs``; ``warehouse_port`` for a service with
+    warehouse access): the NetworkPolicy admits the ALB's subnets and lets the pods reach the
+    interface endpoints and the warehouse. Required with ``settings.ingress``; without it egress to
+    the AWS APIs is 443 anywhere but link-local, and no warehouse port."""
+    ingress_dependencies: Sequence[pulumi.Resource] = ()
+    """What the Ingress waits for (``EksCluster.ingress_dependencies``: the load balancer
+    controller's Release, which brings the IngressClass and the Ingress webhook)."""
+    ingress_class: str = "alb"
+    """The IngressClass of the AWS Load Balancer Controller (its chart's ``ingressClass``)."""
 
 
 def pod_security_version(kubernetes_version: str) -> str:
@@ -168,6 +179,7 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
         issues += _image_issues(args)
     issues += placement_issues(args)
     issues += _queue_issues(args)
+    issues += _network_issues(args)
     for index, dependency in enumerate(args.keda_dependencies):
         if not isinstance(dependency, pulumi.Resource):
             issues.append(
@@ -246,6 +258,42 @@ def check_args(args: PipelineServiceArgs) -> dict[str, str]:
     if issues:
         raise InvalidConfigError(issues, subject="PipelineServiceArgs")
     return tags
+
+
+def _network_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
+    if args.network is not None and not isinstance(args.network, ServiceNetwork):
+        return [ConfigIssue("args.network", type(args.network).__name__, "pass a ServiceNetwork")]
+    settings = args.settings
+    if not isinstance(settings, PipelineServiceSettings) or settings.ingress is None:
+        return []
+    if args.network is None:
+        return [
+            ConfigIssue(
+                "args.network",
+                None,
+                "settings.ingress needs the ALB's subnets to admit it in the NetworkPolicy; pass "
+                "ServiceNetwork(...) from Network.subnet_cidrs",
+            )
+        ]
+    issues = [
+        ConfigIssue(
+            f"args.ingress_dependencies[{index}]",
+            type(dependency).__name__,
+            "pass resources (EksCluster.ingress_dependencies)",
+        )
+        for index, dependency in enumerate(args.ingress_dependencies)
+        if not isinstance(dependency, pulumi.Resource)
+    ]
+    if settings.network_policy.enabled is False:
+        issues.append(
+            ConfigIssue(
+                "settings.network_policy.enabled",
+                False,
+                "an exposed service keeps its NetworkPolicy (it admits the ALB and denies the rest); "
+                "set it true",
+            )
+        )
+    return issues
 
 
 def _image_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:

@@ -15,8 +15,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from .._shared import customer_kms_key, protection
-from ..iam import policy_json
-from . import batch, keda, manifests
+from ..iam import irsa_trust_policy, policy_json
+from . import batch, keda, manifests, scaler
+from . import ingress as ingress_documents
 from . import queue as queue_documents
 from .args import (
     PipelineServiceArgs,
@@ -42,6 +43,10 @@ class PipelineService(pulumi.ComponentResource):
     service_account_name: pulumi.Output[str]
     role_arn: pulumi.Output[str] | None
     """The IRSA role's ARN (None without ``iam_policy_json``)."""
+    scaler_role_arn: pulumi.Output[str] | None
+    """KEDA's scaler role for this service (reads the triggers' metrics only), or None: no AWS trigger."""
+    ingress_name: pulumi.Output[str] | None
+    """The Ingress (its ALB is the controller's), or None without ``ingress``."""
     deployment_name: pulumi.Output[str] | None
     """None for the jobs (``kind`` job, cronjob, scaledjob)."""
     workload_name: pulumi.Output[str]
@@ -100,7 +105,7 @@ class PipelineService(pulumi.ComponentResource):
         role_arn = self._role(args, tags, documents) if documents is not None else None
         account = self._service_account(manifests.service_account(settings, role_arn), after_namespace)
         policy = (
-            self._network_policy(manifests.network_policy(settings), after_namespace)
+            self._network_policy(manifests.network_policy(settings, args.network), after_namespace)
             if settings.network_policy.enabled
             else None
         )
@@ -120,9 +125,13 @@ class PipelineService(pulumi.ComponentResource):
             *(args.workload_dependencies if awaited else []),
         ]
         keda_after = [*after_namespace, *args.keda_dependencies]
+        self.scaler_role_arn = None
         if keda.uses_aws_identity(settings):
+            self.scaler_role_arn = self._scaler_role(args, tags)
             keda_after.append(
-                self._keda_object("trigger-auth", keda.trigger_authentication(settings), keda_after)
+                self._keda_object(
+                    "trigger-auth", keda.trigger_authentication(settings, self.scaler_role_arn), keda_after
+                )
             )
         deployment = None
         if settings.kind == "deployment":
@@ -166,6 +175,9 @@ class PipelineService(pulumi.ComponentResource):
             )
         if settings.makes_pdb:
             self._pdb(manifests.pdb(settings), after_namespace)
+        self.ingress_name = None
+        if settings.ingress is not None and service is not None:
+            self.ingress_name = _name_of(self._ingress(args, tags, [*after_namespace, service]))
 
         self.namespace_resource = namespace
         self.namespace = (
@@ -189,6 +201,8 @@ class PipelineService(pulumi.ComponentResource):
                 "queue_arn": self.queue.arn if self.queue is not None else None,
                 "service_name": self.service_name,
                 "hpa_name": self.hpa_name,
+                "scaler_role_arn": self.scaler_role_arn,
+                "ingress_name": self.ingress_name,
             }
         )
 
@@ -286,26 +300,20 @@ class PipelineService(pulumi.ComponentResource):
         return QueueReference(queue.arn, queue.url, key_arn)
 
     def _policy_documents(self, args: PipelineServiceArgs) -> pulumi.Output[str] | None:
-        """The role's permissions: ``args.iam_policy_json``, the queue's actions for the access mode
-        (and for KEDA's scaler), and what the other triggers' scalers call. None: no role."""
+        """The role's permissions: ``args.iam_policy_json`` and the queue's actions for the access
+        mode. None: no role. What KEDA's scalers read is the scaler role's (:meth:`_scaler_role`)."""
         settings = args.settings
-        triggers = settings.keda_triggers
-        extra = queue_documents.trigger_statements(triggers)
-        if self.queue is None and not extra:
+        if self.queue is None:
             return None if args.iam_policy_json is None else pulumi.Output.from_input(args.iam_policy_json)
         queue, access = self.queue, settings.queue.access if settings.queue is not None else "consume"
-        scaler = any(t.type == "sqs" for t in triggers)
 
         def merged(values: list[Any]) -> str:
             own, queue_arn, key_arn = values
-            statements = list(extra)
+            statements: list[dict[str, Any]] = []
             if queue_arn is not None:
-                statements = [
-                    *queue_documents.queue_access_statements(
-                        queue_arn, access, scaler=scaler, key_arn=key_arn
-                    ),
-                    *statements,
-                ]
+                statements = queue_documents.queue_access_statements(
+                    queue_arn, access, scaler=False, key_arn=key_arn
+                )
             added = policy_json(statements)
             return merge_policy_documents(own, added) if own is not None else added
 
@@ -319,15 +327,12 @@ class PipelineService(pulumi.ComponentResource):
         self, args: PipelineServiceArgs, tags: dict[str, str], document: pulumi.Input[str]
     ) -> pulumi.Output[str]:
         namespace, service_account = args.settings.namespace_name, args.settings.name
-        scaled_by_keda = keda.uses_aws_identity(args.settings)
         role = aws.iam.Role(
             f"{self._name}-role",
-            description=f"IRSA role of {namespace}/{service_account}"
-            + (" (and KEDA's operator, for its scalers)" if scaled_by_keda else ""),
-            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
-                lambda v: queue_documents.workload_trust_policy_document(
-                    v[0], v[1], namespace, service_account, keda=scaled_by_keda
-                )
+            description=f"IRSA role of {namespace}/{service_account}",
+            # Its own service account only: KEDA reads metrics as the scaler role.
+            assume_role_policy=irsa_trust_policy(
+                args.oidc_provider_arn, args.oidc_issuer_url, namespace, service_account
             ),
             max_session_duration=3600,
             tags=tags,
@@ -340,6 +345,47 @@ class PipelineService(pulumi.ComponentResource):
             opts=self._aws,
         )
         return role.arn
+
+    def _scaler_role(self, args: PipelineServiceArgs, tags: dict[str, str]) -> pulumi.Output[str]:
+        """KEDA's identity for this service's triggers: assumable by KEDA's operator only, allowed
+        to read the triggers' metrics on exactly their resources (:mod:`.scaler`)."""
+        triggers = args.settings.keda_triggers
+        role = aws.iam.Role(
+            f"{self._name}-scaler",
+            description=f"KEDA scaler of {args.settings.namespace_name}/{args.settings.name}: reads its "
+            "triggers' metrics, nothing else",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer_url).apply(
+                lambda v: scaler.scaler_trust_policy_document(v[0], v[1])
+            ),
+            max_session_duration=3600,
+            tags=tags,
+            opts=self._aws,
+        )
+        queue_arn = self.queue.arn if self.queue is not None else None
+        aws.iam.RolePolicy(
+            f"{self._name}-scaler",
+            role=role.id,
+            policy=pulumi.Output.from_input(queue_arn).apply(
+                lambda arn: scaler.scaler_policy_document(triggers, arn)
+            ),
+            opts=self._aws,
+        )
+        return role.arn
+
+    def _ingress(
+        self, args: PipelineServiceArgs, tags: dict[str, str], after: list[pulumi.Resource]
+    ) -> k8s.networking.v1.Ingress:
+        """The Ingress: the controller makes its ALB once the Service exists (IP targets come from the
+        Service's endpoints) and after the controller's Release (its IngressClass and webhook)."""
+        manifest = ingress_documents.ingress(
+            args.settings, args.network, ingress_class=args.ingress_class, tags=tags
+        )
+        return k8s.networking.v1.Ingress(
+            f"{self._name}-ingress",
+            metadata=manifest["metadata"],
+            spec=manifest["spec"],
+            opts=self._after([*after, *args.ingress_dependencies]),
+        )
 
     def _trigger_location(self, args: PipelineServiceArgs) -> tuple[Any, Any]:
         """The region KEDA's AWS scalers call (the queue's, else the stack's) and the queue URL."""

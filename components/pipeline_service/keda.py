@@ -6,10 +6,10 @@
   cluster runs, and need the container requests, which the settings check);
 - ``ScaledJob`` (``kind: scaledjob``): Jobs of the service's pod template, started while the
   triggers report work;
-- ``TriggerAuthentication`` (any AWS trigger): KEDA's ``aws`` pod-identity provider with the
-  workload as identity owner, so KEDA reads the service account's IRSA annotation and assumes the
-  service's own role (keda-docs ``authentication-providers/aws.md``). No ``identityOwner`` in the
-  trigger metadata: it is deprecated since 2.13 and only read for ``aws-eks`` (research notes §6).
+- ``TriggerAuthentication`` (any AWS trigger): KEDA's ``aws`` pod-identity provider with
+  ``roleArn``, the service's scaler role (:mod:`.scaler`): KEDA reads the metrics as that role, which
+  may do nothing else, never as the workload's own role (keda-docs ``authentication-providers/aws.md``).
+  No ``identityOwner``: it is mutually exclusive with ``roleArn``.
 
 Every metadata value is a string, as KEDA reads them.
 """
@@ -55,13 +55,14 @@ def uses_aws_identity(settings: PipelineServiceSettings) -> bool:
     return any(t.type in AWS_TRIGGER_TYPES for t in settings.keda_triggers)
 
 
-def trigger_authentication(settings: PipelineServiceSettings) -> Manifest:
-    """The TriggerAuthentication: the workload's own IAM role (its service account's IRSA role)."""
+def trigger_authentication(settings: PipelineServiceSettings, scaler_role_arn: Any) -> Manifest:
+    """The TriggerAuthentication: KEDA's operator reads the metrics as the scaler role
+    ``scaler_role_arn`` (may be an Output)."""
     return {
         "apiVersion": KEDA_API_VERSION,
         "kind": "TriggerAuthentication",
         "metadata": metadata(settings),
-        "spec": {"podIdentity": {"provider": "aws", "identityOwner": "workload"}},
+        "spec": {"podIdentity": {"provider": "aws", "roleArn": scaler_role_arn}},
     }
 
 

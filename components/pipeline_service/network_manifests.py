@@ -1,4 +1,5 @@
-"""The NetworkPolicy of a pipeline service: pure functions of its settings (wire-shaped dicts)."""
+"""The NetworkPolicy of a pipeline service: pure functions of its settings and of the VPC as the
+service sees it (:class:`~.traffic.ServiceNetwork`), wire-shaped dicts."""
 
 from __future__ import annotations
 
@@ -7,8 +8,16 @@ from typing import Any
 from . import manifests as _manifests
 from .settings import PipelineServiceSettings
 from .settings_network import NetworkPeer, is_metrics_port_name
+from .traffic import ServiceNetwork, alb_source_cidrs, aws_api_rules, dns_rule, warehouse_rule
 
-__all__ = ["egress_ports", "ingress_rules", "network_peer", "network_policy", "network_policy_spec"]
+__all__ = [
+    "egress_ports",
+    "egress_rules",
+    "ingress_rules",
+    "network_peer",
+    "network_policy",
+    "network_policy_spec",
+]
 
 Manifest = dict[str, Any]
 
@@ -34,9 +43,10 @@ def _namespace_peer(name: str) -> Manifest:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
 
 
-def ingress_rules(settings: PipelineServiceSettings) -> list[Manifest]:
-    """Who may reach the container port: the own namespace and ``allow_from``, then monitoring on a
-    metrics port. None without a port (or with every source off): all ingress is denied."""
+def ingress_rules(settings: PipelineServiceSettings, network: ServiceNetwork | None = None) -> list[Manifest]:
+    """Who may reach the container port: the own namespace and ``allow_from``, monitoring on a
+    metrics port, and the ALB's subnets with ``ingress`` (``network`` says which). None without a port
+    (or with every source off): all ingress is denied."""
     s = settings
     policy = s.network_policy
     if s.port is None:
@@ -50,6 +60,11 @@ def ingress_rules(settings: PipelineServiceSettings) -> list[Manifest]:
         rules.append({"from": peers, "ports": port})
     if policy.monitoring_namespace is not None and is_metrics_port_name(s.port_name):
         rules.append({"from": [_namespace_peer(policy.monitoring_namespace)], "ports": port})
+    if s.ingress is not None:
+        if network is None:
+            raise ValueError("a service with ingress needs the network (ServiceNetwork) to admit its ALB")
+        sources = alb_source_cidrs(network, s.ingress.scheme)
+        rules.append({"from": [{"ipBlock": {"cidr": cidr}} for cidr in sources], "ports": port})
     return rules
 
 
@@ -61,49 +76,49 @@ def egress_ports(ports: list[int], protocol: str | None) -> list[Manifest] | Non
     return [{"protocol": protocol}] if protocol is not None else None
 
 
-def network_policy_spec(settings: PipelineServiceSettings) -> Manifest:
-    """The NetworkPolicy's spec: ingress as :func:`ingress_rules` says; egress limited when set."""
+def egress_rules(settings: PipelineServiceSettings, network: ServiceNetwork | None = None) -> list[Manifest]:
+    """The egress the NetworkPolicy allows (all else denied): DNS, the AWS APIs, the warehouse port
+    (``network.warehouse_port``) and the declared ``egress`` rules (:mod:`.traffic` says why)."""
+    policy = settings.network_policy
+    rules: list[Manifest] = []
+    if policy.allow_dns:
+        rules.append(dns_rule())
+    if policy.allow_aws_apis:
+        rules += aws_api_rules(network)
+    warehouse = warehouse_rule(network)
+    if warehouse is not None:
+        rules.append(warehouse)
+    for rule in policy.egress or []:
+        wire: dict[str, Any] = {}
+        if rule.peers:
+            wire["to"] = [network_peer(peer) for peer in rule.peers]
+        ports = egress_ports(rule.ports, rule.protocol)
+        if ports is not None:
+            wire["ports"] = ports
+        rules.append(wire)
+    return rules
+
+
+def network_policy_spec(settings: PipelineServiceSettings, network: ServiceNetwork | None = None) -> Manifest:
+    """The NetworkPolicy's spec: ingress as :func:`ingress_rules` says; egress denied but for
+    :func:`egress_rules` (``deny_egress``, the default), else open."""
     s = settings
-    policy = s.network_policy
     spec: dict[str, Any] = {
         "podSelector": {"matchLabels": _manifests.selector_labels(s)},
         "policyTypes": ["Ingress"],
-        "ingress": ingress_rules(s),
+        "ingress": ingress_rules(s, network),
     }
-    if policy.egress is not None:
+    if s.network_policy.deny_egress:
         spec["policyTypes"].append("Egress")
-        rules: list[dict[str, Any]] = []
-        if policy.allow_dns:
-            rules.append(
-                {
-                    "to": [
-                        {
-                            "namespaceSelector": {
-                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
-                            },
-                            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
-                        }
-                    ],
-                    "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}],
-                }
-            )
-        for rule in policy.egress:
-            wire: dict[str, Any] = {}
-            if rule.peers:
-                wire["to"] = [network_peer(peer) for peer in rule.peers]
-            ports = egress_ports(rule.ports, rule.protocol)
-            if ports is not None:
-                wire["ports"] = ports
-            rules.append(wire)
-        spec["egress"] = rules
+        spec["egress"] = egress_rules(s, network)
     return spec
 
 
-def network_policy(settings: PipelineServiceSettings) -> Manifest:
+def network_policy(settings: PipelineServiceSettings, network: ServiceNetwork | None = None) -> Manifest:
     """The NetworkPolicy of the service's pods."""
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
         "metadata": _manifests.metadata(settings),
-        "spec": network_policy_spec(settings),
+        "spec": network_policy_spec(settings, network),
     }

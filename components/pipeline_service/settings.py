@@ -25,6 +25,7 @@ from .namespaces import pod_quota_use
 from .quantities import Quantity, format_quantity, parse_quantity, pods_of
 from .settings_batch import CronJobSettings, JobSettings, ScaledJobSettings, WorkloadKind
 from .settings_events import QueueSettings, Trigger
+from .settings_ingress import IngressSettings, ingress_issues
 from .settings_kinds import event_issues, kind_issues
 from .settings_network import NetworkPolicySettings
 from .settings_pod import (
@@ -232,6 +233,9 @@ class PipelineServiceSettings(SettingsModel):
     """The schedule (``kind: cronjob``)."""
     scaled_job: ScaledJobSettings | None = None
     """The triggers and limits of the KEDA ScaledJob (``kind: scaledjob``)."""
+    ingress: IngressSettings | None = None
+    """Expose the service through an ALB (HTTPS only, IP targets; the cluster needs
+    ``load_balancer_controller``); unset: reachable inside the cluster only."""
 
     @field_validator("name")
     @classmethod
@@ -349,6 +353,7 @@ class PipelineServiceSettings(SettingsModel):
         self._check_termination(issues)
         self._check_namespace_policies(issues)
         issues += kind_issues(self)
+        issues += ingress_issues(self)
         issues += event_issues(self)
         if issues:
             raise CrossFieldError(issues)

@@ -113,10 +113,23 @@ class NetworkPolicySettings(SettingsModel):
     service from its neighbours (then only ``allow_from`` reaches it)."""
     allow_from: list[NetworkPeer] = []
     """More peers allowed to reach the container port (other namespaces, pods, IP blocks)."""
-    monitoring_namespace: DnsLabel | None = "monitoring"
-    """The namespace of the metrics scraper (Prometheus), admitted to a metrics port; null for none."""
+    monitoring_namespace: DnsLabel | None = None
+    """The namespace of a metrics scraper (Prometheus), admitted to a metrics port; unset: none (a
+    stack admits only a namespace it makes, so there is no default)."""
+    deny_egress: bool = True
+    """Deny every egress but DNS (``allow_dns``), the AWS APIs (``allow_aws_apis``), the warehouse
+    port for a service with warehouse access, and ``egress``; false leaves egress open."""
     egress: list[EgressRule] | None = None
-    """Unset leaves egress open. A list denies all other egress: add rules for what the service
-    calls (e.g. 443 to AWS APIs for IRSA's STS calls)."""
+    """The service's declared peers: more egress to allow (with ``deny_egress``)."""
     allow_dns: bool = True
-    """With ``egress`` set, also allow DNS (port 53) to kube-dns in ``kube-system``."""
+    """Allow DNS (UDP and TCP 53) to kube-dns in ``kube-system``: without it no name resolves."""
+    allow_aws_apis: bool = True
+    """Allow HTTPS to the AWS APIs: the interface endpoints (private subnets) and, outside the VPC,
+    S3's gateway endpoint and public endpoints through NAT (never link-local: the instance metadata
+    service). IRSA's own STS call needs it."""
+
+    @model_validator(mode="after")
+    def _egress(self) -> NetworkPolicySettings:
+        if self.egress and not self.deny_egress:
+            raise ValueError("egress rules only apply with deny_egress: true (egress is open); drop one")
+        return self

@@ -578,6 +578,7 @@ def _replication(resource: Resource, ctx: Context) -> Outcome:
     )
 
 
+from . import entry as _entry  # noqa: E402, F401 the controller's ALBs: registered there
 from . import operations as _operations  # noqa: E402, F401 alarms, budgets, backups: registered there
 from .storage import s3_bucket_lines  # noqa: E402 the S3 model lives beside; registered here
 

@@ -76,6 +76,9 @@ SPEC: tuple[Rule, ...] = (
     Rule("vpc.interface_endpoint_az_hour", "AmazonVPC", usagetype_suffix="VpcEndpoint-Hours"),
     Rule("vpc.interface_endpoint_gb", "AmazonVPC", usagetype_suffix="VpcEndpoint-Bytes"),
     Rule("vpc.public_ipv4_hour", "AmazonVPC", usagetype_suffix="PublicIPv4:InUseAddress"),
+    # The classic ELB's usage types end the same way: the product family tells the ALB's apart.
+    Rule("elb.alb_hour", "AWSELB", "Load Balancer-Application", usagetype_suffix="LoadBalancerUsage"),
+    Rule("elb.alb_lcu_hour", "AWSELB", "Load Balancer-Application", usagetype_suffix="LCUUsage"),
     Rule(
         "ec2.instance_hour",
         "AmazonEC2",

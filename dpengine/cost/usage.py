@@ -81,6 +81,9 @@ class Usage(_Model):
     """GB processed per NAT gateway per month."""
     interface_endpoint_gb_per_month: float = Field(default=10.0, ge=0)
     """GB processed per interface endpoint per month."""
+    alb_lcu_per_hour: float = Field(default=1.0, ge=0)
+    """Average load balancer capacity units per ALB (one LCU: 25 new connections/s, 3,000 active
+    connections, 1 GB/hour of traffic to targets or 1,000 rule evaluations/s, whichever is largest)."""
     karpenter: KarpenterUsage = Field(default_factory=KarpenterUsage)
     logs: LogsUsage = Field(default_factory=LogsUsage)
     s3: S3Usage = Field(default_factory=S3Usage)

@@ -17,6 +17,7 @@ from . import (
     prerequisites,
     protection,
     reachability,
+    traffic,
     scheduling,
     wiring,
 )
@@ -31,4 +32,5 @@ POLICIES = [
     *prerequisites.POLICIES,
     *protection.POLICIES,
     *first_deploy.POLICIES,
+    *traffic.POLICIES,
 ]
