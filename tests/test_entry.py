@@ -197,7 +197,7 @@ def test_the_alb_subnets_carry_the_controllers_discovery_tags() -> None:
 # --------------------------------------------------------------------------- the Ingress
 
 
-def expected_ingress(host: str, cert: str, vpc: str, environment: str) -> dict[str, Any]:
+def expected_ingress(host: str | None, cert: str, vpc: str, environment: str) -> dict[str, Any]:
     a = "alb.ingress.kubernetes.io/"
     return {
         "apiVersion": "networking.k8s.io/v1",
@@ -230,7 +230,7 @@ def expected_ingress(host: str, cert: str, vpc: str, environment: str) -> dict[s
             "ingressClassName": "alb",
             "rules": [
                 {
-                    "host": host,
+                    **({"host": host} if host else {}),
                     "http": {
                         "paths": [
                             {
@@ -251,15 +251,15 @@ def expected_ingress(host: str, cert: str, vpc: str, environment: str) -> dict[s
     [
         (
             "dev",
-            "ingest.dev.example.com",
+            None,
             "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-4333-8444-555555555555",
             "10.10.0.0/16",
         ),
-        ("prod", "ingest.example.com", CERT, "10.20.0.0/16"),
+        ("prod", None, CERT, "10.20.0.0/16"),
     ],
 )
 def test_ingest_api_is_exposed_through_an_internal_https_alb(
-    name: str, host: str, cert: str, vpc: str
+    name: str, host: str | None, cert: str, vpc: str
 ) -> None:
     run = stack(name)
     (record,) = run.by_type(INGRESS)
