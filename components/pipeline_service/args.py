@@ -86,6 +86,9 @@ class PipelineServiceArgs:
     queue: QueueReference | None = None
     """The queue of another service, for ``settings.queue.from_service`` (that service's
     ``PipelineService.queue``); required then, refused otherwise."""
+    lake_bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Lake layer -> the ARN of the bucket holding it (``DataLakeBucket.bucket_arns``), for
+    ``settings.queue.producers.lake_events``: the queue and key policies admit S3 for that bucket."""
 
 
 def pod_security_version(kubernetes_version: str) -> str:
@@ -149,6 +152,17 @@ def _queue_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
         ]
     if args.queue is not None and not isinstance(args.queue, QueueReference):
         return [ConfigIssue("args.queue", type(args.queue).__name__, "pass PipelineService.queue")]
+    events = settings.queue.producers.lake_events if settings.queue is not None else []
+    missing = sorted({event.layer for event in events} - set(args.lake_bucket_arns))
+    if missing:
+        return [
+            ConfigIssue(
+                "args.lake_bucket_arns",
+                sorted(args.lake_bucket_arns),
+                f"settings.queue.producers.lake_events name layer(s) {', '.join(missing)}; pass the lake's "
+                "bucket_arns (DataLakeBucket.bucket_arns)",
+            )
+        ]
     return []
 
 
