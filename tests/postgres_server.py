@@ -109,7 +109,17 @@ def server() -> Iterator[Server]:
             database="postgres",
         )
         subprocess.run(
-            [*as_postgres, str(bindir / "createdb"), "-h", str(sockets), "-U", "postgres", "-O", MASTER, DATABASE],
+            [
+                *as_postgres,
+                str(bindir / "createdb"),
+                "-h",
+                str(sockets),
+                "-U",
+                "postgres",
+                "-O",
+                MASTER,
+                DATABASE,
+            ],
             check=True,
             capture_output=True,
         )

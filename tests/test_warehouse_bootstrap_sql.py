@@ -29,10 +29,21 @@ def test_the_sql_runs_twice_and_each_user_gets_exactly_its_access_level(pg: Serv
     _bootstrap(pg, [WRITER, READER])  # idempotent: the second run changes nothing and does not fail
     # The admin's DDL after the bootstrap: default privileges reach the new table.
     pg.psql("CREATE TABLE events.orders (id bigserial PRIMARY KEY, body text);")
-    assert pg.psql("INSERT INTO events.orders (body) VALUES ('a'); SELECT count(*) FROM events.orders;",
-                   user="stream_consumer").strip() == "1"
-    assert pg.psql("UPDATE events.orders SET body = 'b'; DELETE FROM events.orders WHERE false;",
-                   user="stream_consumer", check=False) == ""
+    assert (
+        pg.psql(
+            "INSERT INTO events.orders (body) VALUES ('a'); SELECT count(*) FROM events.orders;",
+            user="stream_consumer",
+        ).strip()
+        == "1"
+    )
+    assert (
+        pg.psql(
+            "UPDATE events.orders SET body = 'b'; DELETE FROM events.orders WHERE false;",
+            user="stream_consumer",
+            check=False,
+        )
+        == ""
+    )
     assert pg.psql("SELECT count(*) FROM events.orders;", user="batch_worker_ro").strip() == "1"
     denied = pg.psql("INSERT INTO events.orders (body) VALUES ('x');", user="batch_worker_ro", check=False)
     assert "permission denied for table orders" in denied
@@ -74,7 +85,9 @@ def test_a_changed_access_level_is_converged_not_added(pg: Server) -> None:
 
 def test_the_sql_is_all_or_nothing(pg: Server) -> None:
     """A failing statement rolls the whole run back (``--single-transaction`` with ON_ERROR_STOP)."""
-    sql = postgres_bootstrap_sql("warehouse", [DatabaseUser(name="half_made", access="read", schemas=["half"])])
+    sql = postgres_bootstrap_sql(
+        "warehouse", [DatabaseUser(name="half_made", access="read", schemas=["half"])]
+    )
     failed = pg.psql(sql + "SELECT no_such_function();\n", check=False)
     assert failed.startswith("ERROR: ")
     assert pg.psql("SELECT count(*) FROM pg_roles WHERE rolname = 'half_made';", user=MASTER).strip() == "0"
@@ -82,7 +95,7 @@ def test_the_sql_is_all_or_nothing(pg: Server) -> None:
 
 def test_the_postgres_sql_text() -> None:
     sql = postgres_bootstrap_sql("warehouse", [READER])
-    assert "GRANT rds_iam TO \"batch_worker_ro\";" in sql
+    assert 'GRANT rds_iam TO "batch_worker_ro";' in sql
     assert 'GRANT SELECT ON ALL TABLES IN SCHEMA "events" TO "batch_worker_ro";' in sql
     assert "INSERT" not in sql
     assert "PASSWORD NULL" in sql
@@ -92,7 +105,9 @@ def test_the_redshift_sql_makes_password_disabled_users_with_the_same_split() ->
     sql = redshift_bootstrap_sql("warehouse", [WRITER, READER])
     assert "EXECUTE 'CREATE USER ' || quote_ident(user_name) || ' PASSWORD DISABLE';" in sql
     assert "CALL dataplatform_ensure_user('stream_consumer');" in sql
-    assert 'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "events" TO "stream_consumer";' in sql
+    assert (
+        'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "events" TO "stream_consumer";' in sql
+    )
     assert 'GRANT SELECT ON ALL TABLES IN SCHEMA "events" TO "batch_worker_ro";' in sql
-    assert 'GRANT SELECT, INSERT' not in sql.split("-- batch_worker_ro")[1]
+    assert "GRANT SELECT, INSERT" not in sql.split("-- batch_worker_ro")[1]
     assert "rds_iam" not in sql and "SEQUENCES" not in sql  # no such role or objects on Redshift

@@ -13,9 +13,9 @@ import pulumi
 import pulumi_aws as aws
 
 from .._shared import customer_kms_key, s3_bucket_baseline
+from .._validation import ConfigIssue, InvalidConfigError
 from ..iam import policy_json, service_trust_policy
 from ..tags import merge_tags
-from .._validation import ConfigIssue, InvalidConfigError
 from .args import DataLakeBucketArgs, check_args
 from .documents import (
     access_policy_document,

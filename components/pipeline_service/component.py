@@ -27,8 +27,8 @@ from .args import (
     pod_security_version,
 )
 from .settings_events import QueueSettings
-from .settings_producers import LakeEventSource
 from .settings_kinds import QUEUE_ENV_NAME
+from .settings_producers import LakeEventSource
 
 __all__ = ["PipelineService", "QueueReference"]
 

@@ -110,7 +110,9 @@ class EventRuleSource(SettingsModel):
     @classmethod
     def _pattern(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not value:
-            raise ValueError("an empty pattern matches no event; name at least source, e.g. {source: [aws.s3]}")
+            raise ValueError(
+                "an empty pattern matches no event; name at least source, e.g. {source: [aws.s3]}"
+            )
         for key, match in value.items():
             if key != "detail" and not isinstance(match, list):
                 raise ValueError(f"{key}: EventBridge matches a list of values here, e.g. {key}: [value]")

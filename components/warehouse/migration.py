@@ -150,7 +150,10 @@ def redshift_bootstrap_sql(database: str, users: Sequence[DatabaseUser]) -> str:
         "$$ LANGUAGE plpgsql;",
     ]
     for schema in _schemas(users):
-        lines += [f"CREATE SCHEMA IF NOT EXISTS {_q(schema)};", f"REVOKE ALL ON SCHEMA {_q(schema)} FROM PUBLIC;"]
+        lines += [
+            f"CREATE SCHEMA IF NOT EXISTS {_q(schema)};",
+            f"REVOKE ALL ON SCHEMA {_q(schema)} FROM PUBLIC;",
+        ]
     for user in users:
         name = _q(user.name)
         lines += [
@@ -236,7 +239,7 @@ def job_manifest(
         "runAsNonRoot": True,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
-    resources = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "256Mi"}}
+    resources = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}}
     secret_mount = {"name": "secret", "mountPath": SECRET_FILE.rsplit("/", 1)[0]}
     scratch = {"name": "tmp", "mountPath": "/tmp"}
     spec: dict[str, Any] = {

@@ -98,5 +98,7 @@ class MigrationSettings(SettingsModel):
     @classmethod
     def _namespace(cls, value: str) -> str:
         if not re.match(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$", value):
-            raise ValueError("a namespace is a DNS label: lowercase letters, digits and '-', e.g. 'db-bootstrap'")
+            raise ValueError(
+                "a namespace is a DNS label: lowercase letters, digits and '-', e.g. 'db-bootstrap'"
+            )
         return value

@@ -11,9 +11,9 @@ import pulumi
 from pydantic import Field, field_validator, model_validator
 
 from .._shared import LogRetentionDays, kms_key_arn_problem
-from .migration_settings import MigrationSettings
 from .._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
 from ..tags import validate_tags
+from .migration_settings import MigrationSettings
 from .windows import backup_window_minutes, maintenance_window_minutes, windows_overlap
 
 __all__ = [
