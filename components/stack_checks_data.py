@@ -173,7 +173,7 @@ def warehouse_access_issues(config: StackConfig) -> list[ConfigIssue]:
                     )
         user = database_user_of(service)
         path = f"{where}.warehouse_user"
-        problem = database_identifier_problem(user)
+        problem = database_identifier_problem(user) or ("'public' is a schema" if user == "public" else None)
         if problem:
             issues.append(
                 ConfigIssue(path, user, f"{problem} (derived from the service name: set warehouse_user)")
