@@ -293,6 +293,8 @@ def egress_issues(config: StackConfig) -> list[ConfigIssue]:
     needed = {"ec2", "ecr.api", "ecr.dkr", "sts"}
     if any(s.queue is not None for s in config.services):
         needed.add("sqs")
+    if any(s.warehouse_access is not None for s in config.services):
+        needed.add("secretsmanager")  # the warehouse bootstrap job reads the master secret
     missing = sorted(needed - set(network.interface_endpoints))
     if missing:
         issues.append(
