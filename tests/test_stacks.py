@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_datalake_documents import decide
 
 import policies
-from test_datalake_documents import decide
 from components.stack_config import stack_file_json_schema
 from dpengine.check import evaluate, load_config
 from dpengine.cli import main

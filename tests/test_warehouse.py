@@ -573,7 +573,9 @@ def test_bad_tags_register_nothing(tags: dict[str, str]) -> None:
     assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]
 
 
-def test_connecting_services_get_their_own_user_and_the_address_never_the_secret(tags: dict[str, str]) -> None:
+def test_connecting_services_get_their_own_user_and_the_address_never_the_secret(
+    tags: dict[str, str],
+) -> None:
     cr = make(WarehouseSettings(), tags)
     wh = cr.component
     db = cr.one("aws:rds/instance:Instance")

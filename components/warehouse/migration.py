@@ -255,6 +255,8 @@ def job_manifest(
                 "command": ["/bin/sh", "-c", READ_SECRET_SCRIPT],
                 "env": [
                     {"name": "MASTER_SECRET_ARN", "value": secret_arn},
+                    # The secret's own region (the CLI needs one to pick the endpoint).
+                    {"name": "AWS_REGION", "value": secret_arn.split(":")[3]},
                     {"name": "SECRET_FILE", "value": SECRET_FILE},
                     # The CLI writes its cache and history under $HOME.
                     {"name": "HOME", "value": "/tmp"},
