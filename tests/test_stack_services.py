@@ -264,8 +264,8 @@ def test_warehouse_access_errors_name_the_key_and_the_fix() -> None:
         ),
         (
             "dataplatform:services[1].warehouse_schemas",
-            "services[0] writes this schema; a schema has one writer (its owner): read it instead, or write a "
-            "schema of this service's own",
+            "services[0] writes this schema; a schema has one writer (its owner): read it instead, or "
+            "write a schema of this service's own",
         ),
     ]
     assert issues([svc("a", warehouse_access="read")]) == [
@@ -351,9 +351,9 @@ def test_lake_events_name_lake_layers_and_never_overlap() -> None:
         ),
         (
             "dataplatform:services[2].queue.producers.lake_events[0]",
-            "overlaps services[1].queue.producers.lake_events[0] (same layer, suffix and event type): the lake "
-            "bucket has one notification configuration and S3 refuses overlapping filters; set distinct "
-            "suffixes or events, or consume one queue",
+            "overlaps services[1].queue.producers.lake_events[0] (same layer, suffix and event type): the "
+            "lake bucket has one notification configuration and S3 refuses overlapping filters; set "
+            "distinct suffixes or events, or consume one queue",
         ),
     ]
 
