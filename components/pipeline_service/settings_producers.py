@@ -48,6 +48,7 @@ S3EventType = Literal[
 SQS, SNS and Lambda")."""
 EVENT_TYPES: tuple[str, ...] = S3EventType.__args__  # type: ignore[attr-defined]
 
+_EVERY_CREATION: tuple[S3EventType, ...] = ("s3:ObjectCreated:*",)
 _RULE_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$")
 _SUFFIX = re.compile(r"^[A-Za-z0-9._/-]{1,64}$")
 
@@ -63,7 +64,7 @@ class LakeEventSource(SettingsModel):
 
     layer: str
     """The lake layer whose objects send events (its prefix ``<layer>/``, or its own bucket)."""
-    events: list[S3EventType] = Field(default_factory=lambda: ["s3:ObjectCreated:*"], min_length=1)
+    events: list[S3EventType] = Field(default_factory=lambda: list(_EVERY_CREATION), min_length=1)
     """The event types sent (default every object creation: put, post, copy, multipart upload)."""
     suffix: str | None = None
     """Only keys ending with this, e.g. ``.parquet`` (S3's ``FilterRule`` ``suffix``)."""

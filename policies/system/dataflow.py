@@ -103,7 +103,7 @@ def _produced(ctx: StackContext, queue: StackResource) -> tuple[Any, str]:
     for holder, document in documents:
         if document is UNKNOWN:
             unknown = f"the policy of '{holder.name}' is unknown during preview"
-        elif g.may_allow([document], "sqs:SendMessage", arn):
+        elif g.may_allow([document], "sqs:SendMessage", str(arn)):
             return True, f"the policy of '{holder.name}' (sqs:SendMessage)"
     return (UNKNOWN, unknown) if unknown else (False, "")
 
@@ -202,7 +202,7 @@ def master_secret_workload_access(ctx: StackContext) -> None:
         subjects = g.web_identity_subjects(role)
         accounts: list[tuple[str, str] | None] = [] if subjects is UNKNOWN else _subject_accounts(subjects)
         accounts += [
-            (a.props.get("namespace"), a.props.get("serviceAccount"))
+            (str(a.props.get("namespace")), str(a.props.get("serviceAccount")))
             for a in associations
             if a.props.get("roleArn") == role.props.get("arn") or role.urn in a.dependencies
         ]
