@@ -21,8 +21,11 @@ def test_the_system_domain() -> None:
         "api-reachability",
         "autoscaling-capacity",
         "autoscaling-chain",
+        "catalog-location-readable",
+        "master-secret-workload-access",
         "networkpolicy-enforcement",
         "pod-schedulability",
+        "queue-has-producer",
         "workload-identity",
         "workload-wiring",
     ]
