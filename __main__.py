@@ -4,7 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.catalog import DataCatalog, DataCatalogArgs, QueryWorkgroup, QueryWorkgroupArgs
-from components.datalake import DataLakeBucket, DataLakeBucketArgs
+from components.datalake import DataLakeBucket, DataLakeBucketArgs, LakeEventTarget
 from components.eks import EksCluster, EksClusterArgs
 from components.network import Network, NetworkArgs
 from components.operations import (
@@ -15,11 +15,12 @@ from components.operations import (
     OperationsArgs,
 )
 from components.pipeline_service import PipelineService, PipelineServiceArgs, ServiceNetwork
-from components.pipeline_service.args import merge_policy_documents
+from components.pipeline_service.args import merge_policy_documents, pod_security_version
 from components.registry import ContainerRegistry, ContainerRegistryArgs
+from components.stack_checks_data import database_user_of, database_users
 from components.stack_config import read_stack_config
 from components.stack_protection import continuous_backup_days
-from components.warehouse import Warehouse, WarehouseArgs
+from components.warehouse import Warehouse, WarehouseArgs, WarehouseMigration, WarehouseMigrationArgs
 from components.warehouse.documents import engine_port
 
 config = read_stack_config()
@@ -95,7 +96,8 @@ catalog = DataCatalog(
     DataCatalogArgs(
         settings=config.catalog,
         tags=tags,
-        layer_buckets=lake.bucket_names,
+        # archive_only layers get no database: their data is not readable in real time.
+        layer_buckets={k: v for k, v in lake.bucket_names.items() if k in config.lake.catalog_layer_names},
         layer_prefixes=lake.layer_prefixes,
     ),
 )
@@ -121,6 +123,37 @@ service_network = ServiceNetwork(
     private_subnet_cidrs=network.subnet_cidrs["private"],
     data_subnet_cidrs=network.subnet_cidrs["data"],
 )
+# The one holder of the warehouse's master secret: a Job, in a namespace of its own, that makes each
+# service's database user with its grants (services connect as those users with IAM credentials).
+users = database_users(config)
+migration_pool = config.cluster.default_pool
+migration = (
+    WarehouseMigration(
+        "warehouse-bootstrap",
+        WarehouseMigrationArgs(
+            settings=config.warehouse.migration,
+            users=users,
+            tags=tags,
+            engine=warehouse.engine,
+            host=warehouse.endpoint,
+            port=warehouse.port,
+            database=warehouse.database_name,
+            master_secret_arn=warehouse.master_secret_arn,
+            kms_key_arn=warehouse.kms_key_arn,
+            oidc_provider_arn=cluster.oidc_provider_arn,
+            oidc_issuer_url=cluster.oidc_provider_url,
+            provider=cluster.provider,
+            placement=cluster.placement(migration_pool) if migration_pool is not None else None,
+            pod_security_version=pod_security_version(config.cluster.kubernetes_version),
+            dependencies=cluster.workload_dependencies_for(migration_pool)
+            if migration_pool is not None
+            else (),
+        ),
+    )
+    if users
+    else None
+)
+
 services: dict[int, PipelineService] = {}
 # Owners first: a namespace's creator before the services sharing it (they wait for it), a queue's
 # creator before the services using it (they get its ARN, URL and key).
@@ -135,8 +168,8 @@ for index in config.creation_order():
         documents.append(catalog.access_policy(read=catalog_access.read, write=catalog_access.write))
     environment: dict[str, pulumi.Output[str] | str] = {}
     if service.warehouse_access is not None:
-        documents.append(warehouse.access_policy(service.warehouse_user))
-        environment = warehouse.connection_environment(service.warehouse_access, service.warehouse_user)
+        documents.append(warehouse.access_policy(database_user_of(service)))
+        environment = warehouse.connection_environment(service.warehouse_access, database_user_of(service))
     # A service sharing a namespace another service creates waits for that Namespace.
     owner = config.namespace_owner(index)
     queue_owner = config.queue_owner(index)
@@ -157,7 +190,11 @@ for index in config.creation_order():
             namespace_dependency=services[owner].namespace_resource if owner is not None else None,
             kubernetes_version=config.cluster.kubernetes_version,
             placement=cluster.placement(pool),
-            workload_dependencies=cluster.workload_dependencies_for(pool),
+            # A service of the warehouse starts once the bootstrap job made its database user.
+            workload_dependencies=[
+                *cluster.workload_dependencies_for(pool),
+                *([migration.job] if migration is not None and service.warehouse_access else []),
+            ],
             keda_dependencies=cluster.keda_dependencies,
             queue=services[queue_owner].queue if queue_owner is not None else None,
             image=registry.image(service.name) if own_image else None,
@@ -169,8 +206,19 @@ for index in config.creation_order():
                 engine_port(config.warehouse) if service.warehouse_access is not None else None
             ),
             ingress_dependencies=cluster.ingress_dependencies,
+            lake_bucket_arns=lake.bucket_arns,
         ),
     )
+
+# The lake bucket has ONE notification configuration: every queue's layer events, registered once.
+lake_events = [
+    LakeEventTarget(event.layer, list(event.events), s.queue.arn, event.suffix, [s.queue_policy])
+    for s in services.values()
+    if s.queue is not None and s.queue_policy is not None
+    for event in s.lake_events
+]
+if lake_events:
+    lake.notify(lake_events)
 
 # Alerts, alarms, budget and backups watch what the stack made; nothing above waits for them.
 operations = Operations(

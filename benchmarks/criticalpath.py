@@ -277,6 +277,21 @@ REQUIRED_ORDERINGS: dict[tuple[str, str], str] = {
     ("kubernetes:batch/v1:Job", "kubernetes:karpenter.sh/v1:NodePool"): (
         "an awaited Job's pods need Karpenter to launch nodes of the service's pool"
     ),
+    # The warehouse bootstrap Job: its pod mounts the SQL and reads the secret with the role's rights;
+    # the services that connect start once it made their database users.
+    ("kubernetes:batch/v1:Job", "kubernetes:core/v1:ConfigMap"): "the Job's pod mounts the SQL ConfigMap",
+    ("kubernetes:batch/v1:Job", "aws:iam/rolePolicy:RolePolicy"): (
+        "the bootstrap pod reads the master secret at once, with the role's permissions"
+    ),
+    ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job"): (
+        "a warehouse service connects as a database user the bootstrap Job makes"
+    ),
+    ("kubernetes:batch/v1:CronJob", "kubernetes:batch/v1:Job"): (
+        "a warehouse service connects as a database user the bootstrap Job makes"
+    ),
+    ("kubernetes:keda.sh/v1alpha1:ScaledJob", "kubernetes:batch/v1:Job"): (
+        "a warehouse service connects as a database user the bootstrap Job makes"
+    ),
     ("kubernetes:batch/v1:CronJob", "kubernetes:core/v1:ServiceAccount"): (
         "the pods of its runs are not created until their service account exists"
     ),

@@ -40,8 +40,14 @@ from .pipeline_service.stack_traffic import traffic_stack_issues
 from .registry import ImageRepositorySettings
 from .stack_account import ownership_issues
 from .stack_protection import protection_issues
+from .stack_checks_data import (
+    catalog_layer_issues,
+    migration_image_issues,
+    producer_issues,
+    warehouse_access_issues,
+)
 from .tags import REQUIRED_TAG_KEYS, tag_issues
-from .warehouse import WAREHOUSE_ENV_NAMES, WarehouseAccess, WarehouseSettings
+from .warehouse import WarehouseAccess, WarehouseSettings
 
 NAMESPACE = "dataplatform"
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
@@ -80,16 +86,17 @@ class ServiceConfig(PipelineServiceSettings):
     lifecycle). With ``tag`` or ``digest`` set, ``image`` may be omitted: the service runs its
     repository's image at that tag or digest."""
     warehouse_access: WarehouseAccess | None = None
-    """``read`` or ``write``: the role may read the warehouse's managed secret (and decrypt it
-    through Secrets Manager), and the pods get WAREHOUSE_ENGINE, _HOST, _PORT, _DATABASE,
-    _SECRET_ARN and _ACCESS. Both modes get the same IAM grants: IAM cannot make SQL read-only.
-    The managed secret is the admin's, so give a reader ``warehouse_user`` (IAM authentication as
-    a user whose database grants are SELECT-only) and let it ignore the secret."""
+    """``read`` or ``write``: the service connects to the warehouse as its own database user with IAM
+    credentials (``rds-db:connect``, or ``redshift:GetClusterCredentials`` for that user), and the pods
+    get WAREHOUSE_ENGINE, _HOST, _PORT, _DATABASE, _USER and _ACCESS (Redshift: _CLUSTER too). The
+    warehouse's bootstrap job makes the user: ``read`` may SELECT in ``warehouse_schemas``, ``write``
+    may SELECT, INSERT, UPDATE and DELETE there. No service ever sees the master secret."""
     warehouse_user: str | None = None
-    """The database user the service connects as with IAM authentication (``rds-db:connect`` on
-    that user, and WAREHOUSE_USER in the pods); PostgreSQL with
-    ``warehouse.postgres.iam_database_authentication`` only. The user and its grants are made by
-    the schema migrations (``GRANT rds_iam TO <user>``)."""
+    """The database user the service connects as (default: its name with ``_`` for ``-``)."""
+    warehouse_schemas: list[str] | None = None
+    """The schemas the service reads (``read``; default: every schema a writer of the stack owns)
+    or writes and owns (``write``; default: one named after its database user). A schema has one
+    writer."""
 
     @field_validator("warehouse_user")
     @classmethod
@@ -213,8 +220,10 @@ class StackConfig(SettingsModel):
         )
         issues += _pool_issues(self)
         issues += egress_issues(self)
-        for index, service in enumerate(self.services):
-            issues += _warehouse_access_issues(self, index, service)
+        issues += warehouse_access_issues(self)
+        issues += migration_image_issues(self)
+        issues += producer_issues(self)
+        issues += catalog_layer_issues(self)
         if self.services and not self.cluster.admin_principal_arns:
             issues.append(
                 ConfigIssue(
@@ -302,6 +311,8 @@ def egress_issues(config: StackConfig) -> list[ConfigIssue]:
     needed = {"ec2", "ecr.api", "ecr.dkr", "sts"}
     if any(s.queue is not None for s in config.services):
         needed.add("sqs")
+    if any(s.warehouse_access is not None for s in config.services):
+        needed.add("secretsmanager")  # the warehouse bootstrap job reads the master secret
     missing = sorted(needed - set(network.interface_endpoints))
     if missing:
         issues.append(
@@ -420,58 +431,6 @@ def _image_issues(index: int, service: ServiceConfig) -> list[ConfigIssue]:
         if problem:
             return [ConfigIssue(f"{where}.image_repository.tag", repository.tag, problem)]
     return []
-
-
-def _warehouse_access_issues(config: StackConfig, index: int, service: ServiceConfig) -> list[ConfigIssue]:
-    where = f"services[{index}]"
-    warehouse = config.warehouse
-    issues = []
-    if service.warehouse_access is None:
-        if service.warehouse_user is not None:
-            issues.append(
-                ConfigIssue(
-                    f"{where}.warehouse_user",
-                    service.warehouse_user,
-                    "has no effect without warehouse_access; set warehouse_access: read or write",
-                )
-            )
-        return issues
-    for key in WAREHOUSE_ENV_NAMES:
-        for field in ("env", "secret_env"):
-            if key in getattr(service, field):
-                issues.append(
-                    ConfigIssue(
-                        f"{where}.{field}.{key}", key, "is set by warehouse_access; remove it from " + field
-                    )
-                )
-    user = service.warehouse_user
-    if user is None:
-        return issues
-    if warehouse.engine != "postgres":
-        issues.append(
-            ConfigIssue(
-                f"{where}.warehouse_user",
-                user,
-                "IAM database users are for PostgreSQL; with engine redshift remove it and use the secret",
-            )
-        )
-    elif not warehouse.postgres.iam_database_authentication:
-        issues.append(
-            ConfigIssue(
-                f"{where}.warehouse_user",
-                user,
-                "needs IAM database authentication; set warehouse.postgres.iam_database_authentication: true",
-            )
-        )
-    if user == warehouse.master_username:
-        issues.append(
-            ConfigIssue(
-                f"{where}.warehouse_user",
-                user,
-                "is the warehouse's admin; connect as a user of the service's own with only its grants",
-            )
-        )
-    return issues
 
 
 def _prod_issues(config: StackConfig) -> list[ConfigIssue]:

@@ -114,11 +114,22 @@ def test_no_nat_with_services_needs_endpoints_and_private_images(tmp_path: Path,
         "cannot pull from public.ecr.aws/eks/aws-load-balancer-controller (the controller's image); set "
         "nat_gateways: single, or drop it here (got 'set')",
     ]
+    # The warehouse bootstrap job's images are public too (ECR Public), unless copied to the account.
+    migration = [
+        f"  - dataplatform:warehouse.migration.{key}: network.nat_gateways is none, and only the account's "
+        "private ECR is reachable without NAT; copy the image to <account>.dkr.ecr.<region>.amazonaws.com "
+        f"and name it here, or set nat_gateways: single (got '{image}')"
+        for key, image in (
+            ("client_image", "public.ecr.aws/docker/library/postgres:17.2-bookworm"),
+            ("secret_reader_image", "public.ecr.aws/aws-cli/aws-cli:2.17.0"),
+        )
+    ]
     assert lines[1:] == [
         *runtime,
         "  - dataplatform:network.nat_gateways: without NAT the nodes cannot pull images or reach the AWS "
-        "APIs they need; add ec2, ecr.api, sqs to network.interface_endpoints, or set nat_gateways: single "
-        "(got 'none')",
+        "APIs they need; add ec2, ecr.api, secretsmanager, sqs to network.interface_endpoints, or set "
+        "nat_gateways: single (got 'none')",
+        *migration,
     ]
     # The services' images come from their own ECR repositories (image_repository): reachable. A
     # public image is not.
@@ -126,8 +137,17 @@ def test_no_nat_with_services_needs_endpoints_and_private_images(tmp_path: Path,
     line = next(x for x in text.splitlines() if x.startswith(own_repository))
     public = text.replace(line, "      image: public.ecr.aws/acme/ingest-api:1.4.2")
     assert [x.split(": ")[0] for x in errors_of(tmp_path / "public", public, capsys)[5:]] == [
-        "  - dataplatform:services[0].image"
+        "  - dataplatform:services[0].image",
+        "  - dataplatform:warehouse.migration.client_image",
+        "  - dataplatform:warehouse.migration.secret_reader_image",
     ]
     # With the endpoints, only the runtime's public images are left.
-    fixed = text.replace("[ecr.dkr, sts]", "[ec2, ecr.api, ecr.dkr, sqs, sts]")
-    assert errors_of(tmp_path / "fixed", fixed, capsys)[1:] == runtime
+    fixed = text.replace("[ecr.dkr, sts]", "[ec2, ecr.api, ecr.dkr, secretsmanager, sqs, sts]")
+    assert errors_of(tmp_path / "fixed", fixed, capsys)[1:] == [*runtime, *migration]
+    mirrored = fixed.replace(
+        "  dataplatform:warehouse:\n",
+        "  dataplatform:warehouse:\n    migration:\n"
+        "      client_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/postgres:17.2-bookworm\n"
+        "      secret_reader_image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/mirror/aws-cli:2.17.0\n",
+    )
+    assert errors_of(tmp_path / "mirrored", mirrored, capsys)[1:] == runtime

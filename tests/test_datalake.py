@@ -249,7 +249,6 @@ def test_each_layer_gets_its_own_lifecycle_rule_on_its_prefix(tags: dict[str, st
             "transitions": [
                 {"days": 30, "storageClass": "STANDARD_IA"},
                 {"days": 90, "storageClass": "GLACIER_IR"},
-                {"days": 365, "storageClass": "DEEP_ARCHIVE"},
             ],
             "noncurrentVersionExpiration": {"noncurrentDays": 90},
             "abortIncompleteMultipartUpload": {"daysAfterInitiation": 7},
@@ -287,6 +286,8 @@ def test_custom_layers_with_expiry_kept_versions_and_intelligent_tiering(tags: d
             "noncurrent_versions_to_keep": 3,
             "abort_incomplete_multipart_upload_days": 2,
             "intelligent_tiering": {"archive_access_days": 120, "deep_archive_access_days": None},
+            # Kept for retention, not queried: only such a layer may archive.
+            "archive_only": True,
         },
         {"name": "curated", "noncurrent_version_expiration_days": None},
     ]
@@ -701,14 +702,16 @@ def test_valid_transition_chain_has_no_issues() -> None:
         Transition(days=200, storage_class="DEEP_ARCHIVE"),
     ]
     assert transition_issues(chain) == []
-    assert LayerSettings(name="x", transitions=chain, expiration_days=201).expiration_days == 201
+    layer = LayerSettings(name="x", transitions=chain, expiration_days=201, archive_only=True)
+    assert layer.expiration_days == 201
 
 
 _DENY = {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteBucket"}
 
 
 def _layer(**fields: Any) -> dict[str, Any]:
-    return {"layers": [{"name": "bronze", **fields}]}
+    # archive_only: these cases are about S3's own rules, which archive layers meet too.
+    return {"layers": [{"name": "bronze", "archive_only": True, **fields}]}
 
 
 @pytest.mark.parametrize(

@@ -70,7 +70,7 @@ def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[st
         return False
     if operator in ("StringEquals", "Bool"):
         return value in wanted
-    if operator in ("StringLike", "ArnLike"):
+    if operator in ("StringLike", "ArnLike", "ArnEquals"):  # IAM: ArnEquals matches like ArnLike
         return any(fnmatch.fnmatchcase(str(value), w) for w in wanted)
     if operator == "NumericLessThan":
         return float(str(value)) < float(wanted[0])

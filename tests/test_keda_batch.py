@@ -399,9 +399,14 @@ def test_prod_stream_consumer_scales_on_its_queue_through_keda() -> None:
         "maxReceiveCount": 5,
     }
     assert queue.inputs["visibilityTimeoutSeconds"] == 120
-    for made in (queue, dlq):
-        policy = run.one("aws:sqs/queuePolicy:QueuePolicy", f"{made.name}-policy").inputs["policy"]
-        assert json.loads(policy) == json.loads(queue_documents.queue_transport_policy(made.outputs["arn"]))
+    # The dead-letter queue is TLS-only; the queue also admits the lake bucket's events (its producer).
+    dlq_policy = run.one("aws:sqs/queuePolicy:QueuePolicy", "stream-consumer-dlq-policy").inputs["policy"]
+    assert json.loads(dlq_policy) == json.loads(queue_documents.queue_transport_policy(dlq.outputs["arn"]))
+    bucket = run.one("aws:s3/bucket:Bucket", "lake-lake").outputs["arn"]
+    policy = run.one("aws:sqs/queuePolicy:QueuePolicy", "stream-consumer-queue-policy").inputs["policy"]
+    assert json.loads(policy) == json.loads(
+        queue_documents.queue_policy(queue.outputs["arn"], "123456789012", [("s3.amazonaws.com", bucket)])
+    )
     assert "aws:autoscaling/v2:HorizontalPodAutoscaler" not in {
         r.type for r in run.resources if "stream" in r.name
     }

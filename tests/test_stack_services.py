@@ -18,6 +18,7 @@ from components.pipeline_service.namespaces import (
     object_keys,
     pod_quota_use,
 )
+from components.stack_checks_data import database_users
 from components.stack_config import StackConfig, load_stack_config
 from dpengine.engine import EngineError, run_program
 
@@ -214,11 +215,15 @@ def test_warehouse_access_errors_name_the_key_and_the_fix() -> None:
     no_iam = {**BASE["warehouse"], "postgres": {"multi_az": False, "iam_database_authentication": False}}
     found = issues(
         [
-            svc("a", warehouse_user="a_user"),
+            svc("a", warehouse_user="a_user", warehouse_schemas=["x"]),
             svc("b", warehouse_access="read", warehouse_user="b_user"),
             svc("c", warehouse_access="write", env={"WAREHOUSE_HOST": "x"}, warehouse_user="dp_admin"),
         ],
         warehouse=no_iam,
+    )
+    iam_only = (
+        "services authenticate with IAM, never with the master secret; set "
+        "warehouse.postgres.iam_database_authentication: true"
     )
     assert found == [
         (
@@ -226,18 +231,49 @@ def test_warehouse_access_errors_name_the_key_and_the_fix() -> None:
             "has no effect without warehouse_access; set warehouse_access: read or write",
         ),
         (
-            "dataplatform:services[1].warehouse_user",
-            "needs IAM database authentication; set warehouse.postgres.iam_database_authentication: true",
+            "dataplatform:services[0].warehouse_schemas",
+            "has no effect without warehouse_access; set warehouse_access: read or write",
         ),
+        ("dataplatform:services[1].warehouse_user", iam_only),
         ("dataplatform:services[2].env.WAREHOUSE_HOST", "is set by warehouse_access; remove it from env"),
-        (
-            "dataplatform:services[2].warehouse_user",
-            "needs IAM database authentication; set warehouse.postgres.iam_database_authentication: true",
-        ),
         (
             "dataplatform:services[2].warehouse_user",
             "is the warehouse's admin; connect as a user of the service's own with only its grants",
         ),
+        ("dataplatform:services[2].warehouse_user", iam_only),
+    ]
+    assert paths([svc("a", warehouse_access="read", warehouse_user="Reader", warehouse_schemas=["x"])]) == [
+        "dataplatform:services[0].warehouse_user"
+    ]
+    # A name that is no SQL identifier must be given one; two services never share a user or own a schema.
+    assert issues([svc("pg-loader", warehouse_access="write")]) == [
+        (
+            "dataplatform:services[0].warehouse_user",
+            "'pg_loader' is reserved by PostgreSQL or RDS; choose another name (derived from the service "
+            "name: set warehouse_user)",
+        )
+    ]
+    assert issues(
+        [
+            svc("a", warehouse_access="write", warehouse_schemas=["events"]),
+            svc("b", warehouse_access="write", warehouse_user="a", warehouse_schemas=["events"]),
+        ]
+    ) == [
+        (
+            "dataplatform:services[1].warehouse_user",
+            "services[0] connects as this user too; give each service its own",
+        ),
+        (
+            "dataplatform:services[1].warehouse_schemas",
+            "services[0] writes this schema; a schema has one writer (its owner): read it instead, or "
+            "write a schema of this service's own",
+        ),
+    ]
+    assert issues([svc("a", warehouse_access="read")]) == [
+        (
+            "dataplatform:services[0].warehouse_schemas",
+            "no service of the stack writes a schema for this reader; list the schemas it reads",
+        )
     ]
     redshift = {
         "engine": "redshift",
@@ -245,14 +281,109 @@ def test_warehouse_access_errors_name_the_key_and_the_fix() -> None:
         "deletion_protection": False,
         "backup_retention_days": 1,
     }
-    [(path, message)] = issues(
-        [svc("a", warehouse_access="read", warehouse_user="reader")], warehouse=redshift
+    # Redshift users authenticate with GetClusterCredentials: no IAM database authentication setting.
+    load(
+        [svc("a", warehouse_access="read", warehouse_user="reader", warehouse_schemas=["x"])],
+        warehouse=redshift,
     )
-    assert path == "dataplatform:services[0].warehouse_user" and "with engine redshift remove it" in message
-    assert paths([svc("a", warehouse_access="read", warehouse_user="Reader")]) == [
-        "dataplatform:services[0].warehouse_user"
+
+
+def test_database_users_derive_names_and_schemas_from_the_services() -> None:
+    config = load(
+        [
+            svc("stream-consumer", warehouse_access="write"),
+            svc("report-api", warehouse_access="read"),
+            svc("audit", warehouse_access="read", warehouse_user="auditor", warehouse_schemas=["audit"]),
+        ]
+    )
+    assert [(u.name, u.access, u.schemas, u.service) for u in database_users(config)] == [
+        ("stream_consumer", "write", ["stream_consumer"], "stream-consumer"),
+        ("report_api", "read", ["stream_consumer"], "report-api"),
+        ("auditor", "read", ["audit"], "audit"),
     ]
-    load([svc("a", warehouse_access="read")], warehouse=redshift)  # the secret works for Redshift too
+
+
+def queue(**fields: Any) -> dict[str, Any]:
+    return {"queue": fields, "autoscaling": {"triggers": [{"type": "sqs"}]}}
+
+
+KEDA = {**BASE["cluster"], "keda": {}}
+
+
+def test_a_consumed_queue_needs_a_producer() -> None:
+    assert issues([svc("worker", **queue())], cluster=KEDA) == [
+        (
+            "dataplatform:services[0].queue.producers",
+            "the queue of 'worker' is consumed and nothing writes to it, so no message ever arrives; add "
+            "producers.lake_events (e.g. [{layer: bronze}]), producers.event_rules, or a service with queue: "
+            "{from_service: worker, access: produce}",
+        )
+    ]
+    # Any one of the three kinds is a producer.
+    load([svc("worker", **queue(producers={"lake_events": [{"layer": "bronze"}]}))], cluster=KEDA)
+    rule = {"name": "glue", "event_pattern": {"source": ["aws.glue"]}}
+    load([svc("worker", **queue(producers={"event_rules": [rule]}))], cluster=KEDA)
+    load(
+        [svc("worker", **queue()), svc("api", queue={"from_service": "worker", "access": "produce"})],
+        cluster=KEDA,
+    )
+
+
+def test_lake_events_name_lake_layers_and_never_overlap() -> None:
+    found = issues(
+        [
+            svc("a", **queue(producers={"lake_events": [{"layer": "raw"}]})),
+            svc("b", **queue(producers={"lake_events": [{"layer": "bronze", "suffix": ".parquet"}]})),
+            svc(
+                "c",
+                **queue(producers={"lake_events": [{"layer": "bronze", "events": ["s3:ObjectCreated:Put"]}]}),
+            ),
+            svc(
+                "d",
+                **queue(producers={"lake_events": [{"layer": "bronze", "events": ["s3:ObjectRemoved:*"]}]}),
+            ),
+        ],
+        cluster=KEDA,
+    )
+    assert found == [
+        (
+            "dataplatform:services[0].queue.producers.lake_events[0].layer",
+            "the lake has no such layer (its layers: bronze, silver, gold)",
+        ),
+        (
+            "dataplatform:services[2].queue.producers.lake_events[0]",
+            "overlaps services[1].queue.producers.lake_events[0] (same layer, suffix and event type): the "
+            "lake bucket has one notification configuration and S3 refuses overlapping filters; set "
+            "distinct suffixes or events, or consume one queue",
+        ),
+    ]
+
+
+def test_catalog_access_never_names_an_archive_only_layer() -> None:
+    lake = {
+        "layers": [
+            {"name": "bronze"},
+            {
+                "name": "vault",
+                "archive_only": True,
+                "transitions": [{"days": 30, "storage_class": "GLACIER"}],
+            },
+        ]
+    }
+    assert issues(
+        [svc("a", lake_access={"read": ["vault"]}, catalog_access={"read": ["vault"]})], lake=lake
+    ) == [
+        (
+            "dataplatform:services[0].catalog_access.read",
+            "archive_only layers have no catalog database (their data is not queryable); drop them here, or "
+            "turn archive_only off on the layer",
+        )
+    ]
+    # A catalog layer that would strand its data is refused at the transition's key path.
+    stranded = {
+        "layers": [{"name": "bronze", "transitions": [{"days": 365, "storage_class": "DEEP_ARCHIVE"}]}]
+    }
+    assert paths([], lake=stranded) == ["dataplatform:lake.layers[0].transitions[0].storage_class"]
 
 
 # --------------------------------------------------------------------------- the stack program
@@ -276,6 +407,29 @@ def test_a_shared_namespace_is_one_resource_and_the_sharer_waits_for_it() -> Non
     for record in run.resources:
         if record.type.startswith("kubernetes:") and record.name.startswith("b-"):
             assert namespace.urn in record.dependencies, record.name
+
+
+@pytest.mark.parametrize(
+    ("services", "path"),
+    [
+        (
+            [{"name": "w", "image": IMAGE, "queue": {}, "autoscaling": {"triggers": [{"type": "sqs"}]}}],
+            "dataplatform:services[1].queue.producers",
+        ),
+        (
+            [{"name": "pg-w", "image": IMAGE, "warehouse_access": "write"}],
+            "dataplatform:services[1].warehouse_user",
+        ),
+    ],
+)
+def test_a_queue_without_producer_or_a_bad_database_user_registers_nothing(
+    services: list[dict[str, Any]], path: str
+) -> None:
+    with pytest.raises(EngineError) as err:
+        run_with([svc("a"), *services])
+    assert err.value.kind == "config"
+    assert err.value.resources == []
+    assert path in str(err.value)
 
 
 def test_bad_identity_registers_nothing() -> None:

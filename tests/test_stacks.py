@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_datalake_documents import decide
 
 import policies
 from components.stack_config import stack_file_json_schema
@@ -59,6 +60,7 @@ def test_stack_composes_every_component(name: str) -> None:
         "dataplatform:compute:Keda",
         "dataplatform:compute:LoadBalancerController",
         "dataplatform:database:Warehouse",
+        "dataplatform:database:WarehouseMigration",
         "dataplatform:network:Network",
         *(["dataplatform:operations:DisasterRecovery"] if name == "prod" else []),
         "dataplatform:operations:Operations",
@@ -181,15 +183,18 @@ def test_each_service_role_touches_only_its_layers() -> None:
         assert prefixes_of({"s3:DeleteObject"}) == written, service
 
 
-def test_services_with_warehouse_access_get_the_secret_and_connection_settings() -> None:
+def test_services_connect_as_their_own_users_and_only_the_bootstrap_job_reads_the_master_secret() -> None:
     run = stack("prod")
     rds = run.one("aws:rds/instance:Instance")
     secret_arn = rds.outputs["masterUserSecrets"][0]["secretArn"]
     key_arn = run.one("aws:kms/key:Key", "warehouse-key").outputs["arn"]
+    db_user = f"arn:aws:rds-db:eu-west-1:123456789012:dbuser:{rds.outputs['resourceId']}"
+    via = {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
     users = {"stream-consumer": ("write", "stream_consumer"), "batch-worker": ("read", "batch_worker_ro")}
     for service in ("ingest-api", "stream-consumer", "batch-worker"):
-        policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy", f"{service}-policy").inputs["policy"])
-        by_sid = {st["Sid"]: st for st in policy["Statement"]}
+        statements = json.loads(
+            run.one("aws:iam/rolePolicy:RolePolicy", f"{service}-policy").inputs["policy"]
+        )["Statement"]
         # batch-worker is a CronJob in prod: its pods are the job template's.
         if service == "batch-worker":
             spec = run.one("kubernetes:batch/v1:CronJob", "batch-worker-cronjob").inputs["spec"][
@@ -199,29 +204,36 @@ def test_services_with_warehouse_access_get_the_secret_and_connection_settings()
             spec = run.one("kubernetes:apps/v1:Deployment", f"{service}-deployment").inputs
         (container,) = spec["spec"]["template"]["spec"]["containers"]
         env = {e["name"]: e["value"] for e in container.get("env", []) if e["name"] != "QUEUE_URL"}
+        # Nobody's role reads the admin secret or decrypts it, and no pod gets its ARN.
+        assert decide(statements, "secretsmanager:GetSecretValue", secret_arn) == "implicit", service
+        assert decide(statements, "kms:Decrypt", key_arn, via) == "implicit", service
+        assert secret_arn not in json.dumps(env)
+        assert decide(statements, "rds-db:connect", f"{db_user}/dp_admin") == "implicit", service
         if service not in users:
-            assert "ReadWarehouseSecret" not in by_sid and not any(k.startswith("WAREHOUSE_") for k in env)
+            assert decide(statements, "rds-db:connect", f"{db_user}/stream_consumer") == "implicit"
+            assert not any(k.startswith("WAREHOUSE_") for k in env)
             continue
         access, user = users[service]
-        assert by_sid["ReadWarehouseSecret"]["Resource"] == secret_arn
-        assert by_sid["DecryptWarehouseSecret"]["Resource"] == key_arn
-        assert by_sid["DecryptWarehouseSecret"]["Condition"] == {
-            "StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
-        }
-        assert by_sid["ConnectAsDatabaseUser"]["Resource"] == (
-            f"arn:aws:rds-db:eu-west-1:123456789012:dbuser:{rds.outputs['resourceId']}/{user}"
-        )
-        # The lake's statements are kept beside the warehouse's.
-        assert {"ReadLayerObjects", "WriteLayerObjects", "UseLakeKeyThroughS3"} <= set(by_sid)
+        assert decide(statements, "rds-db:connect", f"{db_user}/{user}") == "allow"
+        other = next(u for _, u in users.values() if u != user)
+        assert decide(statements, "rds-db:connect", f"{db_user}/{other}") == "implicit"
         assert env == {
             "WAREHOUSE_ACCESS": access,
             "WAREHOUSE_DATABASE": "warehouse",
             "WAREHOUSE_ENGINE": "postgres",
             "WAREHOUSE_HOST": rds.outputs["address"],
             "WAREHOUSE_PORT": "5432",
-            "WAREHOUSE_SECRET_ARN": secret_arn,
             "WAREHOUSE_USER": user,
         }
+    readers = [
+        policy.name
+        for policy in run.by_type("aws:iam/rolePolicy:RolePolicy")
+        if decide(
+            json.loads(policy.inputs["policy"])["Statement"], "secretsmanager:GetSecretValue", secret_arn
+        )
+        == "allow"
+    ]
+    assert readers == ["warehouse-bootstrap-policy"]
 
 
 PROD_PRIVATE = ["10.20.0.0/19", "10.20.32.0/19", "10.20.64.0/19"]

@@ -573,45 +573,58 @@ def test_bad_tags_register_nothing(tags: dict[str, str]) -> None:
     assert err.value.recorded_run.resources == []  # type: ignore[attr-defined]
 
 
-def test_connecting_services_get_the_warehouses_secret_key_and_address(tags: dict[str, str]) -> None:
+def test_connecting_services_get_their_own_user_and_the_address_never_the_secret(
+    tags: dict[str, str],
+) -> None:
     cr = make(WarehouseSettings(), tags)
     wh = cr.component
     db = cr.one("aws:rds/instance:Instance")
     secret_arn = db.outputs["masterUserSecrets"][0]["secretArn"]
     assert cr.value(wh.resource_id) == db.outputs["resourceId"]
     policy = json.loads(cr.value(wh.access_policy("etl_writer")))
-    assert [s["Sid"] for s in policy["Statement"]] == [
-        "ReadWarehouseSecret",
-        "DecryptWarehouseSecret",
-        "ConnectAsDatabaseUser",
+    assert policy["Statement"] == [
+        {
+            "Sid": "ConnectAsDatabaseUser",
+            "Effect": "Allow",
+            "Action": "rds-db:connect",
+            "Resource": f"arn:aws:rds-db:us-east-1:123456789012:dbuser:{db.outputs['resourceId']}/etl_writer",
+        }
     ]
-    assert policy["Statement"][0]["Resource"] == secret_arn
-    assert policy["Statement"][1]["Resource"] == cr.one("aws:kms/key:Key").outputs["arn"]
-    assert policy["Statement"][2]["Resource"].endswith(f":dbuser:{db.outputs['resourceId']}/etl_writer")
+    assert secret_arn not in json.dumps(policy)
     environment = {
         k: cr.value(v) if isinstance(v, pulumi.Output) else v
-        for k, v in wh.connection_environment("write").items()
+        for k, v in wh.connection_environment("write", "etl_writer").items()
     }
     assert environment == {
         "WAREHOUSE_ENGINE": "postgres",
         "WAREHOUSE_HOST": db.outputs["address"],
         "WAREHOUSE_PORT": "5432",
         "WAREHOUSE_DATABASE": "warehouse",
-        "WAREHOUSE_SECRET_ARN": secret_arn,
+        "WAREHOUSE_USER": "etl_writer",
         "WAREHOUSE_ACCESS": "write",
     }
 
 
-def test_a_database_user_needs_iam_authentication(tags: dict[str, str]) -> None:
+def test_a_postgres_database_user_needs_iam_authentication_redshift_uses_cluster_credentials(
+    tags: dict[str, str],
+) -> None:
     settings = WarehouseSettings(postgres=PostgresSettings(iam_database_authentication=False))
     cr = make(settings, tags)
     with pytest.raises(InvalidConfigError) as err:
         cr.component.access_policy("etl_writer")
     assert [issue.path for issue in err.value.issues] == ["database_user"]
-    assert len(json.loads(cr.value(cr.component.access_policy()))["Statement"]) == 2
     redshift = make(
         WarehouseSettings(engine="redshift", production=False, deletion_protection=False), tags, name="rs"
     )
     assert redshift.component.resource_id is None
-    with pytest.raises(InvalidConfigError):
-        redshift.component.access_policy("reader")
+    [statement] = json.loads(redshift.value(redshift.component.access_policy("reader")))["Statement"]
+    identifier = redshift.component.identifier
+    prefix = "arn:aws:redshift:us-east-1:123456789012"
+    assert statement == {
+        "Sid": "TemporaryCredentialsAsDatabaseUser",
+        "Effect": "Allow",
+        "Action": "redshift:GetClusterCredentials",
+        "Resource": [f"{prefix}:dbname:{identifier}/warehouse", f"{prefix}:dbuser:{identifier}/reader"],
+    }
+    environment = redshift.component.connection_environment("read", "reader")
+    assert environment["WAREHOUSE_CLUSTER"] == identifier

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
+from test_datalake_documents import decide
 
 from components.warehouse import PostgresSettings, WarehouseSettings
 from components.warehouse.documents import (
@@ -176,56 +178,96 @@ SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0a1b2c3d-A
 WH_KEY = "arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555"
 
 
-def test_warehouse_access_reads_the_secret_and_decrypts_it_through_secrets_manager_only() -> None:
-    assert warehouse_access_statements(SECRET, WH_KEY) == [
-        {
-            "Sid": "ReadWarehouseSecret",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-            "Resource": SECRET,
-        },
-        {
-            "Sid": "DecryptWarehouseSecret",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": WH_KEY,
-            "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
-        },
-    ]
+RESOURCE_ID = "db-ABCDEFGHIJKL0123456789"
+DB_USER = "arn:aws:rds-db:eu-west-1:123456789012:dbuser:db-ABCDEFGHIJKL0123456789"
+WHERE = {"partition": "aws", "region": "eu-west-1", "account": "123456789012"}
+VIA_SECRETS_MANAGER = {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}
 
 
-def test_a_database_user_connects_through_iam_in_the_secrets_partition_region_and_account() -> None:
-    secret = "arn:aws-us-gov:secretsmanager:us-gov-west-1:210987654321:secret:rds!db-x-AbCdEf"
-    key = "arn:aws-us-gov:kms:us-gov-west-1:210987654321:key/k"
-    statements = warehouse_access_statements(
-        secret, key, database_user="batch_ro", resource_id="db-ABCDEFGHIJKL0123456789"
-    )
-    assert statements[1]["Condition"] == {
-        "StringEquals": {"kms:ViaService": "secretsmanager.us-gov-west-1.amazonaws.com"}
-    }
-    assert statements[2] == {
-        "Sid": "ConnectAsDatabaseUser",
-        "Effect": "Allow",
-        "Action": "rds-db:connect",
-        "Resource": "arn:aws-us-gov:rds-db:us-gov-west-1:210987654321:dbuser:"
-        "db-ABCDEFGHIJKL0123456789/batch_ro",
-    }
+def _statements(document: str) -> list[dict[str, Any]]:
+    parsed = json.loads(document)
+    assert parsed["Version"] == "2012-10-17"
+    statements: list[dict[str, Any]] = parsed["Statement"]
+    return statements
+
+
+def test_a_postgres_service_connects_as_its_own_user_and_never_reads_the_master_secret() -> None:
+    for access_user in ("stream_consumer", "batch_worker_ro"):
+        statements = _statements(
+            warehouse_access_policy("postgres", database_user=access_user, resource_id=RESOURCE_ID, **WHERE)
+        )
+        assert statements == [
+            {
+                "Sid": "ConnectAsDatabaseUser",
+                "Effect": "Allow",
+                "Action": "rds-db:connect",
+                "Resource": f"{DB_USER}/{access_user}",
+            }
+        ]
+        assert decide(statements, "rds-db:connect", f"{DB_USER}/{access_user}") == "allow"
+        # Not as the admin, not as another service, and nothing of the master secret or its key.
+        assert decide(statements, "rds-db:connect", f"{DB_USER}/dp_admin") == "implicit"
+        assert decide(statements, "rds-db:connect", f"{DB_USER}/other_service") == "implicit"
+        assert decide(statements, "secretsmanager:GetSecretValue", SECRET) == "implicit"
+        assert decide(statements, "kms:Decrypt", WH_KEY, VIA_SECRETS_MANAGER) == "implicit"
     with pytest.raises(ValueError, match="resource_id"):
-        warehouse_access_statements(SECRET, WH_KEY, database_user="batch_ro")
-    document = json.loads(warehouse_access_policy(SECRET, WH_KEY))
-    assert document == {"Version": "2012-10-17", "Statement": warehouse_access_statements(SECRET, WH_KEY)}
+        warehouse_access_statements("postgres", database_user="batch_ro", **WHERE)
 
 
-def test_warehouse_environment_names_every_connection_setting() -> None:
-    connection = {"host": "db.example", "port": "5432", "database": "warehouse", "secret_arn": SECRET}
-    assert warehouse_environment("postgres", "read", connection) == {
+def test_a_database_user_arn_follows_the_partition_region_and_account() -> None:
+    [statement] = warehouse_access_statements(
+        "postgres",
+        database_user="batch_ro",
+        resource_id=RESOURCE_ID,
+        partition="aws-us-gov",
+        region="us-gov-west-1",
+        account="210987654321",
+    )
+    assert statement["Resource"] == (
+        "arn:aws-us-gov:rds-db:us-gov-west-1:210987654321:dbuser:db-ABCDEFGHIJKL0123456789/batch_ro"
+    )
+
+
+def test_a_redshift_service_gets_temporary_credentials_for_its_user_and_database_only() -> None:
+    statements = warehouse_access_statements(
+        "redshift", database_user="reader", cluster_identifier="dp-prod-wh", database="warehouse", **WHERE
+    )
+    prefix = "arn:aws:redshift:eu-west-1:123456789012"
+    assert statements == [
+        {
+            "Sid": "TemporaryCredentialsAsDatabaseUser",
+            "Effect": "Allow",
+            "Action": "redshift:GetClusterCredentials",
+            "Resource": [f"{prefix}:dbname:dp-prod-wh/warehouse", f"{prefix}:dbuser:dp-prod-wh/reader"],
+        }
+    ]
+    assert (
+        decide(statements, "redshift:GetClusterCredentials", f"{prefix}:dbuser:dp-prod-wh/reader") == "allow"
+    )
+    for action, resource in [
+        ("redshift:GetClusterCredentials", f"{prefix}:dbuser:dp-prod-wh/dp_admin"),
+        ("redshift:GetClusterCredentials", f"{prefix}:dbname:dp-prod-wh/other"),
+        ("redshift:GetClusterCredentials", f"{prefix}:dbuser:other-cluster/reader"),
+        ("redshift:CreateClusterUser", f"{prefix}:dbuser:dp-prod-wh/reader"),
+        ("redshift:JoinGroup", f"{prefix}:dbgroup:dp-prod-wh/admins"),
+        ("secretsmanager:GetSecretValue", SECRET),
+    ]:
+        assert decide(statements, action, resource) == "implicit", (action, resource)
+    with pytest.raises(ValueError, match="cluster identifier"):
+        warehouse_access_statements("redshift", database_user="reader", **WHERE)
+
+
+def test_warehouse_environment_names_every_connection_setting_and_no_secret() -> None:
+    connection = {"host": "db.example", "port": "5432", "database": "warehouse", "cluster": "dp-wh"}
+    assert warehouse_environment("postgres", "read", connection, "etl") == {
         "WAREHOUSE_ENGINE": "postgres",
         "WAREHOUSE_HOST": "db.example",
         "WAREHOUSE_PORT": "5432",
         "WAREHOUSE_DATABASE": "warehouse",
-        "WAREHOUSE_SECRET_ARN": SECRET,
+        "WAREHOUSE_USER": "etl",
         "WAREHOUSE_ACCESS": "read",
     }
-    with_user = warehouse_environment("postgres", "write", connection, "etl")
-    assert with_user["WAREHOUSE_USER"] == "etl"
-    assert set(with_user) == set(WAREHOUSE_ENV_NAMES)
+    redshift = warehouse_environment("redshift", "write", connection, "etl")
+    assert redshift["WAREHOUSE_CLUSTER"] == "dp-wh"
+    assert set(redshift) == set(WAREHOUSE_ENV_NAMES)
+    assert not any("SECRET" in name for name in WAREHOUSE_ENV_NAMES)

@@ -27,6 +27,7 @@ from .component import DataLakeBucket as DataLakeBucket
 from .documents import access_policy_document as access_policy_document
 from .documents import lake_bucket_policy_statements as lake_bucket_policy_statements
 from .documents import log_bucket_policy_statements as log_bucket_policy_statements
+from .notifications import LakeEventTarget as LakeEventTarget
 from .settings import IA_CLASSES as IA_CLASSES
 from .settings import IA_MIN_DAYS as IA_MIN_DAYS
 from .settings import LOG_PREFIX as LOG_PREFIX
@@ -54,6 +55,7 @@ __all__ = [
     "DataLakeBucketArgs",
     "DataLakeSettings",
     "IntelligentTieringSettings",
+    "LakeEventTarget",
     "LayerSettings",
     "ObjectLockSettings",
     "ReplicationSettings",

@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 
 from .._shared import customer_kms_key, protection, s3_bucket_baseline
+from .._validation import ConfigIssue, InvalidConfigError
 from ..iam import policy_json, service_trust_policy
 from ..tags import merge_tags
 from .args import DataLakeBucketArgs, check_args
@@ -31,6 +32,7 @@ from .documents import (
     replication_role_policy,
     replication_rules,
 )
+from .notifications import LakeEventTarget, notification_issues, raise_issues
 from .settings import LOG_PREFIX, LayerSettings
 
 __all__ = ["DataLakeBucket"]
@@ -93,6 +95,8 @@ class DataLakeBucket(pulumi.ComponentResource):
         else:
             groups = [("lake", list(settings.layers))]
         slots = [self._lake_bucket(key_name, layers) for key_name, layers in groups]
+        self._slots = slots
+        self._notified = False
 
         self.bucket_names = {}
         self.bucket_arns = {}
@@ -287,6 +291,54 @@ class DataLakeBucket(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[slot.versioning, role_policy]),
             )
         return role.arn
+
+    # ------------------------------------------------------------------ event notifications
+
+    def notify(self, targets: Sequence[LakeEventTarget]) -> list[aws.s3.BucketNotification]:
+        """Register the lake's event notifications: one ``aws.s3.BucketNotification`` per lake bucket
+        with targets, carrying every queue's layer events (a bucket has one notification
+        configuration, so this is called once, with all of them). Unknown layers and overlapping
+        filters are refused before anything is registered."""
+        if self._notified:
+            raise InvalidConfigError(
+                [
+                    ConfigIssue(
+                        "targets",
+                        len(targets),
+                        "notify was already called: a bucket has ONE notification configuration, and a "
+                        "second resource would overwrite the first; pass every target in one call",
+                    )
+                ],
+                subject="DataLakeBucket.notify",
+            )
+        buckets = {layer.name: slot.key for slot in self._slots for layer in slot.layers}
+        raise_issues(notification_issues(targets, self.layer_prefixes, buckets))
+        self._notified = True
+        made = []
+        for slot in self._slots:
+            mine = [t for t in targets if buckets[t.layer] == slot.key]
+            if not mine:
+                continue
+            made.append(
+                aws.s3.BucketNotification(
+                    f"{self._name}-{slot.key}-notifications",
+                    bucket=slot.bucket.id,
+                    queues=[
+                        aws.s3.BucketNotificationQueueArgs(
+                            id=f"{target.layer}-{index}",
+                            queue_arn=target.queue_arn,
+                            events=list(target.events),
+                            filter_prefix=self.layer_prefixes[target.layer] or None,
+                            filter_suffix=target.suffix,
+                        )
+                        for index, target in enumerate(mine)
+                    ],
+                    opts=pulumi.ResourceOptions(
+                        parent=self, depends_on=[d for t in mine for d in t.depends_on]
+                    ),
+                )
+            )
+        return made
 
     # ------------------------------------------------------------------ access policies
 

@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 
 __all__ = [
+    "ARCHIVE_CLASSES",
     "BUILT_IN_SIDS",
     "IA_CLASSES",
     "IA_MIN_DAYS",
@@ -44,6 +45,11 @@ WATERFALL: tuple[str, ...] = (
     "DEEP_ARCHIVE",
 )
 """Lifecycle transitions may only move objects down this list (S3's transition waterfall)."""
+ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+"""Storage classes whose objects are not readable in real time: S3 must restore a copy first
+(S3 user guide, "Restoring an archived object"), and Athena skips them in queries (Athena user
+guide, "Query restored Amazon S3 Glacier objects": only restored objects of Hive tables, opted in
+per table). Glacier Instant Retrieval is read like Standard-IA (millisecond access), so it stays."""
 IA_CLASSES = ("STANDARD_IA", "ONEZONE_IA")
 IA_MIN_DAYS = 30
 """S3 refuses a transition to Standard-IA / One Zone-IA before 30 days, and a transition out of
@@ -114,7 +120,12 @@ class LayerSettings(SettingsModel):
     """Remove parts of multipart uploads not completed within this many days."""
     intelligent_tiering: IntelligentTieringSettings | None = None
     """Archive tiers for this layer's Intelligent-Tiering objects; needs an
-    ``INTELLIGENT_TIERING`` transition."""
+    ``INTELLIGENT_TIERING`` transition. Archived objects are not readable until restored, so only
+    an ``archive_only`` layer may have them."""
+    archive_only: bool = False
+    """A layer kept for retention, not for queries: it gets no catalog database, and only it may
+    move objects to ``GLACIER``/``DEEP_ARCHIVE`` or Intelligent-Tiering's archive tiers (which Athena
+    and Spark cannot read without a restore). Every other layer stays readable in real time."""
 
     @field_validator("name")
     @classmethod
@@ -150,6 +161,7 @@ class LayerSettings(SettingsModel):
                     "only applies with noncurrent_version_expiration_days; set that too or drop it",
                 )
             )
+        issues += self._stranding_issues()
         tiering_class = any(t.storage_class == "INTELLIGENT_TIERING" for t in self.transitions)
         if self.intelligent_tiering is not None and not tiering_class:
             issues.append(
@@ -163,6 +175,34 @@ class LayerSettings(SettingsModel):
         if issues:
             raise CrossFieldError(issues)
         return self
+
+    def _stranding_issues(self) -> list[ConfigIssue]:
+        """A queryable layer never moves its data where the query engines cannot read it."""
+        if self.archive_only:
+            return []
+        issues = [
+            ConfigIssue(
+                f"transitions[{index}].storage_class",
+                transition.storage_class,
+                f"layer {self.name!r} is in the catalog, and Athena and Spark cannot read "
+                f"{transition.storage_class} objects without a restore (its tables would silently lose "
+                "rows); use GLACIER_IR (read in real time), or mark the layer archive_only: true "
+                "(no catalog database)",
+            )
+            for index, transition in enumerate(self.transitions)
+            if transition.storage_class in ARCHIVE_CLASSES
+        ]
+        if self.intelligent_tiering is not None:
+            issues.append(
+                ConfigIssue(
+                    "intelligent_tiering",
+                    "archive tiers",
+                    f"layer {self.name!r} is in the catalog, and objects in Intelligent-Tiering's archive "
+                    "tiers cannot be read without a restore; drop intelligent_tiering (its frequent and "
+                    "infrequent tiers need no setting), or mark the layer archive_only: true",
+                )
+            )
+        return issues
 
     @property
     def rule_id(self) -> str:
@@ -218,13 +258,13 @@ def transition_issues(transitions: Sequence[Transition]) -> list[ConfigIssue]:
 
 def _default_layers() -> list[LayerSettings]:
     return [
-        # Raw landing data: rarely read after the first month, kept (cheaply) for reprocessing.
+        # Raw landing data: rarely read after the first month, kept (cheaply) for reprocessing. It is
+        # in the catalog, so it stops at Glacier Instant Retrieval: still read in real time.
         LayerSettings(
             name="bronze",
             transitions=[
                 Transition(days=30, storage_class="STANDARD_IA"),
                 Transition(days=90, storage_class="GLACIER_IR"),
-                Transition(days=365, storage_class="DEEP_ARCHIVE"),
             ],
             noncurrent_version_expiration_days=90,
         ),
@@ -372,6 +412,11 @@ class DataLakeSettings(SettingsModel):
     def layer_names(self) -> list[str]:
         """The layer names, in configured order."""
         return [layer.name for layer in self.layers]
+
+    @property
+    def catalog_layer_names(self) -> list[str]:
+        """The layers registered in the catalog (every layer but the ``archive_only`` ones)."""
+        return [layer.name for layer in self.layers if not layer.archive_only]
 
 
 BUILT_IN_SIDS = frozenset(

@@ -102,6 +102,9 @@ class PipelineServiceArgs:
     controller's Release, which brings the IngressClass and the Ingress webhook)."""
     ingress_class: str = "alb"
     """The IngressClass of the AWS Load Balancer Controller (its chart's ``ingressClass``)."""
+    lake_bucket_arns: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Lake layer -> the ARN of the bucket holding it (``DataLakeBucket.bucket_arns``), for
+    ``settings.queue.producers.lake_events``: the queue and key policies admit S3 for that bucket."""
 
 
 def pod_security_version(kubernetes_version: str) -> str:
@@ -165,6 +168,17 @@ def _queue_issues(args: PipelineServiceArgs) -> list[ConfigIssue]:
         ]
     if args.queue is not None and not isinstance(args.queue, QueueReference):
         return [ConfigIssue("args.queue", type(args.queue).__name__, "pass PipelineService.queue")]
+    events = settings.queue.producers.lake_events if settings.queue is not None else []
+    missing = sorted({event.layer for event in events} - set(args.lake_bucket_arns))
+    if missing:
+        return [
+            ConfigIssue(
+                "args.lake_bucket_arns",
+                sorted(args.lake_bucket_arns),
+                f"settings.queue.producers.lake_events name layer(s) {', '.join(missing)}; pass the lake's "
+                "bucket_arns (DataLakeBucket.bucket_arns)",
+            )
+        ]
     return []
 
 

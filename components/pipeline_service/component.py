@@ -7,6 +7,7 @@ server-side.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,7 +27,9 @@ from .args import (
     merge_policy_documents,
     pod_security_version,
 )
+from .settings_events import QueueSettings
 from .settings_kinds import QUEUE_ENV_NAME
+from .settings_producers import LakeEventSource
 
 __all__ = ["PipelineService", "QueueReference"]
 
@@ -66,6 +69,12 @@ class PipelineService(pulumi.ComponentResource):
     """The labels selecting the service's pods (for other NetworkPolicies, monitors...)."""
     namespace_resource: pulumi.Resource | None
     """The Namespace this service created (for services sharing it), or None."""
+    queue_policy: pulumi.Resource | None
+    """The created queue's policy (what admits its publishing AWS services), or None: the lake's
+    bucket notification waits for it, as S3 tests the destination when it is configured."""
+    lake_events: list[LakeEventSource]
+    """The lake prefix events the created queue receives (``queue.producers.lake_events``), for the
+    lake's one bucket notification (``DataLakeBucket.notify``)."""
 
     def __init__(
         self, name: str, args: PipelineServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -92,8 +101,10 @@ class PipelineService(pulumi.ComponentResource):
             if settings.limit_range is not None:
                 self._limit_range(manifests.limit_range(settings), namespace)
 
+        self.queue_policy = None
         self.queue = self._queue(args, tags)
         own = settings.queue
+        self.lake_events = list(own.producers.lake_events) if own is not None and own.created else []
         created = own is not None and own.from_service is None and own.arn is None
         self.queue_name = (
             queue_documents.queue_name(settings.name, own) if own is not None and created else None
@@ -243,8 +254,8 @@ class PipelineService(pulumi.ComponentResource):
         )
 
     def _queue(self, args: PipelineServiceArgs, tags: dict[str, str]) -> QueueReference | None:
-        """The service's queue: created (key, dead-letter queue, redrive, TLS-only policies), an
-        existing one by ARN, or another service's (``args.queue``)."""
+        """The service's queue: created (key, dead-letter queue, redrive, the policies that admit its
+        publishing AWS services), an existing one by ARN, or another service's (``args.queue``)."""
         settings = args.settings.queue
         if settings is None:
             return None
@@ -252,16 +263,28 @@ class PipelineService(pulumi.ComponentResource):
             return args.queue
         if settings.arn is not None:
             return QueueReference(settings.arn, queue_documents.queue_url(settings.arn), settings.kms_key_arn)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        invoke = pulumi.InvokeOutputOptions(parent=self)
+        account = aws.get_caller_identity_output(opts=invoke).account_id
+        partition = aws.get_partition_output(opts=invoke).partition
+        region = aws.get_region_output(opts=invoke).region
         name = queue_documents.queue_name(args.settings.name, settings)
         # The messages waiting in the queues are data: kept through a destroy, a replace or a rename.
         kept = protection(settings.deletion_protection, self._aws)
+        rules = self._event_rules(settings, tags)
+        sources: list[tuple[str, pulumi.Input[str]]] = [
+            (queue_documents.S3_PRINCIPAL, args.lake_bucket_arns[event.layer])
+            for event in settings.producers.lake_events
+        ] + [(queue_documents.EVENTS_PRINCIPAL, rule.arn) for rule in rules]
+        publishers = pulumi.Output.all(*[arn for _, arn in sources]).apply(
+            lambda arns: [(principal, arn) for (principal, _), arn in zip(sources, arns, strict=True)]
+        )
         key_arn = customer_kms_key(
             f"{self._name}-queue-key",
             description=f"SQS queue {name} and its dead-letter queue",
-            policy=pulumi.Output.all(identity.account_id, partition.partition).apply(
-                lambda v: queue_documents.queue_key_policy(v[0], v[1])
+            policy=pulumi.Output.all(account, partition, region, publishers).apply(
+                lambda v: queue_documents.queue_key_policy(
+                    v[0], v[1], queue_documents.queue_arn(v[1], v[2], v[0], name), v[3]
+                )
             ),
             tags=tags,
             opts=kept,
@@ -289,15 +312,47 @@ class PipelineService(pulumi.ComponentResource):
             tags=tags,
             opts=kept,
         )
-        for logical, made in (("queue", queue), ("dlq", dead_letter)):
-            aws.sqs.QueuePolicy(
-                f"{self._name}-{logical}-policy",
-                # A queue's provider id is its URL.
-                queue_url=made.id,
-                policy=made.arn.apply(queue_documents.queue_transport_policy),
+        queue_policy = aws.sqs.QueuePolicy(
+            f"{self._name}-queue-policy",
+            # A queue's provider id is its URL.
+            queue_url=queue.id,
+            policy=pulumi.Output.all(queue.arn, account, publishers).apply(
+                lambda v: queue_documents.queue_policy(v[0], v[1], v[2])
+            ),
+            opts=self._aws,
+        )
+        aws.sqs.QueuePolicy(
+            f"{self._name}-dlq-policy",
+            queue_url=dead_letter.id,
+            policy=dead_letter.arn.apply(queue_documents.queue_transport_policy),
+            opts=self._aws,
+        )
+        # Targets after the queue policy: EventBridge's first delivery must find SendMessage allowed.
+        for source, rule in zip(settings.producers.event_rules, rules, strict=True):
+            aws.cloudwatch.EventTarget(
+                f"{self._name}-rule-{source.name}-target",
+                rule=rule.name,
+                event_bus_name=source.event_bus,
+                arn=queue.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[queue_policy]),
+            )
+        self.queue_policy = queue_policy
+        return QueueReference(queue.arn, queue.url, key_arn)
+
+    def _event_rules(self, settings: QueueSettings, tags: dict[str, str]) -> list[aws.cloudwatch.EventRule]:
+        """The EventBridge rules forwarding to the queue (their ARNs scope the queue and key policies)."""
+        return [
+            aws.cloudwatch.EventRule(
+                f"{self._name}-rule-{source.name}",
+                name=f"{self._name}-{source.name}",
+                description=source.description or f"Events for the queue of {self._name}",
+                event_bus_name=source.event_bus,
+                event_pattern=json.dumps(source.event_pattern, sort_keys=True),
+                tags=tags,
                 opts=self._aws,
             )
-        return QueueReference(queue.arn, queue.url, key_arn)
+            for source in settings.producers.event_rules
+        ]
 
     def _policy_documents(self, args: PipelineServiceArgs) -> pulumi.Output[str] | None:
         """The role's permissions: ``args.iam_policy_json`` and the queue's actions for the access

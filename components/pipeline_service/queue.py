@@ -1,7 +1,9 @@
 """The documents of a service's SQS queue and of what scales on it: pure functions, no engine.
 
 - the queue's URL from its ARN, the redrive policy to the dead-letter queue, the queue policy
-  (no request without TLS) and the key policy of a created queue's customer key;
+  (no request without TLS; ``sqs:SendMessage`` for the AWS services that publish to it, each scoped
+  to its source ARNs and the account) and the key policy of a created queue's customer key (the
+  same publishers may generate and decrypt data keys for this queue only);
 - the role's statements: exactly the SQS actions of the service's access mode on its queue, the
   KMS use they need, and what KEDA's scalers call as the role (``sqs:GetQueueAttributes``,
   ``kinesis:DescribeStreamSummary``, ``cloudwatch:GetMetricData``);
@@ -27,13 +29,19 @@ from .settings_events import (
 
 __all__ = [
     "CONSUME_ACTIONS",
+    "EVENTS_PRINCIPAL",
     "KEDA_OPERATOR_SUBJECT",
     "PRODUCE_ACTIONS",
+    "PUBLISHER_KEY_ACTIONS",
+    "S3_PRINCIPAL",
     "SCALER_QUEUE_ACTIONS",
+    "Publisher",
     "dead_letter_queue_name",
     "queue_access_statements",
+    "queue_arn",
     "queue_key_policy",
     "queue_name",
+    "queue_policy",
     "queue_transport_policy",
     "queue_url",
     "redrive_policy",
@@ -62,6 +70,20 @@ KEDA_OPERATOR_SUBJECT = "system:serviceaccount:keda:keda-operator"
 (kedacore/keda ``pkg/scalers/aws/aws_config_cache.go``: AssumeRoleWithWebIdentity with the
 operator's ``AWS_WEB_IDENTITY_TOKEN_FILE``, falling back to AssumeRole)."""
 STS_AUDIENCE = "sts.amazonaws.com"
+S3_PRINCIPAL = "s3.amazonaws.com"
+"""The principal S3 event notifications publish as (S3 user guide, "Granting permissions to publish
+event notification messages to a destination")."""
+EVENTS_PRINCIPAL = "events.amazonaws.com"
+"""The principal EventBridge delivers to an SQS target as (EventBridge user guide, "Using
+resource-based policies for Amazon EventBridge": SQS permissions, scoped by ``aws:SourceArn``)."""
+PUBLISHER_KEY_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+"""What an AWS service publishing to an SSE-KMS queue needs in the key policy (SQS developer guide,
+"Key management: Configure KMS permissions for AWS services"; S3 user guide, event notifications to
+an encrypted queue: the key policy must allow ``s3.amazonaws.com`` both actions)."""
+
+Publisher = tuple[str, str]
+"""An AWS service that sends to a queue: (service principal, source ARN) — the lake bucket's ARN for
+``s3.amazonaws.com``, a rule's ARN for ``events.amazonaws.com``."""
 
 _DNS_SUFFIX = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 
@@ -100,15 +122,84 @@ def redrive_policy(dead_letter_arn: str, max_receive_count: int) -> str:
     )
 
 
+def queue_arn(partition: str, region: str, account: str, name: str) -> str:
+    """The ARN a queue named ``name`` gets (known before the queue exists: the key policy needs it)."""
+    return f"arn:{partition}:sqs:{region}:{account}:{name}"
+
+
+def _by_principal(publishers: Sequence[Publisher]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for principal, source in publishers:
+        arns = grouped.setdefault(principal, [])
+        if source not in arns:
+            arns.append(source)
+    return dict(sorted(grouped.items()))
+
+
+def _sid(principal: str) -> str:
+    return {S3_PRINCIPAL: "S3", EVENTS_PRINCIPAL: "EventBridge"}.get(principal, "Service")
+
+
+def _one_or_list(values: list[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else sorted(values)
+
+
+def queue_policy(queue_arn: str, account: str, publishers: Sequence[Publisher] = ()) -> str:
+    """The queue policy: nothing without TLS; each publishing AWS service may ``sqs:SendMessage``
+    for its own source ARNs (``aws:SourceArn``) in this account (``aws:SourceAccount``: an S3 bucket
+    ARN names no account), the confused-deputy guard of the S3 and EventBridge guides."""
+    statements = [deny_insecure_transport_statement("sqs", queue_arn)]
+    for principal, sources in _by_principal(publishers).items():
+        statements.append(
+            {
+                "Sid": f"{_sid(principal)}SendsEvents",
+                "Effect": "Allow",
+                "Principal": {"Service": principal},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": _one_or_list(sources)},
+                    "StringEquals": {"aws:SourceAccount": account},
+                },
+            }
+        )
+    return policy_json(statements)
+
+
 def queue_transport_policy(queue_arn: str) -> str:
-    """The queue policy: nothing may use the queue without TLS (access itself is granted by IAM)."""
-    return policy_json([deny_insecure_transport_statement("sqs", queue_arn)])
+    """The queue policy of a queue nobody outside IAM sends to (the dead-letter queue): TLS only."""
+    return queue_policy(queue_arn, "", ())
 
 
-def queue_key_policy(account: str, partition: str) -> str:
-    """The key policy of a created queue's key: the account administers it; producers and consumers
-    use it through their IAM policies (no AWS service sends to the queue)."""
-    return policy_json([kms_account_admin_statement(account, partition, "AccountAdministration")])
+def queue_key_policy(
+    account: str, partition: str, queue_arn: str | None = None, publishers: Sequence[Publisher] = ()
+) -> str:
+    """The key policy of a created queue's key: the account administers it (producer and consumer
+    roles use it through their IAM policies), and each publishing AWS service may generate and
+    decrypt data keys for this queue only (``kms:EncryptionContext:aws:sqs:arn``, the context SQS
+    encrypts with), for its own source ARNs in this account."""
+    statements = [kms_account_admin_statement(account, partition, "AccountAdministration")]
+    grouped = _by_principal(publishers)
+    if grouped and queue_arn is None:
+        raise ValueError("publishers need the queue's ARN (the encryption context they are limited to)")
+    for principal, sources in grouped.items():
+        statements.append(
+            {
+                "Sid": f"{_sid(principal)}EncryptsForTheQueue",
+                "Effect": "Allow",
+                "Principal": {"Service": principal},
+                "Action": list(PUBLISHER_KEY_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "ArnEquals": {"aws:SourceArn": _one_or_list(sources)},
+                    "StringEquals": {
+                        "aws:SourceAccount": account,
+                        "kms:EncryptionContext:aws:sqs:arn": queue_arn,
+                    },
+                },
+            }
+        )
+    return policy_json(statements)
 
 
 def queue_access_statements(

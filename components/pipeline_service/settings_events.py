@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .._validation import SettingsModel
+from .settings_producers import QueueProducers
 
 __all__ = [
     "AWS_TRIGGER_TYPES",
@@ -45,6 +46,7 @@ _KINESIS_ARN = re.compile(
 _QUEUE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _CREATION_FIELDS = (
     "name",
+    "producers",
     "visibility_timeout_seconds",
     "message_retention_seconds",
     "max_receive_count",
@@ -111,6 +113,10 @@ class QueueSettings(SettingsModel):
     """Pulumi ``protect`` and ``retain_on_delete`` on the queue, its dead-letter queue and its key:
     deleting or replacing them (a rename, a new name) loses every message waiting in them. Dev
     sets it false to allow teardown; prod refuses false."""
+    producers: QueueProducers = Field(default_factory=QueueProducers)
+    """Who writes to the created queue: lake prefix events and EventBridge rules (a producer service
+    of the stack names this one in its own ``queue.from_service`` with ``access: produce``). A queue
+    that is consumed needs at least one producer."""
 
     @field_validator("arn")
     @classmethod
@@ -144,6 +150,17 @@ class QueueSettings(SettingsModel):
                 )
             if self.from_service is not None and self.kms_key_arn is not None:
                 raise ValueError("kms_key_arn comes from the service that creates the queue; remove it")
+        elif self.producers.declared and self.kms_key_arn is not None:
+            raise ValueError(
+                "producers.lake_events and producers.event_rules need the key policy this service writes "
+                "for the queue's key (S3 and EventBridge encrypt with it); drop kms_key_arn, or send from "
+                "a producer service instead"
+            )
+        if self.producers.declared and self.access != "consume":
+            raise ValueError(
+                "producers write to a queue the service consumes; with access: produce the service is "
+                "the producer itself: drop producers"
+            )
         return self
 
     @property

@@ -27,6 +27,10 @@ from .documents import default_identifier as default_identifier
 from .documents import warehouse_access_policy as warehouse_access_policy
 from .documents import warehouse_access_statements as warehouse_access_statements
 from .documents import warehouse_environment as warehouse_environment
+from .migration_component import WarehouseMigration as WarehouseMigration
+from .migration_component import WarehouseMigrationArgs as WarehouseMigrationArgs
+from .migration_settings import DatabaseUser as DatabaseUser
+from .migration_settings import MigrationSettings as MigrationSettings
 from .settings import MIN_PROD_RETENTION_DAYS as MIN_PROD_RETENTION_DAYS
 from .settings import MIN_WINDOW_MINUTES as MIN_WINDOW_MINUTES
 from .settings import POSTGRES_LOG_EXPORTS as POSTGRES_LOG_EXPORTS
@@ -45,11 +49,15 @@ __all__ = [
     "POSTGRES_LOG_EXPORTS",
     "REDSHIFT_LOG_EXPORTS",
     "WAREHOUSE_ENV_NAMES",
+    "DatabaseUser",
+    "MigrationSettings",
     "PostgresSettings",
     "RedshiftSettings",
     "Warehouse",
     "WarehouseAccess",
     "WarehouseArgs",
+    "WarehouseMigration",
+    "WarehouseMigrationArgs",
     "WarehouseSettings",
     "backup_window_minutes",
     "default_identifier",

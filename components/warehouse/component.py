@@ -384,36 +384,52 @@ class Warehouse(pulumi.ComponentResource):
 
     # ------------------------------------------------------------------ access from services
 
-    def access_policy(self, database_user: str | None = None) -> pulumi.Output[str]:
-        """IAM policy JSON for a service that connects: the master secret, its key through Secrets
-        Manager, and ``rds-db:connect`` as ``database_user`` (IAM database authentication must be on).
+    def access_policy(self, database_user: str) -> pulumi.Output[str]:
+        """IAM policy JSON for a service that connects as ``database_user`` with IAM credentials:
+        ``rds-db:connect`` (PostgreSQL, IAM database authentication on) or
+        ``redshift:GetClusterCredentials`` for that user and database (Redshift). Never the master
+        secret: only the bootstrap job (:class:`WarehouseMigration`) may read it.
         See :func:`~components.warehouse.documents.warehouse_access_statements`."""
-        if database_user is not None and not self.iam_database_authentication:
+        if self.engine == "postgres" and not self.iam_database_authentication:
             raise InvalidConfigError(
                 [
                     ConfigIssue(
                         "database_user",
                         database_user,
                         "needs IAM database authentication, which is off; set "
-                        "postgres.iam_database_authentication: true (PostgreSQL only)",
+                        "postgres.iam_database_authentication: true",
                     )
                 ],
                 subject="warehouse access",
             )
-        resource_id = self.resource_id if database_user is not None else None
-        return pulumi.Output.all(self.master_secret_arn, self.kms_key_arn, resource_id).apply(
-            lambda v: warehouse_access_policy(v[0], v[1], database_user=database_user, resource_id=v[2])
+        identity = aws.get_caller_identity_output()
+        region = aws.get_region_output().region
+        engine, identifier = self.engine, self.identifier
+        return pulumi.Output.all(
+            self._partition, region, identity.account_id, self.resource_id, self.database_name
+        ).apply(
+            lambda v: warehouse_access_policy(
+                engine,
+                database_user=database_user,
+                partition=v[0],
+                region=v[1],
+                account=v[2],
+                resource_id=v[3],
+                cluster_identifier=identifier,
+                database=v[4],
+            )
         )
 
     def connection_environment(
-        self, access: WarehouseAccess, database_user: str | None = None
+        self, access: WarehouseAccess, database_user: str
     ) -> dict[str, pulumi.Output[str] | str]:
-        """The environment variables a connecting service gets (see ``WAREHOUSE_ENV_NAMES``)."""
+        """The environment variables a connecting service gets (see ``WAREHOUSE_ENV_NAMES``): where
+        to connect and as whom; no secret."""
         connection = {
             "host": self.endpoint,
             "port": self.port.apply(str),
             "database": self.database_name,
-            "secret_arn": self.master_secret_arn,
+            "cluster": self.identifier,
         }
         return warehouse_environment(self.engine, access, connection, database_user)
 

@@ -33,22 +33,22 @@ __all__ = [
 ]
 
 WarehouseAccess = Literal["read", "write"]
-"""What a service does in the warehouse. IAM grants both the same way (the secret, its key, and
-``rds-db:connect`` as the service's own database user): AWS IAM cannot tell a SELECT from an
-INSERT. Read-only is enforced by the database grants of that user, which the schema migrations
-own (``GRANT SELECT`` for a ``read`` service)."""
+"""What a service does in the warehouse. IAM grants both the same way (connect as the service's own
+database user): AWS IAM cannot tell a SELECT from an INSERT. The database grants of that user, made
+by the bootstrap job (:mod:`.migration`), are what differ: SELECT for ``read``, DML for ``write``."""
 
 WAREHOUSE_ENV_NAMES = (
     "WAREHOUSE_ENGINE",
     "WAREHOUSE_HOST",
     "WAREHOUSE_PORT",
     "WAREHOUSE_DATABASE",
-    "WAREHOUSE_SECRET_ARN",
     "WAREHOUSE_USER",
     "WAREHOUSE_ACCESS",
+    "WAREHOUSE_CLUSTER",
 )
-"""The environment variables a service with warehouse access gets (``WAREHOUSE_USER`` only with
-a database user for IAM authentication)."""
+"""The environment variables a service with warehouse access gets (``WAREHOUSE_CLUSTER``, the
+cluster identifier ``GetClusterCredentials`` names, on Redshift only). No secret: a service
+authenticates with IAM as ``WAREHOUSE_USER``."""
 
 REDSHIFT_PARAMETER_GROUP_FAMILY = "redshift-2.0"
 """The parameter group family of current Redshift clusters."""
@@ -153,77 +153,72 @@ def redshift_trust_policy() -> str:
 
 
 def warehouse_access_statements(
-    secret_arn: str,
-    key_arn: str,
+    engine: str,
     *,
-    database_user: str | None = None,
+    database_user: str,
+    partition: str,
+    region: str,
+    account: str,
     resource_id: str | None = None,
+    cluster_identifier: str | None = None,
+    database: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The statements a service needs to reach the warehouse: read the managed master secret, decrypt
-    it through Secrets Manager only, and with ``database_user`` (IAM database authentication on a
-    PostgreSQL instance whose DbiResourceId is ``resource_id``) connect as that user.
+    """What a service needs to connect as ``database_user``, and nothing of the master secret.
 
-    Partition, region and account come from the secret's ARN (the secret lives beside the database).
+    PostgreSQL: ``rds-db:connect`` on ``dbuser:<DbiResourceId>/<user>`` (RDS user guide, "Creating
+    and using an IAM policy for IAM database access"). Redshift: ``redshift:GetClusterCredentials``
+    on that user and that database of the cluster only, never creating users or joining groups
+    (Redshift management guide, "Create an IAM role or user with permissions to call
+    GetClusterCredentials": resources ``dbuser:<cluster>/<user>`` and ``dbname:<cluster>/<database>``).
     """
-    _, partition, _, region, account, *_ = secret_arn.split(":")
-    statements: list[dict[str, Any]] = [
-        {
-            "Sid": "ReadWarehouseSecret",
-            "Effect": "Allow",
-            "Action": ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
-            "Resource": secret_arn,
-        },
-        {
-            "Sid": "DecryptWarehouseSecret",
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": key_arn,
-            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
-        },
-    ]
-    if database_user is not None:
+    if engine == "postgres":
         if resource_id is None:
-            raise ValueError("database_user needs the instance's resource_id (DbiResourceId)")
-        statements.append(
+            raise ValueError("PostgreSQL access needs the instance's resource_id (DbiResourceId)")
+        return [
             {
                 "Sid": "ConnectAsDatabaseUser",
                 "Effect": "Allow",
                 "Action": "rds-db:connect",
                 "Resource": f"arn:{partition}:rds-db:{region}:{account}:dbuser:{resource_id}/{database_user}",
             }
-        )
-    return statements
+        ]
+    if cluster_identifier is None or database is None:
+        raise ValueError("Redshift access needs the cluster identifier and the database name")
+    prefix = f"arn:{partition}:redshift:{region}:{account}"
+    return [
+        {
+            "Sid": "TemporaryCredentialsAsDatabaseUser",
+            "Effect": "Allow",
+            "Action": "redshift:GetClusterCredentials",
+            "Resource": [
+                f"{prefix}:dbname:{cluster_identifier}/{database}",
+                f"{prefix}:dbuser:{cluster_identifier}/{database_user}",
+            ],
+        }
+    ]
 
 
-def warehouse_access_policy(
-    secret_arn: str,
-    key_arn: str,
-    *,
-    database_user: str | None = None,
-    resource_id: str | None = None,
-) -> str:
+def warehouse_access_policy(engine: str, **kwargs: Any) -> str:
     """:func:`warehouse_access_statements` as an IAM policy document (JSON)."""
-    return policy_json(
-        warehouse_access_statements(secret_arn, key_arn, database_user=database_user, resource_id=resource_id)
-    )
+    return policy_json(warehouse_access_statements(engine, **kwargs))
 
 
 def warehouse_environment(
     engine: str,
     access: WarehouseAccess,
     connection: Mapping[str, Any],
-    database_user: str | None = None,
+    database_user: str,
 ) -> dict[str, Any]:
     """The pod environment of a service with warehouse access: ``connection`` holds ``host``,
-    ``port``, ``database`` and ``secret_arn`` (plain values or Outputs, as strings)."""
+    ``port``, ``database`` (and ``cluster`` for Redshift), plain values or Outputs."""
     environment = {
         "WAREHOUSE_ENGINE": engine,
         "WAREHOUSE_HOST": connection["host"],
         "WAREHOUSE_PORT": connection["port"],
         "WAREHOUSE_DATABASE": connection["database"],
-        "WAREHOUSE_SECRET_ARN": connection["secret_arn"],
+        "WAREHOUSE_USER": database_user,
         "WAREHOUSE_ACCESS": access,
     }
-    if database_user is not None:
-        environment["WAREHOUSE_USER"] = database_user
+    if engine == "redshift":
+        environment["WAREHOUSE_CLUSTER"] = connection["cluster"]
     return environment

@@ -13,6 +13,7 @@ from pydantic import Field, field_validator, model_validator
 from .._shared import LogRetentionDays, kms_key_arn_problem
 from .._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
 from ..tags import validate_tags
+from .migration_settings import MigrationSettings
 from .windows import backup_window_minutes, maintenance_window_minutes, windows_overlap
 
 __all__ = [
@@ -233,6 +234,9 @@ class WarehouseSettings(SettingsModel):
     identifier: str | None = None
     """The DB instance / cluster identifier (lowercase letters, digits, hyphens; 63 at most).
     Default: ``<project>-<stack>-<component name>``. It names the log groups and the final snapshot."""
+    migration: MigrationSettings = Field(default_factory=MigrationSettings)
+    """The bootstrap job that alone holds the master secret and makes the services' database users
+    (made when a service has warehouse access)."""
     database_name: str = "warehouse"
     """The database created with the instance/cluster (lowercase, starts with a letter)."""
     master_username: str = "dp_admin"

@@ -96,6 +96,9 @@ FREE.update(
             "its transitions shape the bucket's storage lines (transition requests are not priced)"
         ),
         "aws:s3/bucketLogging:BucketLogging": "the access logs are stored in the log bucket, priced there",
+        "aws:s3/bucketNotification:BucketNotification": (
+            "S3 event notifications are free; the messages are requests of the queue they land in"
+        ),
         "aws:s3/bucketOwnershipControls:BucketOwnershipControls": _CONFIG,
         "aws:s3/bucketPolicy:BucketPolicy": _CONFIG,
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": _CONFIG,

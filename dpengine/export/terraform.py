@@ -30,6 +30,7 @@ BLOCK_NAMES: dict[tuple[str, str], str] = {
     ("*", "transitions"): "transition",
     ("*", "noncurrentVersionTransitions"): "noncurrent_version_transition",
     ("aws:eks/nodeGroup:NodeGroup", "taints"): "taint",
+    ("aws:s3/bucketNotification:BucketNotification", "queues"): "queue",
     ("aws:rds/parameterGroup:ParameterGroup", "parameters"): "parameter",
     ("aws:rds/clusterParameterGroup:ClusterParameterGroup", "parameters"): "parameter",
     ("aws:redshift/parameterGroup:ParameterGroup", "parameters"): "parameter",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from . import (
     autoscaling,
+    dataflow,
     enforcement,
     first_deploy,
     identity,
@@ -33,4 +34,5 @@ POLICIES = [
     *protection.POLICIES,
     *first_deploy.POLICIES,
     *traffic.POLICIES,
+    *dataflow.POLICIES,
 ]
