@@ -9,7 +9,7 @@ outside the sizing table, a cluster declared in another program) is reported as 
 
 from __future__ import annotations
 
-from . import autoscaling, enforcement, identity, reachability, scheduling, wiring
+from . import autoscaling, enforcement, flows, identity, reachability, scheduling, wiring
 
 POLICIES = [
     *reachability.POLICIES,
@@ -18,4 +18,5 @@ POLICIES = [
     *enforcement.POLICIES,
     *identity.POLICIES,
     *wiring.POLICIES,
+    *flows.POLICIES,
 ]
