@@ -9,9 +9,9 @@ the real request and ARN, KMS key policies included), the Kubernetes wiring and 
 Any Pulumi program may export a document of the same shape (README: Data flows); nothing here
 registers a resource.
 
-Hops that need a feature this stack does not have yet (an ALB entry, queue producers, per-service
-database users, default-deny egress) are declared only when the caller names that feature in
-``features`` (see :data:`FEATURES`): the proof then holds the stack to them.
+Hops that need a feature are declared when the settings have it (a service's ``ingress``, a queue's
+``producers``, the warehouse's ``migration`` job), or when the caller names it in ``features`` (see
+:data:`FEATURES`; ``egress``, default-deny egress, has no setting of its own).
 """
 
 from __future__ import annotations
@@ -137,11 +137,17 @@ def _principal(service: ServiceConfig) -> dict[str, Any]:
     return {"workload": _workload(service), "label": service.name}
 
 
+def _ingress(service: ServiceConfig) -> Any:
+    """The service's ALB entry settings (``ingress``), when its settings have them."""
+    return getattr(service, "ingress", None)
+
+
 def _entry_hops(config: StackConfig, service: ServiceConfig) -> list[dict[str, Any]]:
     plan = config.network.subnet_plan()
-    # IP targets: the ALB's nodes send from their addresses in the subnets it sits in (public for an
-    # internet-facing ALB, private for an internal one): the pod's NetworkPolicy must admit both tiers.
-    sources = sorted(plan.get("public", []) + plan.get("private", []))
+    # IP targets: the ALB's nodes connect from their addresses in the subnets the controller puts it
+    # in: the public ones for an internet-facing ALB, the private ones for an internal one.
+    scheme = getattr(_ingress(service), "scheme", "internal")
+    sources = sorted(plan.get("public" if scheme == "internet-facing" else "private", []))
     return [
         {
             "name": f"ALB routes to {service.name}",
@@ -162,16 +168,63 @@ def _entry_hops(config: StackConfig, service: ServiceConfig) -> list[dict[str, A
     ]
 
 
+def _lake_events(service: ServiceConfig, features: frozenset[str]) -> list[dict[str, Any]]:
+    """The lake prefix events that feed the service's queue: its settings' ``queue.producers.lake_events``
+    when they exist; with the ``producers`` feature and none declared, the layers the service reads."""
+    producers = getattr(service.queue, "producers", None)
+    declared = [
+        {"layer": e.layer, "events": list(e.events), "suffix": getattr(e, "suffix", None)}
+        for e in getattr(producers, "lake_events", None) or []
+    ]
+    if declared or "producers" not in features:
+        return declared
+    return [{"layer": layer, "events": ["s3:ObjectCreated:*"]} for layer in service.lake_access.read]
+
+
+def _producer_hops(config: StackConfig, refs: FlowReferences, service: ServiceConfig) -> list[dict[str, Any]]:
+    """Services of the stack that send to another service's queue (``queue.access: produce``)."""
+    queue = service.queue
+    if queue is None or getattr(queue, "access", "consume") != "produce" or queue.from_service is None:
+        return []
+    target = queue.from_service
+    arn = refs.queue_arns.get(target)
+    if arn is None:
+        return []
+    key = refs.queue_kms_key_arns.get(target)
+    return [
+        {
+            "name": f"{service.name} sends to {target}'s queue",
+            "kind": "iam",
+            "expect": "allow",
+            "principal": _principal(service),
+            "actions": ["sqs:SendMessage"],
+            "resource": arn,
+            **(
+                {
+                    "kms": {
+                        "keyArn": key,
+                        "actions": ["kms:GenerateDataKey", "kms:Decrypt"],
+                        "viaService": f"sqs.{config.region}.amazonaws.com",
+                    }
+                }
+                if key
+                else {}
+            ),
+        }
+    ]
+
+
 def _queue_hops(
     config: StackConfig, refs: FlowReferences, service: ServiceConfig, features: frozenset[str]
 ) -> list[dict[str, Any]]:
     queue = refs.queue_arns.get(service.name)
-    if queue is None:
-        return []
+    if queue is None or getattr(service.queue, "access", "consume") != "consume":
+        return _producer_hops(config, refs, service)
     key = refs.queue_kms_key_arns.get(service.name)
     hops: list[dict[str, Any]] = []
-    if "producers" in features:
-        for layer in service.lake_access.read:
+    for source in _lake_events(service, features):
+        layer = source["layer"]
+        if layer in refs.lake_bucket_arns:
             bucket = refs.lake_bucket_arns[layer]
             hops.append(
                 {
@@ -181,7 +234,8 @@ def _queue_hops(
                     "bucketArn": bucket,
                     "prefix": refs.lake_layer_prefixes.get(layer, ""),
                     "queueArn": queue,
-                    "events": ["s3:ObjectCreated:*"],
+                    "events": source["events"],
+                    **({"suffix": source["suffix"]} if source.get("suffix") else {}),
                 }
             )
             hops.append(
@@ -278,7 +332,7 @@ def _warehouse_hops(
     user = service.warehouse_user
     if user is not None and refs.warehouse_resource_id is not None:
         hops.append(_connect_hop(config, refs, service, user, "allow"))
-    if "database-users" in features and user is not None:
+    if _database_users(config, features) and user is not None:
         write = service.warehouse_access == "write"
         hops.append(
             {
@@ -287,7 +341,8 @@ def _warehouse_hops(
                 "expect": "allow",
                 "user": user,
                 "privileges": list(SQL_WRITE if write else SQL_READ),
-                "iamAuth": True,
+                # RDS IAM authentication needs the rds_iam role; Redshift's IAM credentials do not.
+                "iamAuth": config.warehouse.engine == "postgres",
             }
         )
         if not write:
@@ -301,6 +356,12 @@ def _warehouse_hops(
                 }
             )
     return hops
+
+
+def _database_users(config: StackConfig, features: frozenset[str]) -> bool:
+    """Whether services have database users of their own (the warehouse's ``migration`` job makes
+    them), or the ``database-users`` feature says so."""
+    return "database-users" in features or getattr(config.warehouse, "migration", None) is not None
 
 
 def _connect_hop(
@@ -325,7 +386,7 @@ def _service_flow(
     principal = _principal(service)
     hops: list[dict[str, Any]] = []
     path: list[str] = []
-    if service.port is not None and "entry" in features:
+    if service.port is not None and (_ingress(service) is not None or "entry" in features):
         hops += _entry_hops(config, service)
         path += ["client", "ALB"]
     if service.port is not None:
@@ -340,8 +401,9 @@ def _service_flow(
             }
         )
     queue_hops = _queue_hops(config, refs, service, features)
+    events = _lake_events(service, features)
     if queue_hops:
-        path += [f"{'/'.join(access.read) or 'lake'} event", "queue"] if "producers" in features else ["queue"]
+        path += [f"{'/'.join(e['layer'] for e in events)} event", "queue"] if events else ["queue"]
     hops += queue_hops
     hops.append(
         {
@@ -375,7 +437,7 @@ def _service_flow(
             hops.append(_negative(_lake_hop(config, refs, principal, layer, True, "deny")))
         if layer not in access.write and layer not in access.read:
             hops.append(_negative(_lake_hop(config, refs, principal, layer, False, "deny")))
-    if "database-users" in features and refs.warehouse_master_secret_arn:
+    if _database_users(config, features) and refs.warehouse_master_secret_arn:
         hops.append(
             {
                 "name": f"{service.name} cannot read the warehouse master secret",

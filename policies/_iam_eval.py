@@ -241,17 +241,18 @@ def _statement_applies(statement: Mapping[str, Any], request: Request, resource_
     elif not resource_policy:
         return None
     how = "direct"
-    if resource_policy:
-        if "Principal" in statement:
-            matched = _principal_matches(statement["Principal"], request.caller)
-            if matched is None:
-                return None
-            how = matched
-        elif "NotPrincipal" in statement:
-            if _principal_matches(statement["NotPrincipal"], request.caller) is not None:
-                return None
-        else:
+    # A statement naming principals applies to those only; one naming none is an identity policy's
+    # (it applies to whoever holds it), which a resource policy cannot contain.
+    if "Principal" in statement:
+        matched = _principal_matches(statement["Principal"], request.caller)
+        if matched is None:
             return None
+        how = matched
+    elif "NotPrincipal" in statement:
+        if _principal_matches(statement["NotPrincipal"], request.caller) is not None:
+            return None
+    elif resource_policy:
+        return None
     conditions = statement.get("Condition") or {}
     if not isinstance(conditions, dict):
         return None

@@ -21,12 +21,19 @@ from .._common import as_list
 from ._flow_plan import Plan
 
 ALL = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
-_CREATE = re.compile(r"^CREATE\s+(?:USER|ROLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?\"?(\w+)\"?", re.I)
-_TABLES = re.compile(
-    r"^(?:ALTER\s+DEFAULT\s+PRIVILEGES\b.*?\s)?GRANT\s+(.+?)\s+ON\s+(.+?)\s+TO\s+(.+?)(?:\s+WITH\s+GRANT\s+OPTION)?$",
+_IDENT = r'"?(\w+)"?'
+_USER = re.compile(rf"\b(?:CREATE|ALTER)\s+(?:USER|ROLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?{_IDENT}", re.I)
+_PRIVILEGES = re.compile(
+    r"^(?:ALTER\s+DEFAULT\s+PRIVILEGES\b.*?\s)?(GRANT|REVOKE)\s+(?:GRANT\s+OPTION\s+FOR\s+)?(.+?)\s+ON\s+(.+?)"
+    r"\s+(?:TO|FROM)\s+(.+?)(?:\s+WITH\s+GRANT\s+OPTION|\s+CASCADE|\s+RESTRICT)?$",
     re.I | re.S,
 )
-_MEMBERSHIP = re.compile(r"^GRANT\s+([\w\",\s]+?)\s+TO\s+(.+?)(?:\s+WITH\s+\w+\s+OPTION)?$", re.I | re.S)
+_MEMBERSHIP = re.compile(r"^(GRANT|REVOKE)\s+([\w\",\s]+?)\s+(?:TO|FROM)\s+(.+?)(?:\s+WITH\s+\w+\s+OPTION)?$", re.I | re.S)
+_OTHER_OBJECTS = re.compile(
+    r"^(SCHEMA|DATABASE|SEQUENCES?|ALL\s+SEQUENCES|FUNCTIONS?|ALL\s+FUNCTIONS|ROUTINES?|ALL\s+ROUTINES|PROCEDURES?|"
+    r"ALL\s+PROCEDURES|TYPES?|DOMAIN|LANGUAGE|FOREIGN|LARGE|TABLESPACE|PARAMETER)\b",
+    re.I,
+)
 
 
 @dataclass
@@ -35,7 +42,7 @@ class Grants:
     members: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """user -> roles it is a member of."""
     privileges: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    """user or role -> table privileges granted to it."""
+    """user or role -> table privileges granted to it (now, or by default on tables made later)."""
 
 
 def _names(text: str) -> list[str]:
@@ -47,37 +54,41 @@ def _statements(sql: str) -> list[str]:
     return [" ".join(s.split()) for s in without_comments.split(";") if s.strip()]
 
 
+def _table_privileges(text: str) -> set[str] | None:
+    privileges = {p.upper() for p in _names(text)}
+    if {"ALL", "ALL PRIVILEGES"} & privileges:
+        return set(ALL)
+    return privileges if privileges <= set(ALL) else None
+
+
 def parse(sqls: list[str]) -> Grants:
+    """The users, memberships and table privileges the statements leave, in order (a REVOKE takes
+    back what an earlier GRANT gave)."""
     grants = Grants()
     for sql in sqls:
         for statement in _statements(sql):
-            created = _CREATE.match(statement)
-            if created:
+            for created in _USER.finditer(statement):
                 grants.users.add(created.group(1).lower())
-                continue
-            tables = _TABLES.match(statement)
-            if tables and re.search(r"\b(TABLE|TABLES)\b|\bSCHEMA\b", tables.group(2), re.I):
-                if re.match(r"^SCHEMA\b", tables.group(2), re.I):
-                    continue  # USAGE/CREATE on a schema: not a table privilege
-                privileges = {p.upper() for p in _names(tables.group(1))}
-                if {"ALL", "ALL PRIVILEGES"} & privileges:
-                    privileges = set(ALL)
-                for user in _names(tables.group(3)):
-                    grants.privileges[user] |= privileges
-                continue
-            if tables and " ON " in statement.upper():
-                # GRANT ... ON <table name> TO ... (the TABLE keyword is optional)
-                privileges = {p.upper() for p in _names(tables.group(1))}
-                if privileges <= set(ALL) | {"ALL", "ALL PRIVILEGES"}:
-                    if {"ALL", "ALL PRIVILEGES"} & privileges:
-                        privileges = set(ALL)
-                    for user in _names(tables.group(3)):
+            objects = _PRIVILEGES.match(statement)
+            if objects:
+                verb, target = objects.group(1).upper(), objects.group(3)
+                privileges = _table_privileges(objects.group(2))
+                if privileges is None or _OTHER_OBJECTS.match(target):
+                    continue  # privileges on schemas, databases, sequences, functions: not table access
+                for user in _names(objects.group(4)):
+                    if verb == "GRANT":
                         grants.privileges[user] |= privileges
+                    else:
+                        grants.privileges[user] -= privileges
                 continue
             membership = _MEMBERSHIP.match(statement)
             if membership:
-                for user in _names(membership.group(2)):
-                    grants.members[user] |= set(_names(membership.group(1)))
+                roles = set(_names(membership.group(2)))
+                for user in _names(membership.group(3)):
+                    if membership.group(1).upper() == "GRANT":
+                        grants.members[user] |= roles
+                    else:
+                        grants.members[user] -= roles
     return grants
 
 

@@ -220,7 +220,8 @@ def _notification_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
     if contains_unknown([bucket_arn, queue_arn]):
         return None, "the bucket or queue ARN is unknown during preview"
     bucket_name = str(bucket_arn).split(":::", 1)[-1]
-    key = f"{prefix}flow-proof/part-00000.parquet"
+    suffix = hop.get("suffix") or ".parquet"
+    key = f"{prefix}flow-proof/part-00000{suffix}"
     events = as_list(hop.get("events")) or ["s3:ObjectCreated:*"]
     for notification in plan.of(NOTIFICATION):
         if notification.props.get("bucket") not in (bucket_name, UNKNOWN):
