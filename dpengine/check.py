@@ -18,7 +18,9 @@ Reports (:mod:`dpengine.report`): text for people, JSON, and SARIF 2.1.0 for cod
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -62,6 +64,24 @@ class Violation:
     type: str
     name: str
     message: str
+    flow: str | None = None
+    """The data flow a broken hop belongs to (the ``data-flows`` policy), else None."""
+    hop: str | None = None
+    """The broken hop of ``flow``."""
+
+
+_FLOW_HOP = re.compile(r'^flow ("(?:[^"\\]|\\.)*"), hop ("(?:[^"\\]|\\.)*") \(')
+
+
+def flow_and_hop(message: str) -> tuple[str | None, str | None]:
+    """The flow and hop a data-flow violation names (``flow "<flow>", hop "<hop>" (<kind>): ...``)."""
+    match = _FLOW_HOP.match(message)
+    if match is None:
+        return None, None
+    try:
+        return json.loads(match.group(1)), json.loads(match.group(2))
+    except ValueError:
+        return None, None
 
 
 @dataclass(frozen=True)
@@ -393,6 +413,7 @@ def evaluate(
                 continue
             found = by_urn.get(urn)
             level = _LEVEL_FROM_PROTO.get(diagnostic.enforcementLevel, "advisory")
+            flow, hop = flow_and_hop(message)
             violations.append(
                 Violation(
                     policy=diagnostic.policyName,
@@ -402,6 +423,8 @@ def evaluate(
                     type=found.type if found else "pulumi:pulumi:Stack",
                     name=found.name if found else f"{run.project}-{run.stack}",
                     message=message or diagnostic.description,
+                    flow=flow,
+                    hop=hop,
                 )
             )
 

@@ -21,6 +21,7 @@ def test_the_system_domain() -> None:
         "api-reachability",
         "autoscaling-capacity",
         "autoscaling-chain",
+        "data-flows",
         "networkpolicy-enforcement",
         "pod-schedulability",
         "workload-identity",

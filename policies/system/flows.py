@@ -19,12 +19,13 @@ properties of its ``pulumi:pulumi:Stack`` resource (pulumi/pulumi ``stepGenerato
 * ``db-grant``: the migration SQL in the plan creates the user and grants the privileges (and
   ``rds_iam`` for IAM authentication), or, with ``deny``, grants none of them.
 
-A broken hop is reported as ``flow '<flow>', hop '<hop>' (<kind>): <why>``, which the engine's
-reports turn into the violation's ``flow`` and ``hop``.
+A broken hop is reported as ``flow "<flow>", hop "<hop>" (<kind>): <why>`` (JSON strings), which the
+engine's reports turn into the violation's ``flow`` and ``hop``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -279,6 +280,12 @@ def prove(plan: Plan) -> list[tuple[str, str, str, bool | None, str, str | None]
     return results
 
 
+def hop_message(flow: str, hop: str, kind: str, why: str) -> str:
+    """``flow "<flow>", hop "<hop>" (<kind>): <why>``: names as JSON strings, so a report can read
+    them back whatever they contain (``dpengine.check`` does)."""
+    return f"flow {json.dumps(flow)}, hop {json.dumps(hop)} ({kind}): {why}"
+
+
 @stack_policy(
     "data-flows",
     domain=DOMAIN,
@@ -295,7 +302,7 @@ def data_flows(ctx: StackContext) -> None:
     if not plan.flow_documents():
         return
     for flow, hop, kind, verdict, why, urn in prove(plan):
-        message = f"flow '{flow}', hop '{hop}' ({kind}): {why}"
+        message = hop_message(flow, hop, kind, why)
         if verdict is None:
             ctx.undecided(message, urn)
         elif verdict is False:
