@@ -402,8 +402,12 @@ def _service_flow(
         )
     queue_hops = _queue_hops(config, refs, service, features)
     events = _lake_events(service, features)
-    if queue_hops:
-        path += [f"{'/'.join(e['layer'] for e in events)} event", "queue"] if events else ["queue"]
+    if events:
+        path += [f"{'/'.join(e['layer'] for e in events)} event"]
+    elif access.read:
+        path += ["/".join(access.read)]
+    if queue_hops and service.queue is not None and getattr(service.queue, "access", "consume") == "consume":
+        path.append("queue")
     hops += queue_hops
     hops.append(
         {
