@@ -118,7 +118,11 @@ def _catalog_hop(
         "principal": principal,
         "actions": ["glue:UpdateTable"] if write else ["glue:GetTable"],
         # Glue authorises a table call on the catalog, the database and the table together.
-        "resources": [refs.catalog_arn, f"{prefix}:database/{database}", f"{prefix}:table/{database}/{PROOF_TABLE}"],
+        "resources": [
+            refs.catalog_arn,
+            f"{prefix}:database/{database}",
+            f"{prefix}:table/{database}/{PROOF_TABLE}",
+        ],
         **(
             {
                 "kms": {
@@ -524,9 +528,7 @@ def _analyst_flow(config: StackConfig, refs: FlowReferences) -> dict[str, Any] |
     return {"name": "analysts", "path": ["analysts", "Athena", "gold"], "hops": hops}
 
 
-def data_flows(
-    config: StackConfig, refs: FlowReferences, features: Iterable[str] = ()
-) -> dict[str, Any]:
+def data_flows(config: StackConfig, refs: FlowReferences, features: Iterable[str] = ()) -> dict[str, Any]:
     """The stack's data flows: one per service, and the analysts' (``dataFlows``, version 1).
 
     ``features`` names the features of :data:`FEATURES` whose hops are declared (none by default).

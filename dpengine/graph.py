@@ -14,6 +14,7 @@ one plan always gives the same text.
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import shutil
 import subprocess
@@ -318,22 +319,26 @@ def flows_graph(plan: Mapping[str, Any]) -> Graph:
         ids = []
         for step in path:
             node_id = _ident(f"{name}_{step}", taken)
-            nodes.append(Node(urn=f"{group}/{step}", id=node_id, label=_label(step), layer="flows", group=group))
+            nodes.append(
+                Node(urn=f"{group}/{step}", id=node_id, label=_label(step), layer="flows", group=group)
+            )
             ids.append(node_id)
-        edges += list(zip(ids, ids[1:], strict=False))
+        edges += list(itertools.pairwise(ids))
         hops = [h for h in flow.get("hops") or [] if isinstance(h, dict)]
         lines = []
         for hop in hops:
             refused = " (must be refused)" if hop.get("expect") == "deny" else ""
             lines.append(f"{hop.get('kind')}: {_label(str(hop.get('name')))}{refused}")
         hops_id = _ident(f"{name}_hops", taken)
-        nodes.append(Node(urn=f"{group}/~hops", id=hops_id, label="<br/>".join(lines), layer="flows", group=group))
+        nodes.append(
+            Node(urn=f"{group}/~hops", id=hops_id, label="<br/>".join(lines), layer="flows", group=group)
+        )
     return Graph(nodes, edges, groups, dict.fromkeys(groups))
 
 
 def _label(text: str) -> str:
     """Text safe inside a Mermaid or DOT label (their quotes and brackets)."""
-    return re.sub(r'["\[\]{}<>|]', "", text).replace("'", "’")
+    return re.sub(r'["\[\]{}<>|]', "", text).replace("'", "\u2019")
 
 
 def render(

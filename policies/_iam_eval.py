@@ -131,7 +131,7 @@ def _principal_matches(principal: Any, caller: Caller) -> str | None:
             if value == caller.arn:
                 return "direct"
             account = caller.account
-            if account is not None and value in (account, f"arn:aws:iam::{account}:root") or (
+            if (account is not None and value in (account, f"arn:aws:iam::{account}:root")) or (
                 account is not None and re.fullmatch(rf"arn:[^:]+:iam::{account}:root", value)
             ):
                 found = "account"
@@ -189,7 +189,9 @@ _NEGATED = {
 
 def condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, Any]) -> bool:
     """Whether one condition (operator, key, expected values) holds for the request context."""
-    wanted = [_substitute(str(v).lower() if isinstance(v, bool) else str(v), context) for v in as_list(expected)]
+    wanted = [
+        _substitute(str(v).lower() if isinstance(v, bool) else str(v), context) for v in as_list(expected)
+    ]
     present = key in context and context[key] is not None
     if operator == "Null":
         return (not present) == (wanted[0].lower() == "true")

@@ -41,7 +41,9 @@ def _trust(subject: str) -> str:
                     "Effect": "Allow",
                     "Principal": {"Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"},
                     "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {"StringEquals": {f"{OIDC}:sub": subject, f"{OIDC}:aud": "sts.amazonaws.com"}},
+                    "Condition": {
+                        "StringEquals": {f"{OIDC}:sub": subject, f"{OIDC}:aud": "sts.amazonaws.com"}
+                    },
                 }
             ],
         }
@@ -50,7 +52,12 @@ def _trust(subject: str) -> str:
 
 def _root_key_policy(extra: list[dict[str, Any]] | None = None) -> str:
     statements = [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*", "Resource": "*"}
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
     ]
     return json.dumps({"Version": "2012-10-17", "Statement": statements + (extra or [])})
 
@@ -59,7 +66,9 @@ def web_program(broken: str = "") -> None:
     """An API behind an ALB Ingress that writes to S3 (SSE-KMS), with default-deny egress."""
     key = aws.kms.Key(
         "data-key",
-        policy=_root_key_policy() if broken != "key-policy" else json.dumps({"Version": "2012-10-17", "Statement": []}),
+        policy=_root_key_policy()
+        if broken != "key-policy"
+        else json.dumps({"Version": "2012-10-17", "Statement": []}),
     )
     bucket = aws.s3.Bucket("data")
     role = aws.iam.Role(
@@ -84,7 +93,8 @@ def web_program(broken: str = "") -> None:
     )
     k8s.core.v1.Namespace("web-ns", metadata={"name": "web"})
     k8s.core.v1.ServiceAccount(
-        "web-sa", metadata={"name": "web", "namespace": "web", "annotations": {"eks.amazonaws.com/role-arn": role.arn}}
+        "web-sa",
+        metadata={"name": "web", "namespace": "web", "annotations": {"eks.amazonaws.com/role-arn": role.arn}},
     )
     k8s.apps.v1.Deployment(
         "web",
@@ -112,7 +122,10 @@ def web_program(broken: str = "") -> None:
     )
     alb_port = 8081 if broken == "ingress-port" else 8080
     egress: list[dict[str, Any]] = [
-        {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [VPC, "169.254.0.0/16"]}}], "ports": [{"port": 443}]}
+        {
+            "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [VPC, "169.254.0.0/16"]}}],
+            "ports": [{"port": 443}],
+        }
     ]
     if broken != "dns":
         egress.append(
@@ -145,14 +158,26 @@ def web_program(broken: str = "") -> None:
         repository_opts={"repo": "https://aws.github.io/eks-charts"},
         version="1.14.0",
     )
-    k8s.networking.v1.IngressClass("alb", metadata={"name": "alb"}, spec={"controller": "ingress.k8s.aws/alb"})
+    k8s.networking.v1.IngressClass(
+        "alb", metadata={"name": "alb"}, spec={"controller": "ingress.k8s.aws/alb"}
+    )
     k8s.networking.v1.Ingress(
         "web-ingress",
         metadata={"name": "web", "namespace": "web"},
         spec={
             "ingressClassName": "nginx" if broken == "ingress-class" else "alb",
             "rules": [
-                {"http": {"paths": [{"path": "/", "pathType": "Prefix", "backend": {"service": {"name": "web", "port": {"number": 80}}}}]}}
+                {
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "pathType": "Prefix",
+                                "backend": {"service": {"name": "web", "port": {"number": 80}}},
+                            }
+                        ]
+                    }
+                }
             ],
         },
     )
@@ -164,9 +189,26 @@ def web_program(broken: str = "") -> None:
                     "name": "upload",
                     "path": ["client", "ALB", "web", "S3"],
                     "hops": [
-                        {"name": "ALB routes to web", "kind": "ingress", "service": {"namespace": "web", "name": "web"}, "port": 80},
-                        {"name": "ALB reaches web pods", "kind": "network-policy", "from": {"cidrs": [ALB_SUBNET]}, "to": {"workload": WEB}, "port": 8080},
-                        {"name": "Service web selects its pods", "kind": "service-endpoints", "service": {"namespace": "web", "name": "web"}, "port": 80, "workload": WEB},
+                        {
+                            "name": "ALB routes to web",
+                            "kind": "ingress",
+                            "service": {"namespace": "web", "name": "web"},
+                            "port": 80,
+                        },
+                        {
+                            "name": "ALB reaches web pods",
+                            "kind": "network-policy",
+                            "from": {"cidrs": [ALB_SUBNET]},
+                            "to": {"workload": WEB},
+                            "port": 8080,
+                        },
+                        {
+                            "name": "Service web selects its pods",
+                            "kind": "service-endpoints",
+                            "service": {"namespace": "web", "name": "web"},
+                            "port": 80,
+                            "workload": WEB,
+                        },
                         {"name": "web assumes its role", "kind": "workload-identity", "workload": WEB},
                         {
                             "name": "web writes in/",
@@ -174,10 +216,27 @@ def web_program(broken: str = "") -> None:
                             "principal": {"workload": WEB, "label": "web"},
                             "actions": ["s3:PutObject"],
                             "resource": f"{a[0]}/in/x.json",
-                            "kms": {"keyArn": a[1], "actions": ["kms:GenerateDataKey"], "viaService": "s3.eu-west-1.amazonaws.com"},
+                            "kms": {
+                                "keyArn": a[1],
+                                "actions": ["kms:GenerateDataKey"],
+                                "viaService": "s3.eu-west-1.amazonaws.com",
+                            },
                         },
-                        {"name": "web reaches S3", "kind": "network-policy", "from": {"workload": WEB}, "to": {"public": True}, "port": 443},
-                        {"name": "web cannot reach the database", "kind": "network-policy", "expect": "deny", "from": {"workload": WEB}, "to": {"cidrs": [DATA_SUBNET]}, "port": 5432},
+                        {
+                            "name": "web reaches S3",
+                            "kind": "network-policy",
+                            "from": {"workload": WEB},
+                            "to": {"public": True},
+                            "port": 443,
+                        },
+                        {
+                            "name": "web cannot reach the database",
+                            "kind": "network-policy",
+                            "expect": "deny",
+                            "from": {"workload": WEB},
+                            "to": {"cidrs": [DATA_SUBNET]},
+                            "port": 5432,
+                        },
                         {
                             "name": "web cannot write out/",
                             "kind": "iam",
@@ -196,7 +255,12 @@ def web_program(broken: str = "") -> None:
             "web-extra",
             role=role.name,
             policy=bucket.arn.apply(
-                lambda arn: json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": f"{arn}/*"}]})
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": f"{arn}/*"}],
+                    }
+                )
             ),
         )
     pulumi.export("dataFlows", flows)
@@ -211,7 +275,9 @@ def events_program(broken: str = "") -> None:
         "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
         "Resource": "*",
     }
-    key = aws.kms.Key("queue-key", policy=_root_key_policy([] if broken == "queue-key" else [service_key_statement]))
+    key = aws.kms.Key(
+        "queue-key", policy=_root_key_policy([] if broken == "queue-key" else [service_key_statement])
+    )
     queue = aws.sqs.Queue("events", kms_master_key_id=key.arn)
     aws.sqs.QueuePolicy(
         "events-policy",
@@ -227,7 +293,11 @@ def events_program(broken: str = "") -> None:
                             "Action": "sqs:SendMessage",
                             "Resource": a[0],
                             "Condition": {
-                                "ArnEquals": {"aws:SourceArn": "arn:aws:s3:::elsewhere" if broken == "source-arn" else a[1]},
+                                "ArnEquals": {
+                                    "aws:SourceArn": "arn:aws:s3:::elsewhere"
+                                    if broken == "source-arn"
+                                    else a[1]
+                                },
                                 "StringEquals": {"aws:SourceAccount": ACCOUNT},
                             },
                         }
@@ -247,16 +317,20 @@ def events_program(broken: str = "") -> None:
             )
         ],
     )
-    sql = SQL.replace('GRANT SELECT, INSERT, UPDATE, DELETE', 'GRANT SELECT') if broken == "grant" else SQL
+    sql = SQL.replace("GRANT SELECT, INSERT, UPDATE, DELETE", "GRANT SELECT") if broken == "grant" else SQL
     if broken == "reader-writes":
         sql += 'GRANT INSERT ON ALL TABLES IN SCHEMA app TO "reader";\n'
-    k8s.core.v1.ConfigMap("migration-sql", metadata={"name": "migration", "namespace": "db"}, data={"bootstrap.sql": sql})
+    k8s.core.v1.ConfigMap(
+        "migration-sql", metadata={"name": "migration", "namespace": "db"}, data={"bootstrap.sql": sql}
+    )
     app = aws.ec2.SecurityGroup(
         "app",
         vpc_id="vpc-1",
         egress=[]
         if broken == "sg-egress"
-        else [aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"])],
+        else [
+            aws.ec2.SecurityGroupEgressArgs(protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"])
+        ],
     )
     db = aws.ec2.SecurityGroup("db", vpc_id="vpc-1")
     aws.vpc.SecurityGroupIngressRule(
@@ -275,7 +349,14 @@ def events_program(broken: str = "") -> None:
                     "name": "ingest",
                     "path": ["raw event", "queue", "app", "database"],
                     "hops": [
-                        {"name": "raw events reach the queue", "kind": "s3-notification", "bucketArn": a[0], "prefix": "raw/", "queueArn": a[1], "events": ["s3:ObjectCreated:*"]},
+                        {
+                            "name": "raw events reach the queue",
+                            "kind": "s3-notification",
+                            "bucketArn": a[0],
+                            "prefix": "raw/",
+                            "queueArn": a[1],
+                            "events": ["s3:ObjectCreated:*"],
+                        },
                         {
                             "name": "S3 may send to the queue",
                             "kind": "iam",
@@ -285,10 +366,34 @@ def events_program(broken: str = "") -> None:
                             "context": {"aws:SourceArn": a[0], "aws:SourceAccount": ACCOUNT},
                             "kms": {"keyArn": a[2], "actions": ["kms:GenerateDataKey"]},
                         },
-                        {"name": "app passes the database group", "kind": "security-group", "from": {"securityGroupId": a[3]}, "to": {"securityGroupId": a[4]}, "port": 5432},
-                        {"name": "writer changes tables", "kind": "db-grant", "user": "writer", "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"], "iamAuth": True},
-                        {"name": "reader reads tables", "kind": "db-grant", "user": "reader", "privileges": ["SELECT"], "iamAuth": True},
-                        {"name": "reader cannot write", "kind": "db-grant", "expect": "deny", "user": "reader", "privileges": ["INSERT", "UPDATE", "DELETE"]},
+                        {
+                            "name": "app passes the database group",
+                            "kind": "security-group",
+                            "from": {"securityGroupId": a[3]},
+                            "to": {"securityGroupId": a[4]},
+                            "port": 5432,
+                        },
+                        {
+                            "name": "writer changes tables",
+                            "kind": "db-grant",
+                            "user": "writer",
+                            "privileges": ["SELECT", "INSERT", "UPDATE", "DELETE"],
+                            "iamAuth": True,
+                        },
+                        {
+                            "name": "reader reads tables",
+                            "kind": "db-grant",
+                            "user": "reader",
+                            "privileges": ["SELECT"],
+                            "iamAuth": True,
+                        },
+                        {
+                            "name": "reader cannot write",
+                            "kind": "db-grant",
+                            "expect": "deny",
+                            "user": "reader",
+                            "privileges": ["INSERT", "UPDATE", "DELETE"],
+                        },
                     ],
                 }
             ],

@@ -185,16 +185,22 @@ def test_a_trust_for_another_service_account_breaks_every_hop_of_its_role(dev: S
 def test_egress_denied_without_the_warehouse_port_breaks_the_network_hop(dev: StackRun) -> None:
     def edit(props: dict[str, Any]) -> None:
         props["spec"]["policyTypes"] = ["Ingress", "Egress"]
-        props["spec"]["egress"] = [{"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}]
+        props["spec"]["egress"] = [
+            {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+        ]
 
     change = _named("kubernetes:networking.k8s.io/v1:NetworkPolicy", "stream-consumer-network-policy", edit)
-    assert broken(dev, change) == [("stream-consumer", "stream-consumer pods reach the warehouse subnets on 5432")]
+    assert broken(dev, change) == [
+        ("stream-consumer", "stream-consumer pods reach the warehouse subnets on 5432")
+    ]
 
 
 def test_a_wider_grant_breaks_a_least_privilege_hop(dev: StackRun) -> None:
     def edit(props: dict[str, Any]) -> None:
         document = json.loads(props["policy"])
-        document["Statement"][0]["Resource"] = [r.replace("/bronze/*", "/*") for r in document["Statement"][0]["Resource"]]
+        document["Statement"][0]["Resource"] = [
+            r.replace("/bronze/*", "/*") for r in document["Statement"][0]["Resource"]
+        ]
         document["Statement"][0]["Action"] = ["s3:GetObject", "s3:PutObject"]
         props["policy"] = json.dumps(document)
 
@@ -215,7 +221,9 @@ def test_check_reports_the_broken_hop_by_flow_and_hop(dev: StackRun) -> None:
     assert [(v.flow, v.hop, v.enforcement, v.type) for v in found] == [
         ("ingest-api", "ingest-api writes bronze", "mandatory", "pulumi:pulumi:Stack")
     ]
-    assert found[0].message.startswith('flow "ingest-api", hop "ingest-api writes bronze" (iam): ingest-api may not')
+    assert found[0].message.startswith(
+        'flow "ingest-api", hop "ingest-api writes bronze" (iam): ingest-api may not'
+    )
     as_json = json.loads(render(report, "json"))
     assert [(v["flow"], v["hop"]) for v in as_json["violations"] if v["policy"] == "data-flows"] == [
         ("ingest-api", "ingest-api writes bronze")
@@ -281,7 +289,9 @@ def test_an_unknown_hop_kind_or_document_is_a_violation() -> None:
     def program() -> None:
         import pulumi
 
-        pulumi.export("dataFlows", {"version": 1, "flows": [{"name": "f", "hops": [{"name": "h", "kind": "teleport"}]}]})
+        pulumi.export(
+            "dataFlows", {"version": 1, "flows": [{"name": "f", "hops": [{"name": "h", "kind": "teleport"}]}]}
+        )
 
     assert _flows_report(program) == [("f", "h")]
 

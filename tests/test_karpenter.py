@@ -9,8 +9,6 @@ from typing import Any
 import pytest
 
 import policies
-from policies._common import as_list
-from policies._iam_eval import ALLOW, Request, evaluate
 from components._validation import InvalidConfigError
 from components.eks import EksCluster, EksClusterArgs, EksClusterSettings
 from components.eks.karpenter import (
@@ -26,6 +24,8 @@ from components.eks.karpenter import (
 )
 from components.eks.karpenter_settings import KarpenterSettings, NodePoolSettings
 from dpengine.testing import ComponentRun, assert_tagged, run_component
+from policies._common import as_list
+from policies._iam_eval import ALLOW, Request, evaluate
 from tests.crdcheck import assert_valid, cel_errors, model_errors, strict_errors
 
 ACCOUNT = "123456789012"

@@ -42,7 +42,7 @@ def _contains(outer: Any, inner: Any) -> bool:
 
 def _overlaps(a: Any, b: Any) -> bool:
     x, y = _network(a), _network(b)
-    return x is not None and y is not None and x.version == y.version and x.overlaps(y)  # type: ignore[arg-type]
+    return x is not None and y is not None and x.version == y.version and x.overlaps(y)
 
 
 # --------------------------------------------------------------------------- NetworkPolicies
@@ -55,7 +55,9 @@ def _types(spec: dict[str, Any]) -> list[str]:
     return ["Ingress", *(["Egress"] if "egress" in spec else [])]
 
 
-def _selecting(plan: Plan, namespace: str, labels: dict[str, Any], direction: str) -> list[StackResource] | None:
+def _selecting(
+    plan: Plan, namespace: str, labels: dict[str, Any], direction: str
+) -> list[StackResource] | None:
     """The NetworkPolicies isolating the pods (namespace, labels) for ``direction``; None: unknown."""
     found = []
     for policy in plan.of("kubernetes:networking.k8s.io/v1:NetworkPolicy"):
@@ -163,7 +165,11 @@ def _container_ports(template: m.PodTemplate | None) -> dict[str, int]:
         return named
     for container in as_list(template.spec.get("containers")):
         for port in as_list(get(container, "ports")):
-            if isinstance(port, dict) and isinstance(port.get("name"), str) and isinstance(port.get("containerPort"), int):
+            if (
+                isinstance(port, dict)
+                and isinstance(port.get("name"), str)
+                and isinstance(port.get("containerPort"), int)
+            ):
                 named[port["name"]] = port["containerPort"]
     return named
 
@@ -195,10 +201,14 @@ def network_policy_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             plan, egress, "Egress", target, port, protocol, _container_ports(target_template)
         ):
             names = ", ".join(sorted(p.name for p in egress))
-            reasons.append(f"the source pods' egress ({names}) does not admit {protocol} {port} to the target")
+            reasons.append(
+                f"the source pods' egress ({names}) does not admit {protocol} {port} to the target"
+            )
         if egress and not _dns_allowed(plan, egress) and "namespace" not in target:
             names = ", ".join(sorted(p.name for p in egress))
-            reasons.append(f"the source pods' egress ({names}) does not admit DNS (UDP and TCP 53 to kube-dns)")
+            reasons.append(
+                f"the source pods' egress ({names}) does not admit DNS (UDP and TCP 53 to kube-dns)"
+            )
     if "namespace" in target:
         ingress = _selecting(plan, target["namespace"], target["labels"], "Ingress")
         if ingress is None:
@@ -207,7 +217,9 @@ def network_policy_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             plan, ingress, "Ingress", source, port, protocol, _container_ports(target_template)
         ):
             names = ", ".join(sorted(p.name for p in ingress))
-            reasons.append(f"the target pods' ingress ({names}) does not admit {protocol} {port} from the source")
+            reasons.append(
+                f"the target pods' ingress ({names}) does not admit {protocol} {port} from the source"
+            )
     del source_template
     if reasons:
         return False, "; ".join(reasons)
@@ -245,7 +257,9 @@ def _rules(plan: Plan, group_id: str, direction: str) -> list[tuple[dict[str, An
     for rule in plan.of(single):
         props = rule.props
         if props.get("securityGroupId") == group_id:
-            rules.append((props, as_list(props.get("referencedSecurityGroupId")), as_list(props.get("cidrIpv4"))))
+            rules.append(
+                (props, as_list(props.get("referencedSecurityGroupId")), as_list(props.get("cidrIpv4")))
+            )
     for rule in plan.of(SG_RULE):
         props = rule.props
         if props.get("securityGroupId") == group_id and props.get("type") == direction:
@@ -257,11 +271,19 @@ def _rules(plan: Plan, group_id: str, direction: str) -> list[tuple[dict[str, An
         for inline in as_list(group.props.get(direction)):
             if isinstance(inline, dict):
                 peers = as_list(inline.get("securityGroups")) + ([group_id] if inline.get("self") else [])
-                rules.append(({**inline, "ipProtocol": inline.get("protocol")}, peers, as_list(inline.get("cidrBlocks"))))
+                rules.append(
+                    (
+                        {**inline, "ipProtocol": inline.get("protocol")},
+                        peers,
+                        as_list(inline.get("cidrBlocks")),
+                    )
+                )
     return rules
 
 
-def _admits(rules: list[tuple[dict[str, Any], list[str], list[str]]], peer: dict[str, Any], port: int, protocol: str) -> bool:
+def _admits(
+    rules: list[tuple[dict[str, Any], list[str], list[str]]], peer: dict[str, Any], port: int, protocol: str
+) -> bool:
     for props, groups, cidrs in rules:
         if not _protocol_matches(props.get("ipProtocol"), protocol) or not _ports_match(props, port):
             continue
@@ -292,14 +314,24 @@ def security_group_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
     if any(r.props.get("securityGroupId") is UNKNOWN for r in plan.of(SG_INGRESS, SG_RULE)):
         return None, "a security group rule's group is unknown during preview"
     if not _admits(_rules(plan, target_id, "ingress"), peer, port, protocol):
-        return False, f"security group {target_id} has no ingress rule admitting {protocol} {port} from the source"
+        return (
+            False,
+            f"security group {target_id} has no ingress rule admitting {protocol} {port} from the source",
+        )
     source_id = peer.get("securityGroupId")
     if source_id is not None:
         declared = any(group_id_of(g) == source_id for g in plan.of(SECURITY_GROUP))
         if declared:
             egress = _rules(plan, source_id, "egress")
             if not _admits(egress, {"securityGroupId": target_id, "anyAddress": True}, port, protocol):
-                return False, f"security group {source_id} has no egress rule admitting {protocol} {port} to {target_id}"
+                return (
+                    False,
+                    f"security group {source_id} has no egress rule admitting {protocol} {port} "
+                    f"to {target_id}",
+                )
         elif not hop.get("assume"):
-            return None, f"security group {source_id} is not declared in this program: its egress is not visible"
+            return (
+                None,
+                f"security group {source_id} is not declared in this program: its egress is not visible",
+            )
     return True, f"{protocol} {port} is admitted"

@@ -173,7 +173,9 @@ class Plan:
             for policy in self.of(QUEUE_POLICY):
                 url = policy.props.get("queueUrl")
                 linked = resource.urn in policy.property_dependencies.get("queueUrl", [])
-                if linked or (isinstance(url, str) and url in (resource.props.get("url"), resource.props.get("id"))):
+                if linked or (
+                    isinstance(url, str) and url in (resource.props.get("url"), resource.props.get("id"))
+                ):
                     return statements_of(policy.props.get("policy")), True
             if resource.props.get("policy") not in (None, ""):
                 return statements_of(resource.props.get("policy")), True
@@ -188,7 +190,8 @@ class Plan:
                 # KMS gives a key without a policy the default one: the account root, through IAM.
                 account = arn.split(":")[4]
                 return [
-                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "kms:*",
+                    {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                     "Action": "kms:*",
                      "Resource": "*"}
                 ], True  # fmt: skip
             return statements_of(resource.props.get("policy")), True
@@ -241,14 +244,20 @@ class Plan:
         for config_map in self.of(CONFIG_MAP):
             data = config_map.props.get("data")
             if isinstance(data, dict):
-                found += [(config_map, v) for v in data.values() if isinstance(v, str) and "GRANT" in v.upper()]
+                found += [
+                    (config_map, v) for v in data.values() if isinstance(v, str) and "GRANT" in v.upper()
+                ]
         for template in self.templates():
             if not isinstance(template.spec, dict):
                 continue
-            for container in as_list(template.spec.get("containers")) + as_list(template.spec.get("initContainers")):
+            for container in as_list(template.spec.get("containers")) + as_list(
+                template.spec.get("initContainers")
+            ):
                 if not isinstance(container, dict):
                     continue
                 values = as_list(container.get("command")) + as_list(container.get("args"))
                 values += [e.get("value") for e in as_list(container.get("env")) if isinstance(e, dict)]
-                found += [(template.resource, v) for v in values if isinstance(v, str) and "GRANT" in v.upper()]
+                found += [
+                    (template.resource, v) for v in values if isinstance(v, str) and "GRANT" in v.upper()
+                ]
         return found

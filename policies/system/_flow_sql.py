@@ -28,7 +28,9 @@ _PRIVILEGES = re.compile(
     r"\s+(?:TO|FROM)\s+(.+?)(?:\s+WITH\s+GRANT\s+OPTION|\s+CASCADE|\s+RESTRICT)?$",
     re.I | re.S,
 )
-_MEMBERSHIP = re.compile(r"^(GRANT|REVOKE)\s+([\w\",\s]+?)\s+(?:TO|FROM)\s+(.+?)(?:\s+WITH\s+\w+\s+OPTION)?$", re.I | re.S)
+_MEMBERSHIP = re.compile(
+    r"^(GRANT|REVOKE)\s+([\w\",\s]+?)\s+(?:TO|FROM)\s+(.+?)(?:\s+WITH\s+\w+\s+OPTION)?$", re.I | re.S
+)
 _OTHER_OBJECTS = re.compile(
     r"^(SCHEMA|DATABASE|SEQUENCES?|ALL\s+SEQUENCES|FUNCTIONS?|ALL\s+FUNCTIONS|ROUTINES?|ALL\s+ROUTINES|PROCEDURES?|"
     r"ALL\s+PROCEDURES|TYPES?|DOMAIN|LANGUAGE|FOREIGN|LARGE|TABLESPACE|PARAMETER)\b",

@@ -54,18 +54,28 @@ def _workload_role(plan: Plan, workload: dict[str, Any]) -> tuple[Any, str | Non
         return None, f"{where} is not in the plan", None
     if template.spec is UNKNOWN:
         return None, None, f"the pod template of {where} is unknown during preview"
-    account_name = get(template.spec, "serviceAccountName") or get(template.spec, "serviceAccount") or "default"
+    account_name = (
+        get(template.spec, "serviceAccountName") or get(template.spec, "serviceAccount") or "default"
+    )
     account = plan.kubernetes_object(m.SERVICE_ACCOUNT, template.namespace, account_name)
     if account is None:
         return None, f"{where} runs as service account '{account_name}', which is not in the plan", None
     role_arn = get(account.props, "metadata", "annotations", ANNOTATION)
     if role_arn is None:
-        return None, f"service account {template.namespace}/{account_name} names no IAM role ({ANNOTATION})", None
+        return (
+            None,
+            f"service account {template.namespace}/{account_name} names no IAM role ({ANNOTATION})",
+            None,
+        )
     if role_arn is UNKNOWN:
         return None, None, f"the role of service account {template.namespace}/{account_name} is unknown"
     role = plan.by_arn(role_arn)
     if role is None:
-        return None, f"service account {template.namespace}/{account_name} names role {role_arn}, not in the plan", None
+        return (
+            None,
+            f"service account {template.namespace}/{account_name} names role {role_arn}, not in the plan",
+            None,
+        )
     trust = m.parse_json(role.props.get("assumeRolePolicy"))
     if trust is UNKNOWN or contains_unknown(trust):
         return None, None, f"the trust policy of role '{role.name}' is unknown during preview"
@@ -103,13 +113,14 @@ def _iam_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             if verdict.decision == ALLOW:
                 granted.append(f"{action} on {resource}")
             else:
-                how = f"denied by {', '.join(verdict.statements)}" if verdict.decision == DENY else verdict.why
-                if principal.invisible and verdict.decision != DENY:
-                    if expect == "allow":
-                        return None, (
-                            f"{action} on {resource}: not allowed by the policies in the plan, and "
-                            f"{', '.join(principal.invisible)} is attached but not declared here"
-                        )
+                how = (
+                    f"denied by {', '.join(verdict.statements)}" if verdict.decision == DENY else verdict.why
+                )
+                if principal.invisible and verdict.decision != DENY and expect == "allow":
+                    return None, (
+                        f"{action} on {resource}: not allowed by the policies in the plan, and "
+                        f"{', '.join(principal.invisible)} is attached but not declared here"
+                    )
                 refused.append(f"{action} on {resource} ({how or 'no policy allows it'})")
     if expect == "deny":
         if granted:
@@ -129,11 +140,18 @@ def _iam_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
         if not found:
             return None, f"key {key_arn} is not in the plan: its key policy is not visible"
         for action in as_list(kms.get("actions")):
-            verdict = decide(Request(action, key_arn, caller, key_context), principal.documents, statements, key_policy=True)
+            verdict = decide(
+                Request(action, key_arn, caller, key_context),
+                principal.documents,
+                statements,
+                key_policy=True,
+            )
             if verdict.decision == UNDECIDED:
                 return None, f"{action} on {key_arn}: {verdict.why}"
             if verdict.decision != ALLOW:
-                how = f"denied by {', '.join(verdict.statements)}" if verdict.decision == DENY else verdict.why
+                how = (
+                    f"denied by {', '.join(verdict.statements)}" if verdict.decision == DENY else verdict.why
+                )
                 return False, f"{principal.label} may not {action} on key {key_arn} ({how})"
     return True, "allowed"
 
@@ -164,7 +182,10 @@ def _service_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
     selector = get(spec, "selector") or {}
     if not selector or not m.selector_matches(selector, template.labels):
         shown = ", ".join(f"{k}={v}" for k, v in sorted(selector.items())) or "nothing"
-        return False, f"Service '{service.name}' selects {shown}, which the pods of {template.label} do not carry"
+        return (
+            False,
+            f"Service '{service.name}' selects {shown}, which the pods of {template.label} do not carry",
+        )
     port = hop.get("port")
     entries = [p for p in as_list(get(spec, "ports")) if isinstance(p, dict) and p.get("port") == port]
     if not entries:
@@ -172,8 +193,15 @@ def _service_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
     target = entries[0].get("targetPort", port)
     containers = [c for c in as_list(get(template.spec, "containers")) if isinstance(c, dict)]
     ports = [p for c in containers for p in as_list(c.get("ports")) if isinstance(p, dict)]
-    if not any(p.get("containerPort") == target or (isinstance(target, str) and p.get("name") == target) for p in ports):
-        return False, f"Service '{service.name}' port {port} targets {target!r}, which no container of {template.label} exposes"
+    if not any(
+        p.get("containerPort") == target or (isinstance(target, str) and p.get("name") == target)
+        for p in ports
+    ):
+        return (
+            False,
+            f"Service '{service.name}' port {port} targets {target!r}, which no container of "
+            f"{template.label} exposes",
+        )
     return True, f"port {port} reaches {target!r}"
 
 
@@ -181,7 +209,15 @@ def _ingress_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
     ref = hop.get("service") or {}
     namespace, name, port = ref.get("namespace"), ref.get("name"), hop.get("port")
     service = plan.kubernetes_object(SERVICE, namespace, name)
-    named = {p.get("port"): p.get("name") for p in as_list(get(service.props, "spec", "ports")) if isinstance(p, dict)} if service else {}
+    named = (
+        {
+            p.get("port"): p.get("name")
+            for p in as_list(get(service.props, "spec", "ports"))
+            if isinstance(p, dict)
+        }
+        if service
+        else {}
+    )
     routes = []
     for ingress in plan.of(INGRESS):
         if m.namespace_of(ingress) != namespace:
@@ -199,17 +235,22 @@ def _ingress_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             if given.get("number") == port or (given.get("name") and given.get("name") == named.get(port)):
                 routes.append(ingress)
     if not routes:
-        return False, f"no Ingress in namespace {namespace} routes to Service {name} port {port}: nothing outside the cluster reaches it"
-    controllers = {get(c.props, "metadata", "name"): get(c.props, "spec", "controller") for c in plan.of(INGRESS_CLASS)}
+        return (
+            False,
+            f"no Ingress in namespace {namespace} routes to Service {name} port {port}: nothing outside "
+            "the cluster reaches it",
+        )
+    controllers = {
+        get(c.props, "metadata", "name"): get(c.props, "spec", "controller") for c in plan.of(INGRESS_CLASS)
+    }
     running = {CONTROLLERS[h.chart] for h in plan.model.helm() if h.chart in CONTROLLERS}
     for ingress in routes:
         class_name = get(ingress.props, "spec", "ingressClassName") or get(
             ingress.props, "metadata", "annotations", "kubernetes.io/ingress.class"
         )
         controller = controllers.get(class_name)
-        if controller is not None and (controller in running or not running):
-            if controller in running:
-                return True, f"Ingress '{ingress.name}' (class {class_name}, {controller})"
+        if controller is not None and controller in running:
+            return True, f"Ingress '{ingress.name}' (class {class_name}, {controller})"
     return False, (
         f"Ingress {', '.join(r.name for r in routes)} names a class with no controller in the plan "
         f"(IngressClass {sorted(k for k in controllers if k)}; controllers {sorted(running)})"
@@ -230,12 +271,18 @@ def _notification_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
         for queue in as_list(notification.props.get("queues")):
             if not isinstance(queue, dict) or queue.get("queueArn") != queue_arn:
                 continue
-            if not key.startswith(queue.get("filterPrefix") or "") or not key.endswith(queue.get("filterSuffix") or ""):
+            if not key.startswith(queue.get("filterPrefix") or "") or not key.endswith(
+                queue.get("filterSuffix") or ""
+            ):
                 continue
             wanted = [e.replace("*", "Put") for e in events]
             if all(any(wildcard_match(str(g), w) for g in as_list(queue.get("events"))) for w in wanted):
                 return True, f"BucketNotification '{notification.name}'"
-    return False, f"no S3 notification of bucket {bucket_name} sends {', '.join(events)} under '{prefix}' to {queue_arn}"
+    return (
+        False,
+        f"no S3 notification of bucket {bucket_name} sends {', '.join(events)} under '{prefix}' "
+        f"to {queue_arn}",
+    )
 
 
 SELF_EXPECTING = ("iam", "db-grant")
@@ -261,7 +308,16 @@ def prove(plan: Plan) -> list[tuple[str, str, str, bool | None, str, str | None]
             continue
         flows = get(document, "flows")
         if not isinstance(flows, list) or get(document, "version") != 1:
-            results.append(("*", "*", "*", False, "dataFlows is not a version 1 document with a list of flows", stack.urn))
+            results.append(
+                (
+                    "*",
+                    "*",
+                    "*",
+                    False,
+                    "dataFlows is not a version 1 document with a list of flows",
+                    stack.urn,
+                )
+            )
             continue
         for flow in flows:
             name = str(get(flow, "name") or "?")
@@ -271,10 +327,23 @@ def prove(plan: Plan) -> list[tuple[str, str, str, bool | None, str, str | None]
                 kind = str(hop.get("kind"))
                 evaluator = HOPS.get(kind)
                 if evaluator is None:
-                    results.append((name, str(hop.get("name")), kind, False, f"unknown hop kind (known: {sorted(HOPS)})", stack.urn))
+                    results.append(
+                        (
+                            name,
+                            str(hop.get("name")),
+                            kind,
+                            False,
+                            f"unknown hop kind (known: {sorted(HOPS)})",
+                            stack.urn,
+                        )
+                    )
                     continue
                 verdict, why = evaluator(plan, hop)
-                if hop.get("expect", "allow") == "deny" and kind not in SELF_EXPECTING and verdict is not None:
+                if (
+                    hop.get("expect", "allow") == "deny"
+                    and kind not in SELF_EXPECTING
+                    and verdict is not None
+                ):
                     verdict, why = (not verdict), (f"it is allowed ({why})" if verdict else why)
                 results.append((name, str(hop.get("name")), kind, verdict, why, stack.urn))
     return results
