@@ -136,7 +136,8 @@ def test_the_evaluator_combines_identity_resource_and_key_policies() -> None:
     not_action = [{"Effect": "Allow", "NotAction": "s3:Delete*", "Resource": "*"}]
     assert evaluate(not_action, Request("s3:DeleteObject", f"{BUCKET}/k")).decision == IMPLICIT
     conditional = [{"Effect": "Allow", "Action": "*", "Resource": "*",
-                    "Condition": {"StringNotEquals": {"aws:x": "no"}, "StringEqualsIfExists": {"aws:y": "ok"}}}]  # fmt: skip
+                    "Condition": {"StringNotEquals": {"aws:x": "no"},
+                                  "StringEqualsIfExists": {"aws:y": "ok"}}}]  # fmt: skip
     assert evaluate(conditional, Request("a:b", "r")).decision == ALLOW
     assert evaluate(conditional, Request("a:b", "r", context={"aws:y": "other"})).decision == IMPLICIT
 
@@ -146,7 +147,8 @@ def test_grants_follow_revokes_and_memberships() -> None:
         [
             'CREATE ROLE "reader" LOGIN; GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA app TO "reader";'
             'REVOKE ALL ON ALL TABLES IN SCHEMA app FROM "reader"; GRANT analysts TO reader;'
-            "GRANT SELECT ON ALL TABLES IN SCHEMA app TO analysts; GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA app TO reader;"
+            "GRANT SELECT ON ALL TABLES IN SCHEMA app TO analysts;"
+            "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA app TO reader;"
             "GRANT rds_iam TO reader;"
         ]
     )
