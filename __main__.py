@@ -6,6 +6,8 @@ import pulumi_aws as aws
 from components.catalog import DataCatalog, DataCatalogArgs, QueryWorkgroup, QueryWorkgroupArgs
 from components.datalake import DataLakeBucket, DataLakeBucketArgs, LakeEventTarget
 from components.eks import EksCluster, EksClusterArgs
+from components.flows import OUTPUT_NAME as FLOWS_OUTPUT
+from components.flows import FlowReferences, data_flows
 from components.network import Network, NetworkArgs
 from components.operations import (
     DisasterRecovery,
@@ -242,6 +244,37 @@ operations = Operations(
         alert_endpoints={name: pulumi.Output.secret(v) for name, v in config.alert_endpoints.items()},
     ),
 )
+# The data flows (README: Data flows): every hop from the config, with the identities the run made.
+# The `data-flows` policy proves each hop on the plan. Features whose hops wait for work not on this
+# branch yet ("entry", "producers", "database-users", "egress": components/flows.py FEATURES) are
+# enabled here when they exist.
+FLOW_FEATURES: tuple[str, ...] = ("egress",)
+consumers = {config.services[i].name: s.queue for i, s in services.items() if s.queue is not None}
+flow_references = pulumi.Output.all(
+    account=aws.get_caller_identity_output().account_id,
+    lake_bucket_arns=lake.bucket_arns,
+    lake_layer_prefixes=lake.layer_prefixes,
+    lake_kms_key_arn=lake.kms_key_arn,
+    catalog_arn=catalog.catalog_arn,
+    catalog_database_names=catalog.database_names,
+    catalog_kms_key_arn=catalog.kms_key_arn,
+    queue_arns={name: queue.arn for name, queue in consumers.items()},
+    queue_kms_key_arns={name: q.kms_key_arn for name, q in consumers.items() if q.kms_key_arn is not None},
+    node_security_group_id=cluster.node_security_group_id,
+    warehouse_security_group_id=warehouse.security_group_id,
+    warehouse_port=warehouse.port,
+    warehouse_resource_id=warehouse.resource_id,
+    warehouse_master_secret_arn=warehouse.master_secret_arn,
+    workgroup_arn=query.workgroup_arn,
+    results_bucket_arn=query.results_bucket_arn,
+    results_kms_key_arn=query.kms_key_arn,
+    analyst_policy_arn=analysts.arn,
+)
+pulumi.export(
+    FLOWS_OUTPUT,
+    flow_references.apply(lambda refs: data_flows(config, FlowReferences(**refs), FLOW_FEATURES)),
+)
+
 pulumi.export("alertTopicArn", operations.topic_arn)
 pulumi.export("backupVaultArn", operations.vault_arn)
 pulumi.export("drRegion", recovery.region if recovery is not None else None)

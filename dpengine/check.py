@@ -18,7 +18,9 @@ Reports (:mod:`dpengine.report`): text for people, JSON, and SARIF 2.1.0 for cod
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -30,7 +32,7 @@ from pulumi_policy import Severity
 
 from . import wire
 from ._sdk import analyzer_pb2, policy_analyzer_servicer
-from .engine import ResourceRecord, StackRun, few_collections, load_project
+from .engine import STACK_TYPE, ResourceRecord, StackRun, few_collections, load_project
 from .pack import LEVELS as LEVELS
 from .pack import PolicyInfo as PolicyInfo
 from .pack import PolicyPackSpec as PolicyPackSpec
@@ -62,6 +64,24 @@ class Violation:
     type: str
     name: str
     message: str
+    flow: str | None = None
+    """The data flow a broken hop belongs to (the ``data-flows`` policy), else None."""
+    hop: str | None = None
+    """The broken hop of ``flow``."""
+
+
+_FLOW_HOP = re.compile(r'^flow ("(?:[^"\\]|\\.)*"), hop ("(?:[^"\\]|\\.)*") \(')
+
+
+def flow_and_hop(message: str) -> tuple[str | None, str | None]:
+    """The flow and hop a data-flow violation names (``flow "<flow>", hop "<hop>" (<kind>): ...``)."""
+    match = _FLOW_HOP.match(message)
+    if match is None:
+        return None, None
+    try:
+        return json.loads(match.group(1)), json.loads(match.group(2))
+    except ValueError:
+        return None, None
 
 
 @dataclass(frozen=True)
@@ -393,6 +413,7 @@ def evaluate(
                 continue
             found = by_urn.get(urn)
             level = _LEVEL_FROM_PROTO.get(diagnostic.enforcementLevel, "advisory")
+            flow, hop = flow_and_hop(message)
             violations.append(
                 Violation(
                     policy=diagnostic.policyName,
@@ -402,6 +423,8 @@ def evaluate(
                     type=found.type if found else "pulumi:pulumi:Stack",
                     name=found.name if found else f"{run.project}-{run.stack}",
                     message=message or diagnostic.description,
+                    flow=flow,
+                    hop=hop,
                 )
             )
 
@@ -419,12 +442,15 @@ def evaluate(
                 reads = (
                     None
                     if meta.applies is None
-                    else frozenset(r.type for r in run.resources if meta.applies_to_type(r.type))
+                    else frozenset(
+                        t for t in {STACK_TYPE, *(r.type for r in run.resources)} if meta.applies_to_type(t)
+                    )
                 )
                 groups.setdefault(reads, []).append(policy)
         converted: dict[str, Any] = {}
+        stack_records = [_root_stack(run), *run.resources]
         for reads, stack_policies in groups.items():
-            chosen = [r for r in run.resources if reads is None or r.type in reads]
+            chosen = [r for r in stack_records if reads is None or r.type in reads]
             for record in chosen:
                 if record.urn not in converted:
                     converted[record.urn] = stack_resource(record, by_urn)
@@ -486,6 +512,21 @@ def evaluate(
         pack_name=pack.name,
         pack_version=pack.version,
     )
+
+
+def _root_stack(run: StackRun) -> ResourceRecord:
+    """The root ``pulumi:pulumi:Stack`` resource, its properties the stack's outputs (secrets masked).
+
+    The engine hands ``AnalyzeStack`` every resource of the deployment, the root stack included, with
+    its final outputs as properties (pulumi/pulumi ``pkg/resource/deploy/step_generator.go``,
+    ``AnalyzeResources``): a stack policy reads the stack's exports there (the data-flow proof reads
+    ``dataFlows``).
+    """
+    record = resource_record(
+        STACK_TYPE, f"{run.project}-{run.stack}", {}, project=run.project, stack=run.stack, custom=False
+    )
+    record.outputs = dict(run.masked_outputs or {})
+    return record
 
 
 def _relative(path: Path) -> str:

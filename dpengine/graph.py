@@ -1,5 +1,8 @@
 """``dataplatform graph``: the architecture from the plan, as Mermaid, DOT, SVG or PNG.
 
+With ``--flows``, the data flows the stack declares (its ``dataFlows`` output) instead: each flow's
+path and the hops ``dataplatform check`` proves on it.
+
 Components are groups; the AWS and Kubernetes layers are drawn apart (a component with resources
 in both appears in both layers); edges are data edges: an arrow from a resource to the one that
 uses its outputs (the plan's property dependencies, not ordering-only ``dependsOn``). Detail:
@@ -15,6 +18,7 @@ with an edge from each Ingress it serves.
 from __future__ import annotations
 
 import argparse
+import itertools
 import re
 import shutil
 import subprocess
@@ -58,7 +62,7 @@ KEY_TYPES = frozenset(
 )
 """The resources ``--detail key`` shows; every other resource's edges pass through to these."""
 
-LAYERS = (("aws", "AWS"), ("k8s", "Kubernetes"))
+LAYERS = (("aws", "AWS"), ("k8s", "Kubernetes"), ("flows", "Data flows"))
 
 
 @dataclass
@@ -301,10 +305,68 @@ def render_image(dot_text: str, fmt: str) -> bytes:
     return done.stdout
 
 
-def render(plan: Mapping[str, Any], fmt: str, detail: str) -> bytes:
+def declared_flows(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The flows the stack declares (its ``dataFlows`` output, README: Data flows); [] when none."""
+    for step in plan.get("steps", []):
+        state = step.get("newState") or {}
+        if state.get("type") == "pulumi:pulumi:Stack":
+            document = (state.get("outputs") or {}).get("dataFlows")
+            flows = document.get("flows") if isinstance(document, dict) else None
+            if isinstance(flows, list):
+                return [f for f in flows if isinstance(f, dict)]
+    return []
+
+
+def flows_graph(plan: Mapping[str, Any]) -> Graph:
+    """Each declared flow as a chain of its path (client -> ALB -> service -> layer), its hops listed
+    beside it (what ``dataplatform check`` proves, policy ``data-flows``; the drawing claims nothing)."""
+    flows = declared_flows(plan)
+    if not flows:
+        raise ValueError("the stack declares no data flows (no dataFlows output; README: Data flows)")
+    nodes: list[Node] = []
+    edges: list[tuple[str, str]] = []
+    groups: dict[str, str] = {}
+    taken: set[str] = set()
+    for flow in flows:
+        name = str(flow.get("name"))
+        group = f"urn:pulumi:flows::flows::dataplatform:flows:Flow::{name}"
+        groups[group] = f"flow {name}"
+        path = [str(p) for p in flow.get("path") or []] or [name]
+        ids = []
+        for step in path:
+            node_id = _ident(f"{name}_{step}", taken)
+            nodes.append(
+                Node(urn=f"{group}/{step}", id=node_id, label=_label(step), layer="flows", group=group)
+            )
+            ids.append(node_id)
+        edges += list(itertools.pairwise(ids))
+        hops = [h for h in flow.get("hops") or [] if isinstance(h, dict)]
+        lines = []
+        for hop in hops:
+            refused = " (must be refused)" if hop.get("expect") == "deny" else ""
+            lines.append(f"{hop.get('kind')}: {_label(str(hop.get('name')))}{refused}")
+        hops_id = _ident(f"{name}_hops", taken)
+        nodes.append(
+            Node(urn=f"{group}/~hops", id=hops_id, label="<br/>".join(lines), layer="flows", group=group)
+        )
+    return Graph(nodes, edges, groups, dict.fromkeys(groups))
+
+
+def _label(text: str) -> str:
+    """Text safe inside a Mermaid or DOT label (their quotes and brackets)."""
+    return re.sub(r'["\[\]{}<>|]', "", text).replace("'", "\u2019")
+
+
+def render(
+    plan: Mapping[str, Any],
+    fmt: str,
+    detail: str,
+    *,
+    flows: bool = False,
+) -> bytes:
     if fmt not in FORMATS:
         raise ValueError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
-    graph = build_graph(plan, detail)
+    graph = flows_graph(plan) if flows else build_graph(plan, detail)
     if fmt == "mermaid":
         return render_mermaid(graph).encode()
     dot_text = render_dot(graph)
@@ -318,6 +380,12 @@ def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="mermaid")
     parser.add_argument("--detail", choices=DETAILS, default="key", help="what to draw (default: key)")
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--flows",
+        action="store_true",
+        help="draw the data flows the stack declares (its dataFlows output), each with its hops, instead of "
+        "the resources",
+    )
     parser.add_argument(
         "--into",
         metavar="MARKDOWN",
@@ -341,7 +409,7 @@ def update_markdown(path: Path, stack: str, mermaid: str) -> bool:
 def cmd_graph(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any]) -> int:
     from .plan import plan_json
 
-    data = render(plan_json(run(args)), args.format, args.detail)
+    data = render(plan_json(run(args)), args.format, args.detail, flows=getattr(args, "flows", False))
     if args.into:
         if args.format != "mermaid":
             raise ValueError("--into takes --format mermaid (GitHub renders mermaid blocks)")

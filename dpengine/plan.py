@@ -212,6 +212,11 @@ def render_text(run: StackRun, *, show_counts: bool = False, color: bool = False
             if len(line) > width and isinstance(run.masked_outputs[key], (dict, list)):
                 value = json.dumps(run.masked_outputs[key], sort_keys=True, indent=4)
                 line = f"    {key:<{key_width}}: " + value.replace("\n", "\n    ")
+                if max(len(part) for part in line.splitlines()) > width:  # a document: say where it is
+                    kind = "a list" if isinstance(run.masked_outputs[key], list) else "an object"
+                    line = (
+                        f"    {key:<{key_width}}: ({kind} wider than {width} columns: `dataplatform outputs`)"
+                    )
             elif len(line) > width:  # a long string (an ARN, an endpoint) on a line of its own
                 line = f"    {key}:\n        {json.dumps(run.masked_outputs[key])}"
             out.append(line)

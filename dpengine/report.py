@@ -34,7 +34,10 @@ def text_report(report: CheckReport) -> str:
             lines.append(f"{violation.enforcement.upper()}  {violation.policy}  [{violation.severity}]")
             lines.append(f"  {summary.description}")
             lines.append(f"  fix: {summary.remediation}")
-        lines.append(f"  - {violation.type}  {violation.name}")
+        if violation.flow is not None:
+            lines.append(f"  - flow {violation.flow}  hop {violation.hop}")
+        else:
+            lines.append(f"  - {violation.type}  {violation.name}")
         lines.append(f"      {violation.message}")
     if report.violations:
         lines.append("")
@@ -109,7 +112,12 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "message": {"text": f"{v.type} '{v.name}': {v.message}"},
                 "locations": [location(v.urn, v.type, v.name)],
                 "partialFingerprints": {"dataplatformPolicy/v1": _fingerprint(v.policy, v.urn, v.message)},
-                "properties": {"urn": v.urn, "severity": v.severity, "enforcementLevel": v.enforcement},
+                "properties": {
+                    "urn": v.urn,
+                    "severity": v.severity,
+                    "enforcementLevel": v.enforcement,
+                    **({"flow": v.flow, "hop": v.hop} if v.flow is not None else {}),
+                },
             }
         )
     for e in report.exemptions:

@@ -178,6 +178,8 @@ def test_json_report(bad_run: StackRun) -> None:
         "type",
         "name",
         "message",
+        "flow",  # None but for a data-flow violation: its flow and hop
+        "hop",
     }
     assert data["violations"][0]["severity"] == "critical"  # most severe first
     assert {p["name"] for p in data["policies"]} >= {"s3-bucket-sse-kms", "k8s-hpa-has-pdb"}

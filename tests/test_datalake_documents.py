@@ -1,13 +1,12 @@
 """The data lake's pure documents (components.datalake.documents), without the engine.
 
-Policies are judged by evaluating them against requests (a small IAM evaluator below), not by
-comparing them with a copy of themselves.
+Policies are judged by evaluating them against requests (the pack's IAM evaluator,
+``policies/_iam_eval.py``), not by comparing them with a copy of themselves.
 """
 
 from __future__ import annotations
 
 import copy
-import fnmatch
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,6 +32,7 @@ from components.datalake.documents import (
     replication_rules,
 )
 from components.datalake.settings import BUILT_IN_SIDS, DataLakeSettings, IntelligentTieringSettings
+from policies._iam_eval import DELEGATED, Caller, Request, evaluate
 
 ACCOUNT = "111122223333"
 LAKE = "arn:aws:s3:::lake-lake-0a1b2c3"
@@ -43,68 +43,17 @@ OTHER_KEY = "arn:aws:kms:eu-west-1:111122223333:key/99999999-8888-7777-6666-5555
 DEST = "arn:aws:s3:::lake-dr"
 DEST_KEY = "arn:aws:kms:ap-southeast-2:111122223333:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"
 
-# --------------------------------------------------------------------------- a tiny policy evaluator
+# --------------------------------------------------------------------------- the pack's IAM evaluator
 
 SECURE = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.2"}
 """What every request below carries unless it says otherwise: HTTPS with TLS 1.2."""
 
 
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _condition_holds(operator: str, key: str, expected: Any, context: Mapping[str, str]) -> bool:
-    present = key in context
-    value = context.get(key)
-    wanted = [str(v) for v in _as_list(expected)]
-    if operator == "Null":
-        return (not present) == (wanted[0] == "true")
-    if operator.endswith("IfExists"):
-        if not present:
-            return True
-        operator = operator.removesuffix("IfExists")
-    if operator.startswith("StringNot") or operator.startswith("ArnNot"):
-        # IAM: a negated operator is true when the key is absent.
-        return not present or value not in wanted
-    if not present:
-        return False
-    if operator in ("StringEquals", "Bool"):
-        return value in wanted
-    if operator in ("StringLike", "ArnLike", "ArnEquals"):  # IAM: ArnEquals matches like ArnLike
-        return any(fnmatch.fnmatchcase(str(value), w) for w in wanted)
-    if operator == "NumericLessThan":
-        return float(str(value)) < float(wanted[0])
-    raise AssertionError(f"evaluator does not know {operator}")
-
-
-def _principal_matches(principal: Any, caller: tuple[str, str] | None) -> bool:
-    if principal == "*":
-        return True
+def _caller(caller: tuple[str, str] | None) -> Caller:
     if caller is None:
-        return False
+        return Caller()
     kind, name = caller
-    return name in _as_list(principal.get(kind, []))
-
-
-def _matches(
-    statement: Mapping[str, Any],
-    caller: tuple[str, str] | None,
-    action: str,
-    resource: str,
-    context: Mapping[str, str],
-) -> bool:
-    # Identity policies have no Principal: they apply to whoever holds them.
-    if "Principal" in statement and not _principal_matches(statement["Principal"], caller):
-        return False
-    if not any(fnmatch.fnmatchcase(action, a) for a in _as_list(statement["Action"])):
-        return False
-    if not any(fnmatch.fnmatchcase(resource, r) for r in _as_list(statement["Resource"])):
-        return False
-    return all(
-        _condition_holds(operator, key, expected, context)
-        for operator, pairs in statement.get("Condition", {}).items()
-        for key, expected in pairs.items()
-    )
+    return Caller(service=name) if kind == "Service" else Caller(arn=name)
 
 
 def decide(
@@ -116,11 +65,9 @@ def decide(
     caller: tuple[str, str] | None = None,
 ) -> str:
     """``"deny"`` (an explicit Deny matches), ``"allow"`` (an Allow matches, no Deny) or ``"implicit"``."""
-    request = {**SECURE, **(context or {})}
-    matched = [s for s in statements if _matches(s, caller, action, resource, request)]
-    if any(s["Effect"] == "Deny" for s in matched):
-        return "deny"
-    return "allow" if matched else "implicit"
+    request = Request(action, resource, _caller(caller), {**SECURE, **(context or {})})
+    decision = evaluate(list(statements), request).decision
+    return "allow" if decision == DELEGATED else decision
 
 
 def denied(
@@ -130,12 +77,9 @@ def denied(
     context: Mapping[str, str] | None = None,
 ) -> list[str]:
     """Sids of the Deny statements (Principal ``*``) that match the request."""
-    request = {**SECURE, **(context or {})}
-    return sorted(
-        s["Sid"]
-        for s in statements
-        if s["Effect"] == "Deny" and s["Principal"] == "*" and _matches(s, None, action, resource, request)
-    )
+    request = Request(action, resource, Caller(), {**SECURE, **(context or {})})
+    deny_all = [s for s in statements if s["Effect"] == "Deny" and s["Principal"] == "*"]
+    return sorted(evaluate(deny_all, request, resource_policy=True).statements)
 
 
 def _document(policy: str) -> list[dict[str, Any]]:

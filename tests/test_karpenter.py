@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import fnmatch
 import json
 from typing import Any
 
@@ -25,6 +24,8 @@ from components.eks.karpenter import (
 )
 from components.eks.karpenter_settings import KarpenterSettings, NodePoolSettings
 from dpengine.testing import ComponentRun, assert_tagged, run_component
+from policies._common import as_list
+from policies._iam_eval import ALLOW, Request, evaluate
 from tests.crdcheck import assert_valid, cel_errors, model_errors, strict_errors
 
 ACCOUNT = "123456789012"
@@ -70,52 +71,15 @@ def policy() -> dict[str, Any]:
     )
 
 
-# --------------------------------------------------------------------------- a small IAM evaluator
-
-_ALWAYS_LISTS = ("Action", "Resource")
-
-
-def _listed(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _condition_holds(operator: str, key: str, expected: Any, context: dict[str, Any]) -> bool:
-    wanted = [str(v) for v in _listed(expected)]
-    if operator.startswith("ForAllValues:"):
-        given = _listed(context.get(key, []))
-        inner = operator.removeprefix("ForAllValues:")
-        return all(_condition_holds(inner, key, expected, {key: value}) for value in given)
-    if_exists = operator.endswith("IfExists")
-    operator = operator.removesuffix("IfExists")
-    if key not in context:
-        return if_exists
-    given = str(context[key]).lower() if operator == "Bool" else str(context[key])
-    if operator in ("StringEquals", "Bool", "ArnEquals"):
-        return given in wanted
-    if operator in ("StringLike", "ArnLike"):
-        return any(fnmatch.fnmatchcase(given, pattern) for pattern in wanted)
-    raise AssertionError(f"the evaluator does not know {operator}")
+# --------------------------------------------------------------------------- the pack's IAM evaluator
 
 
 def allowed(
     document: dict[str, Any], action: str, resource: str, context: dict[str, Any] | None = None
 ) -> bool:
     """Whether an identity policy allows ``action`` on ``resource`` (no Deny in these documents)."""
-    context = context or {}
-    for statement in document["Statement"]:
-        assert statement["Effect"] == "Allow"
-        if not any(fnmatch.fnmatchcase(action, a) for a in _listed(statement["Action"])):
-            continue
-        if not any(fnmatch.fnmatchcase(resource, r) for r in _listed(statement["Resource"])):
-            continue
-        conditions = statement.get("Condition", {})
-        if all(
-            _condition_holds(op, key, expected, context)
-            for op, pairs in conditions.items()
-            for key, expected in pairs.items()
-        ):
-            return True
-    return False
+    assert all(statement["Effect"] == "Allow" for statement in document["Statement"])
+    return evaluate(document["Statement"], Request(action, resource, context=context or {})).decision == ALLOW
 
 
 # --------------------------------------------------------------------------- controller IAM
@@ -192,7 +156,7 @@ def test_controller_policy_statements() -> None:
     }
     # No wildcard action anywhere.
     assert not [
-        a for s in document["Statement"] for a in _listed(s["Action"]) if a.endswith(":*") or a == "*"
+        a for s in document["Statement"] for a in as_list(s["Action"]) if a.endswith(":*") or a == "*"
     ]
 
 

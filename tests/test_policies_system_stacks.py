@@ -24,6 +24,7 @@ def test_the_system_domain() -> None:
         "awaited-image-pushed",
         "catalog-location-readable",
         "chart-version-support",
+        "data-flows",
         "egress-dns",
         "ingress-controller",
         "keda-scaler-identity",

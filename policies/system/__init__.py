@@ -13,6 +13,7 @@ from . import (
     autoscaling,
     dataflow,
     enforcement,
+    flows,
     first_deploy,
     identity,
     prerequisites,
@@ -35,4 +36,5 @@ POLICIES = [
     *first_deploy.POLICIES,
     *traffic.POLICIES,
     *dataflow.POLICIES,
+    *flows.POLICIES,
 ]
