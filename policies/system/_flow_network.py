@@ -136,7 +136,16 @@ def _direction_admits(
             if not isinstance(rule, dict) or not _port_admits(rule.get("ports"), port, protocol, named):
                 continue
             peers = rule.get(peers_key)
-            if not peers or any(_peer_admits(plan, p, m.namespace_of(policy), other) for p in peers):
+            if not peers:
+                return True
+            namespace = m.namespace_of(policy)
+            if "namespace" not in other and other.get("cidrs"):
+                # A rule lists one ipBlock per subnet: each CIDR of the hop may be covered by another peer.
+                if all(
+                    any(_peer_admits(plan, p, namespace, {"cidrs": [c]}) for p in peers) for c in other["cidrs"]
+                ):
+                    return True
+            elif any(_peer_admits(plan, p, namespace, other) for p in peers):
                 return True
     return False
 

@@ -35,15 +35,14 @@ from .._common import UNKNOWN, StackContext, as_list, contains_unknown, get, sta
 from .._iam_eval import ALLOW, DENY, UNDECIDED, Caller, Request, decide, wildcard_match
 from . import _model as m
 from ._flow_network import Outcome, network_policy_hop, security_group_hop
-from ._flow_plan import INGRESS, INGRESS_CLASS, NOTIFICATION, SERVICE, Plan
+from ._flow_plan import INGRESS, NOTIFICATION, SERVICE, Plan
 from ._flow_sql import grants_hop
 from .identity import ANNOTATION, _trust_problem
+from .traffic import _served
 
 DOMAIN = "system"
 SECURE_CONTEXT = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
 """What every request of a flow carries: the SDKs send HTTPS with TLS 1.2 or newer."""
-CONTROLLERS = {"aws-load-balancer-controller": "ingress.k8s.aws/alb", "ingress-nginx": "k8s.io/ingress-nginx"}
-"""Helm charts that run an Ingress controller, and the controller name their IngressClass uses."""
 
 
 def _workload_role(plan: Plan, workload: dict[str, Any]) -> tuple[Any, str | None, str | None]:
@@ -136,6 +135,10 @@ def _iam_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             key_context["kms:ViaService"] = kms["viaService"]
         if caller.account:
             key_context["kms:CallerAccount"] = caller.account
+        for queue in (r for r in resources if isinstance(r, str) and r.startswith("arn:aws:sqs:")):
+            # SQS asks KMS for a queue's data keys with the queue's ARN as encryption context
+            # (SQS developer guide, "Encryption at rest": the aws:sqs:arn context).
+            key_context.setdefault("kms:EncryptionContext:aws:sqs:arn", queue)
         statements, found = plan.resource_policy(key_arn)
         if not found:
             return None, f"key {key_arn} is not in the plan: its key policy is not visible"
@@ -240,20 +243,19 @@ def _ingress_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             f"no Ingress in namespace {namespace} routes to Service {name} port {port}: nothing outside "
             "the cluster reaches it",
         )
-    controllers = {
-        get(c.props, "metadata", "name"): get(c.props, "spec", "controller") for c in plan.of(INGRESS_CLASS)
-    }
-    running = {CONTROLLERS[h.chart] for h in plan.model.helm() if h.chart in CONTROLLERS}
+    served: dict[str, str] = {}
     for ingress in routes:
         class_name = get(ingress.props, "spec", "ingressClassName") or get(
             ingress.props, "metadata", "annotations", "kubernetes.io/ingress.class"
         )
-        controller = controllers.get(class_name)
-        if controller is not None and controller in running:
-            return True, f"Ingress '{ingress.name}' (class {class_name}, {controller})"
+        # One reading of "which class a controller serves" (the ingress-controller rule's).
+        classes, _, default, _ = _served(plan.model, plan.model.key_of(ingress))
+        served.update(classes)
+        if (class_name in classes) or (class_name is None and default):
+            return True, f"Ingress '{ingress.name}' (class {class_name}, {classes.get(class_name, 'default')})"
     return False, (
         f"Ingress {', '.join(r.name for r in routes)} names a class with no controller in the plan "
-        f"(IngressClass {sorted(k for k in controllers if k)}; controllers {sorted(running)})"
+        f"(classes served: {sorted(served)})"
     )
 
 
