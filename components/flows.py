@@ -129,6 +129,14 @@ def _catalog_hop(
                     "keyArn": refs.catalog_kms_key_arn,
                     "actions": ["kms:GenerateDataKey"] if write else ["kms:Decrypt"],
                     "viaService": f"glue.{config.region}.amazonaws.com",
+                    # The catalog key of the stack that owns the account's catalog encryption (not in
+                    # this plan): the shared key builder gives the account its administration, so IAM
+                    # policies decide (components/iam.py kms_account_admin_statement).
+                    **(
+                        {}
+                        if config.catalog.manage_encryption_settings
+                        else {"assumeKeyPolicy": "account-administered"}
+                    ),
                 }
             }
             if refs.catalog_kms_key_arn

@@ -45,6 +45,12 @@ SECURE_CONTEXT = {"aws:SecureTransport": "true", "s3:TlsVersion": "1.3"}
 """What every request of a flow carries: the SDKs send HTTPS with TLS 1.2 or newer."""
 
 
+def caller_account(arn: str) -> str | None:
+    """The account of an ARN (its fifth field), when it has one."""
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 and parts[4].isdigit() else None
+
+
 def _workload_role(plan: Plan, workload: dict[str, Any]) -> tuple[Any, str | None, str | None]:
     """(role ARN, problem, undecided) for the IRSA role the workload's pods assume."""
     template = plan.workload(workload)
@@ -140,6 +146,19 @@ def _iam_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
             # (SQS developer guide, "Encryption at rest": the aws:sqs:arn context).
             key_context.setdefault("kms:EncryptionContext:aws:sqs:arn", queue)
         statements, found = plan.resource_policy(key_arn)
+        assumed = ""
+        if not found and kms.get("assumeKeyPolicy") == "account-administered" and caller_account(key_arn):
+            # Declared by the flow: a key another stack owns, whose policy lets the account's IAM
+            # policies decide. Said in the verdict, never silently.
+            statements = [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{caller_account(key_arn)}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ]
+            found, assumed = True, f" (assumed: key {key_arn} is account-administered)"
         if not found:
             return None, f"key {key_arn} is not in the plan: its key policy is not visible"
         for action in as_list(kms.get("actions")):
@@ -156,6 +175,7 @@ def _iam_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
                     f"denied by {', '.join(verdict.statements)}" if verdict.decision == DENY else verdict.why
                 )
                 return False, f"{principal.label} may not {action} on key {key_arn} ({how})"
+        return True, f"allowed{assumed}"
     return True, "allowed"
 
 
