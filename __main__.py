@@ -192,11 +192,9 @@ for index in config.creation_order():
             namespace_dependency=services[owner].namespace_resource if owner is not None else None,
             kubernetes_version=config.cluster.kubernetes_version,
             placement=cluster.placement(pool),
+            workload_dependencies=cluster.workload_dependencies_for(pool),
             # A service of the warehouse starts once the bootstrap job made its database user.
-            workload_dependencies=[
-                *cluster.workload_dependencies_for(pool),
-                *([migration.job] if migration is not None and service.warehouse_access else []),
-            ],
+            data_dependencies=[migration.job] if migration is not None and service.warehouse_access else [],
             keda_dependencies=cluster.keda_dependencies,
             queue=services[queue_owner].queue if queue_owner is not None else None,
             image=registry.image(service.name) if own_image else None,

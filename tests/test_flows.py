@@ -83,23 +83,38 @@ def test_every_hop_of_both_stacks_holds(stack: str, request: pytest.FixtureReque
         "analysts",
     ]
     kinds = {kind for _, _, kind, _, _ in rows}
-    assert kinds == {"iam", "workload-identity", "service-endpoints", "network-policy", "security-group"}
+    assert kinds == {
+        "db-grant",
+        "iam",
+        "ingress",
+        "network-policy",
+        "s3-notification",
+        "security-group",
+        "service-endpoints",
+        "workload-identity",
+    }
 
 
 def test_the_dev_flows_hop_by_hop(dev: StackRun) -> None:
     hops = {flow: [h for f, h, *_ in results(dev) if f == flow] for flow in ("ingest-api", "stream-consumer")}
     assert hops["ingest-api"] == [
+        "ALB routes to ingest-api",
+        "ALB reaches ingest-api pods on 8080",
         "Service ingest-api selects its pods",
         "ingest-api pods assume their IRSA role",
         "ingest-api writes bronze",
+        "ingest-api cannot reach the warehouse port",
         "ingest-api cannot connect as stream_consumer",
         "ingest-api cannot write silver",
         "ingest-api cannot read silver",
         "ingest-api cannot write gold",
         "ingest-api cannot read gold",
+        "ingest-api cannot read the warehouse master secret",
     ]
     assert hops["stream-consumer"] == [
         "Service stream-consumer selects its pods",
+        "bronze object events reach stream-consumer's queue",
+        "S3 may send bronze events to stream-consumer's queue",
         "stream-consumer receives from its queue",
         "stream-consumer pods assume their IRSA role",
         "stream-consumer reads bronze",
@@ -109,9 +124,11 @@ def test_the_dev_flows_hop_by_hop(dev: StackRun) -> None:
         "stream-consumer pods reach the warehouse subnets on 5432",
         "nodes of stream-consumer pass the warehouse security group on 5432",
         "stream-consumer connects as stream_consumer",
+        "stream_consumer may change the warehouse tables",
         "stream-consumer cannot write bronze",
         "stream-consumer cannot write gold",
         "stream-consumer cannot read gold",
+        "stream-consumer cannot read the warehouse master secret",
     ]
 
 

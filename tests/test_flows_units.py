@@ -32,6 +32,7 @@ def _config(**service: object) -> object:
                 "kubernetes_version": "1.36",
                 "deletion_protection": False,
                 "deploy_from": "inside_vpc",
+                "deployer_cidrs": ["10.0.8.0/24"],
                 "admin_principal_arns": [f"arn:aws:iam::{ACCOUNT}:role/deployer"],
             },
             "services": [

@@ -86,6 +86,9 @@ class PipelineServiceArgs:
     workload_dependencies: Sequence[pulumi.Resource] = ()
     """What the pods need before the rollout can finish (``EksCluster.workload_dependencies``:
     node groups and CoreDNS); only the Deployment (or the job) waits for them."""
+    data_dependencies: Sequence[pulumi.Resource] = ()
+    """What the pods need before they start, awaited or not (the warehouse bootstrap Job that makes
+    the service's database user): a pod that starts earlier cannot connect."""
     keda_dependencies: Sequence[pulumi.Resource] = ()
     """What the KEDA objects wait for (``EksCluster.keda_dependencies``: the KEDA Release, which
     brings their CRDs and admission webhook)."""

@@ -134,6 +134,7 @@ class PipelineService(pulumi.ComponentResource):
             account,
             *([policy] if policy is not None else []),
             *(args.workload_dependencies if awaited else []),
+            *args.data_dependencies,
         ]
         keda_after = [*after_namespace, *args.keda_dependencies]
         self.scaler_role_arn = None
