@@ -35,17 +35,17 @@ from .operations import OperationsSettings
 from .pipeline_service import PipelineServiceSettings, image_reference_problem
 from .pipeline_service.namespaces import identity_issues, namespace_owner
 from .pipeline_service.stack_checks import creation_order, event_stack_issues, queue_owner
-from .placeholders import placeholder_issues, secret_section_issues
 from .pipeline_service.stack_traffic import traffic_stack_issues
+from .placeholders import placeholder_issues, secret_section_issues
 from .registry import ImageRepositorySettings
 from .stack_account import ownership_issues
-from .stack_protection import protection_issues
 from .stack_checks_data import (
     catalog_layer_issues,
     migration_image_issues,
     producer_issues,
     warehouse_access_issues,
 )
+from .stack_protection import protection_issues
 from .tags import REQUIRED_TAG_KEYS, tag_issues
 from .warehouse import WarehouseAccess, WarehouseSettings
 

@@ -13,14 +13,14 @@ from . import (
     autoscaling,
     dataflow,
     enforcement,
-    flows,
     first_deploy,
+    flows,
     identity,
     prerequisites,
     protection,
     reachability,
-    traffic,
     scheduling,
+    traffic,
     wiring,
 )
 

@@ -142,7 +142,8 @@ def _direction_admits(
             if "namespace" not in other and other.get("cidrs"):
                 # A rule lists one ipBlock per subnet: each CIDR of the hop may be covered by another peer.
                 if all(
-                    any(_peer_admits(plan, p, namespace, {"cidrs": [c]}) for p in peers) for c in other["cidrs"]
+                    any(_peer_admits(plan, p, namespace, {"cidrs": [c]}) for p in peers)
+                    for c in other["cidrs"]
                 ):
                     return True
             elif any(_peer_admits(plan, p, namespace, other) for p in peers):

@@ -272,7 +272,10 @@ def _ingress_hop(plan: Plan, hop: dict[str, Any]) -> Outcome:
         classes, _, default, _ = _served(plan.model, plan.model.key_of(ingress))
         served.update(classes)
         if (class_name in classes) or (class_name is None and default):
-            return True, f"Ingress '{ingress.name}' (class {class_name}, {classes.get(class_name, 'default')})"
+            return (
+                True,
+                f"Ingress '{ingress.name}' (class {class_name}, {classes.get(class_name, 'default')})",
+            )
     return False, (
         f"Ingress {', '.join(r.name for r in routes)} names a class with no controller in the plan "
         f"(classes served: {sorted(served)})"
