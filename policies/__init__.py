@@ -19,6 +19,7 @@ from . import (
     data,
     encryption,
     iam,
+    iam_escalation,
     kubernetes,
     network,
     secrets,
@@ -45,6 +46,7 @@ ALL_POLICIES: list[Policy] = [
     *system.POLICIES,
     *data.POLICIES,
     *iam.POLICIES,
+    *iam_escalation.POLICIES,
     *secrets.POLICIES,
 ]
 """Every policy of the pack, in report order."""
