@@ -153,7 +153,9 @@ def _prune(value: Any, path: str, unknown: list[str]) -> Any:
     return value
 
 
-def _check_k8s(props: dict[str, Any], version: str, found: Findings) -> None:
+def _check_k8s(props: dict[str, Any], version: str, found: Findings, *, patch: bool = False) -> None:
+    """``patch``: a ``<Kind>Patch`` (server-side apply), partial by nature: it names the fields it
+    changes and the live object keeps the rest, so the schema's required fields are not required."""
     api_version, kind = props.get("apiVersion"), props.get("kind")
     if api_version is UNKNOWN or kind is UNKNOWN:
         found.undecided.append("apiVersion/kind unknown until deployment")
@@ -171,6 +173,8 @@ def _check_k8s(props: dict[str, Any], version: str, found: Findings) -> None:
     unknown: list[str] = []
     document = _prune(props, "", unknown)
     for path, keyword, message in _k8s_schema.schema_errors(validator, document):
+        if keyword == "required" and patch:
+            continue
         if keyword == "required" and any(u == path or u.startswith(path + ".") for u in unknown):
             found.undecided.append(f"{path}: {message}, unless an unknown value provides it")
             continue
@@ -183,7 +187,7 @@ def findings(ctx: ResourceContext) -> Findings:
     if ctx.type in CLUSTER_TYPES:
         _note_cluster_version(ctx)
     if _is_k8s_object(ctx.type):
-        _check_k8s(ctx.props, _k8s_version(ctx), found)
+        _check_k8s(ctx.props, _k8s_version(ctx), found, patch=ctx.type.endswith("Patch"))
         return found
     message = _sdk_types.deprecated_type(ctx.type)
     if message:
