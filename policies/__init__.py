@@ -13,6 +13,7 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
+    account,
     baseline,
     conformance,
     cost,
@@ -23,6 +24,7 @@ from . import (
     k8s_secrets,
     kubernetes,
     network,
+    network_acl,
     pod_security,
     secrets,
     system,
@@ -42,6 +44,8 @@ ALL_POLICIES: list[Policy] = [
     *tagging.POLICIES,
     *baseline.POLICIES,
     *network.POLICIES,
+    *network_acl.POLICIES,
+    *account.POLICIES,
     *kubernetes.POLICIES,
     *pod_security.POLICIES,
     *k8s_secrets.POLICIES,
