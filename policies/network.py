@@ -30,7 +30,6 @@ PUBLICLY_ACCESSIBLE_TYPES = (
     "aws:rds/shardGroup:ShardGroup",
     "aws:redshift/cluster:Cluster",
     "aws:redshiftserverless/workgroup:Workgroup",
-    "aws:docdb/clusterInstance:ClusterInstance",
     "aws:neptune/clusterInstance:ClusterInstance",
     "aws:dms/replicationInstance:ReplicationInstance",
     "aws:dms/instanceProfile:InstanceProfile",
@@ -42,7 +41,8 @@ PUBLICLY_ACCESSIBLE_TYPES = (
 )
 """Every pulumi-aws v7 resource with a ``publicly_accessible`` input (the SDK's own list: a test
 keeps them equal): Aurora and RDS instances, Multi-AZ DB clusters, Aurora Limitless shard groups,
-Redshift and Redshift Serverless, DocumentDB and Neptune instances, DMS, Lightsail databases,
+Redshift and Redshift Serverless, Neptune instances (DocumentDB instances have no such input: always
+in the VPC), DMS, Lightsail databases,
 Amazon MQ brokers, Timestream for InfluxDB and Mainframe Modernization environments."""
 DOMAIN_TYPES = ("aws:opensearch/domain:Domain", "aws:elasticsearch/domain:Domain")
 """Search domains: public when they have no ``vpc_options`` (the endpoint is on the internet and only
@@ -56,7 +56,7 @@ DEFAULT_RESTRICTED_PORTS = [22, 3389, 1433, 1521, 2049, 3306, 5432, 5439, 6379, 
     "db-not-publicly-accessible",
     domain=DOMAIN,
     description="Databases and data services are not publicly accessible: every pulumi-aws resource with "
-    "publicly_accessible (RDS and Aurora instances, Redshift, Redshift Serverless, DocumentDB, Neptune, DMS, "
+    "publicly_accessible (RDS and Aurora instances, Redshift, Redshift Serverless, Neptune, DMS, "
     "MQ, ...), OpenSearch domains outside a VPC, OpenSearch Serverless collections open to the public.",
     severity=Severity.CRITICAL,
     remediation="Set publicly_accessible=False and place the database in private subnets; reach it through "
