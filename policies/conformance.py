@@ -55,7 +55,7 @@ def _walk(value: Any, shape: Any, path: str, found: Findings) -> None:
     if shape is OPEN or value is None:
         return
     if value is UNKNOWN:
-        if (isinstance(shape, Obj) and shape.required) or isinstance(shape, Enum):
+        if (isinstance(shape, Obj) and shape.required) or (isinstance(shape, Enum) and not shape.open):
             found.undecided.append(f"{path} is unknown until deployment")
         return
     if isinstance(shape, Obj):
@@ -68,7 +68,15 @@ def _walk(value: Any, shape: Any, path: str, found: Findings) -> None:
             _walk(item, _resolve(shape.value), f"{path}.{key}", found)
     elif isinstance(shape, Enum) and isinstance(value, str) and value not in shape.values:
         same_case = [v for v in shape.values if v.lower() == value.lower()]
+        if shape.open and not same_case:
+            return  # an open enum takes values the SDK does not list (new instance types, engines)
         hint = f"write '{same_case[0]}' (values are case-sensitive)" if same_case else "use one of them"
+        if shape.open:
+            found.problems.append(
+                f"{path}: '{value}' differs from '{same_case[0]}' ({shape.cls.__name__}) only by case; write "
+                f"'{same_case[0]}' (the provider compares values case-sensitively)"
+            )
+            return
         found.problems.append(
             f"{path}: '{value}' is not one of {', '.join(repr(v) for v in shape.values)} "
             f"({shape.cls.__name__}); {hint}"
