@@ -335,6 +335,7 @@ def test_named_resources_and_scoping_conditions_pass() -> None:
                     Condition={"ArnEquals": {"iam:PolicyARN": "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
                 ),
                 allow("sts:AssumeRole", "arn:aws:iam::123456789012:role/deployer"),
+                allow("sts:AssumeRole", "*", Condition={"StringEquals": {"aws:ResourceTag/team": "data"}}),
                 allow(
                     "iam:PutRolePolicy",
                     "*",
@@ -351,6 +352,7 @@ def test_named_resources_and_scoping_conditions_pass() -> None:
         )
 
     assert violations(program) == []
+    assert undecided(program) == []  # understood as scoped, not "cannot decide"
 
 
 def test_an_unfamiliar_condition_is_cannot_decide_not_a_pass() -> None:
