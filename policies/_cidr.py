@@ -101,7 +101,7 @@ def internet_wide(cidrs: Iterable[Any], max_prefix: dict[int, int] | None = None
     for version, found in by_version.items():
         if not found:
             continue
-        collapsed = ipaddress.collapse_addresses([n for _, n in found])  # type: ignore[misc]
+        collapsed = ipaddress.collapse_addresses([n for _, n in found])
         total = sum(public_addresses(str(n)) for n in collapsed)
         bits = 32 if version == 4 else 128
         if total > 2 ** (bits - limits[version]):

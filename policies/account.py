@@ -56,9 +56,15 @@ ENCRYPTED_COPIES = (
 )
 @applies_to(ACCOUNT_PAB)
 def s3_account_public_access_block(ctx: ResourceContext) -> None:
-    off = [flag for flag in PAB_FLAGS if ctx.props.get(flag) is not UNKNOWN and truthy(ctx.props.get(flag)) is not True]
+    off = [
+        flag
+        for flag in PAB_FLAGS
+        if ctx.props.get(flag) is not UNKNOWN and truthy(ctx.props.get(flag)) is not True
+    ]
     if off:
-        ctx.report(f"account public access block '{ctx.name}' leaves {', '.join(off)} off (unset means false)")
+        ctx.report(
+            f"account public access block '{ctx.name}' leaves {', '.join(off)} off (unset means false)"
+        )
 
 
 @resource_policy(
@@ -79,11 +85,12 @@ def ebs_encryption_by_default(ctx: ResourceContext) -> None:
 @resource_policy(
     "snapshot-not-public",
     domain=DOMAIN,
-    description="No RDS snapshot or AMI is shared with every AWS account, and the regional block-public-access "
-    "switches for EBS snapshots and AMIs are not 'unblocked'.",
+    description="No RDS snapshot or AMI is shared with every AWS account, and the regional "
+    "block-public-access switches for EBS snapshots and AMIs are not 'unblocked'.",
     severity=Severity.CRITICAL,
-    remediation="Share snapshots with named account ids only (shared_accounts), launch permissions with named "
-    "accounts or organizations; set state='block-all-sharing' (EBS snapshots) or 'block-new-sharing' (AMIs).",
+    remediation="Share snapshots with named account ids only (shared_accounts), launch permissions with "
+    "named accounts or organizations; set state='block-all-sharing' (EBS snapshots) or "
+    "'block-new-sharing' (AMIs).",
     enforcement=EnforcementLevel.MANDATORY,
 )
 @applies_to(*SHARED_SNAPSHOTS, AMI_PERMISSION, *BLOCK_SWITCHES)
@@ -120,4 +127,9 @@ def snapshot_copy_encrypted(ctx: ResourceContext) -> None:
         ctx.report(f"'{ctx.name}' does not set encrypted=true: the copy is only as encrypted as its source")
 
 
-POLICIES = [s3_account_public_access_block, ebs_encryption_by_default, snapshot_not_public, snapshot_copy_encrypted]
+POLICIES = [
+    s3_account_public_access_block,
+    ebs_encryption_by_default,
+    snapshot_not_public,
+    snapshot_copy_encrypted,
+]

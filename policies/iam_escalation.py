@@ -1,7 +1,7 @@
 """IAM privilege escalation: an identity policy that lets its principal become more than it is.
 
 The action sets are the published IAM escalation paths (Rhino Security Labs, "AWS IAM Privilege
-Escalation – Methods and Mitigation": CreatePolicyVersion, SetDefaultPolicyVersion, PassRole,
+Escalation - Methods and Mitigation": CreatePolicyVersion, SetDefaultPolicyVersion, PassRole,
 CreateAccessKey, CreateLoginProfile, UpdateLoginProfile, Attach/Put User/Group/Role Policy,
 AddUserToGroup, UpdateAssumeRolePolicy; permissions boundaries removed or replaced), plus
 ``sts:AssumeRole`` on every role. Each is an escalation when allowed on every resource of its kind
@@ -80,7 +80,7 @@ NON_SCOPING_CONDITION_KEYS = (
 def _condition_keys(condition: Any) -> list[str]:
     if not isinstance(condition, dict):
         return []
-    keys = []
+    keys: list[str] = []
     for block in condition.values():
         if isinstance(block, dict):
             keys.extend(str(k) for k in block)

@@ -18,6 +18,7 @@ Messages name the key and the reason, never the value.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -33,13 +34,38 @@ SECRET_WORDS = frozenset(
 )
 _SECRET_PAIRS = (("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("auth", "key"))
 POINTER_WORDS = frozenset(
-    {"arn", "name", "file", "path", "url", "uri", "id", "ref", "type", "length", "ttl", "dir", "env", "enabled",
-     "endpoint", "header", "mode", "version", "expiry", "expiration", "region", "key_id"}
+    {
+        "arn",
+        "name",
+        "file",
+        "path",
+        "url",
+        "uri",
+        "id",
+        "ref",
+        "type",
+        "length",
+        "ttl",
+        "dir",
+        "env",
+        "enabled",
+        "endpoint",
+        "header",
+        "mode",
+        "version",
+        "expiry",
+        "expiration",
+        "region",
+        "key_id",
+    }
 )
 """A key ending in one of these names where a secret is, not the secret (``WAREHOUSE_SECRET_ARN``)."""
 
 VALUE_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("an AWS access key id", re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}(?![A-Z0-9])")),
+    (
+        "an AWS access key id",
+        re.compile(r"(?<![A-Z0-9])(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{16}(?![A-Z0-9])"),
+    ),
     ("a PEM private key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")),
     ("a JWT", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
     ("a GitHub token", re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{40,})\b")),
@@ -64,7 +90,7 @@ def secret_key(key: str) -> bool:
     joined = "".join(words)
     if any(w in SECRET_WORDS for w in words) or joined in SECRET_WORDS:
         return True
-    return any(pair in zip(words, words[1:], strict=False) for pair in _SECRET_PAIRS)
+    return any(pair in _SECRET_PAIRS for pair in itertools.pairwise(words))
 
 
 def findings(key: str, value: Any) -> list[str]:
@@ -93,7 +119,8 @@ def _configmap(token: str) -> bool:
     description="ConfigMaps and container env literals hold no credentials (by key name: password, secret, "
     "token, API key; by value shape: AWS access keys, private keys, JWTs, tokens, URLs with passwords).",
     severity=Severity.HIGH,
-    remediation="Put the value in a Kubernetes Secret (or AWS Secrets Manager, read through IRSA) and reference "
+    remediation="Put the value in a Kubernetes Secret (or AWS Secrets Manager, read through IRSA) and "
+    "reference "
     "it: env valueFrom.secretKeyRef, envFrom.secretRef, or a secret volume. Never write credentials in a "
     "ConfigMap or an env value.",
     enforcement=EnforcementLevel.MANDATORY,

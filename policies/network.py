@@ -174,7 +174,10 @@ def no_public_admin_ingress(ctx: ResourceContext) -> None:
     ports = [int(p) for p in as_list(ctx.config.get("restrictedPorts", DEFAULT_RESTRICTED_PORTS))]
     rules: list[tuple[str, list[Any], Any, Any, Any]] = []
     props = ctx.props
-    if ctx.type in ("aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"):
+    if ctx.type in (
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    ):
         ingress = props.get("ingress")
         if ingress is UNKNOWN:
             return

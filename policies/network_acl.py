@@ -168,7 +168,11 @@ def nacl_no_public_admin_ingress(ctx: StackContext) -> None:
             wide = internet_wide(rule.cidrs, limits)
             if not wide:
                 continue
-            exposed = [p for p in (_covers(rule.low, rule.high, rule.protocol, ports) or []) if not _shadowed(rule, p, denies)]
+            exposed = [
+                p
+                for p in (_covers(rule.low, rule.high, rule.protocol, ports) or [])
+                if not _shadowed(rule, p, denies)
+            ]
             if exposed:
                 shown = ", ".join(str(p) for p in exposed[:6]) + (", ..." if len(exposed) > 6 else "")
                 ctx.report(
@@ -195,7 +199,10 @@ def vpc_default_security_group_closed(ctx: StackContext) -> None:
         for key in ("ingress", "egress"):
             rules = group.props.get(key)
             if rules is not UNKNOWN and as_list(rules):
-                ctx.report(f"default security group '{group.name}' has {len(as_list(rules))} {key} rule(s)", group.urn)
+                ctx.report(
+                    f"default security group '{group.name}' has {len(as_list(rules))} {key} rule(s)",
+                    group.urn,
+                )
     by_urn = {g.urn: g for g in defaults}
     for rule in ctx.of_type(*SG_RULE_TYPES):
         targets = [by_urn[u] for u in rule.property_dependencies.get("securityGroupId", []) if u in by_urn]

@@ -101,7 +101,9 @@ _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _HANDLERS = ("postStart", "preStop")
 
 
-def _allowed(table: tuple[tuple[tuple[int, int], frozenset[str]], ...], version: tuple[int, int]) -> frozenset[str]:
+def _allowed(
+    table: tuple[tuple[tuple[int, int], frozenset[str]], ...], version: tuple[int, int]
+) -> frozenset[str]:
     return frozenset().union(*(names for since, names in table if since <= version))
 
 
@@ -123,7 +125,8 @@ class _Pod:
 
 def _baseline(pod: _Pod, version: tuple[int, int]) -> None:
     spec = pod.spec
-    pod_context = spec.get("securityContext") if isinstance(spec.get("securityContext"), dict) else {}
+    raw = spec.get("securityContext")
+    pod_context: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if truthy(get(pod_context, "windowsOptions", "hostProcess")) is True:
         pod.report("securityContext.windowsOptions.hostProcess", "true", "HostProcess")
     for field in ("hostNetwork", "hostPID", "hostIPC"):
@@ -133,7 +136,9 @@ def _baseline(pod: _Pod, version: tuple[int, int]) -> None:
         if isinstance(volume, dict) and volume.get("hostPath") not in (None, UNKNOWN):
             path = get(volume, "hostPath", "path")
             shown = f" {path!r}" if isinstance(path, str) else ""
-            pod.report(f"volumes[{index}].hostPath", f"mounts the node's filesystem{shown}", "HostPath volumes")
+            pod.report(
+                f"volumes[{index}].hostPath", f"mounts the node's filesystem{shown}", "HostPath volumes"
+            )
     _seccomp_baseline(pod, "securityContext", pod_context)
     _selinux(pod, "securityContext", pod_context, version)
     _apparmor(pod, "securityContext", pod_context)
@@ -145,9 +150,13 @@ def _baseline(pod: _Pod, version: tuple[int, int]) -> None:
     annotations = pod.metadata.get("annotations")
     if isinstance(annotations, dict):
         for key, value in annotations.items():
-            if key.startswith("container.apparmor.security.beta.kubernetes.io/") and isinstance(value, str):
-                if value not in ("", "runtime/default") and not value.startswith("localhost/"):
-                    pod.found.append(f"metadata.annotations[{key!r}]: {value!r} (AppArmor)")
+            if (
+                key.startswith("container.apparmor.security.beta.kubernetes.io/")
+                and isinstance(value, str)
+                and value not in ("", "runtime/default")
+                and not value.startswith("localhost/")
+            ):
+                pod.found.append(f"metadata.annotations[{key!r}]: {value!r} (AppArmor)")
     for where, container in containers(spec):
         context = container.get("securityContext")
         context = context if isinstance(context, dict) else {}  # unknown: nothing set to judge
@@ -175,7 +184,11 @@ def _baseline(pod: _Pod, version: tuple[int, int]) -> None:
                 _host_field(pod, f"{where}.{probe}.{handler}", get(container, probe, handler, "host"))
         for hook in _HANDLERS:
             for handler in ("httpGet", "tcpSocket"):
-                _host_field(pod, f"{where}.lifecycle.{hook}.{handler}", get(container, "lifecycle", hook, handler, "host"))
+                _host_field(
+                    pod,
+                    f"{where}.lifecycle.{hook}.{handler}",
+                    get(container, "lifecycle", hook, handler, "host"),
+                )
 
 
 def _host_field(pod: _Pod, where: str, host: Any) -> None:

@@ -273,14 +273,20 @@ def test_an_open_enum_value_wrong_only_by_case_names_the_spelling() -> None:
         aws.ec2.Instance("vm", ami="ami-1", instance_type="T3.MICRO")
         aws.ec2.Instance("new-type", ami="ami-1", instance_type="m99.large")
         aws.lambda_.Function(
-            "fn", role="arn:aws:iam::123456789012:role/r", runtime="python9.99", handler="h", s3_bucket="b", s3_key="k"
+            "fn",
+            role="arn:aws:iam::123456789012:role/r",
+            runtime="python9.99",
+            handler="h",
+            s3_bucket="b",
+            s3_key="k",
         )
 
     assert found(program) == [
         (
             "provider-conformance",
             "mandatory",
-            "'vm' (aws:ec2/instance:Instance): instanceType: 'T3.MICRO' differs from 't3.micro' (InstanceType) only "
+            "'vm' (aws:ec2/instance:Instance): instanceType: 'T3.MICRO' differs from 't3.micro' "
+            "(InstanceType) only "
             "by case; write 't3.micro' (the provider compares values case-sensitively)",
         )
     ]
@@ -305,7 +311,8 @@ def test_an_open_enum_the_provider_validates_strictly_is_closed_over_the_provide
         (
             "provider-conformance",
             "mandatory",
-            f"'unknown' (aws:rds/instance:Instance): storageType: 'gp4' is not one of {values}; use one of them",
+            f"'unknown' (aws:rds/instance:Instance): storageType: 'gp4' is not one of {values}; "
+            f"use one of them",
         ),
         (
             "provider-conformance",

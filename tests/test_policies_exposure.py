@@ -65,7 +65,14 @@ def test_split_halves_and_ipv6_open_ssh_in_every_security_group_form() -> None:
         aws.ec2.SecurityGroup(
             "halves",
             vpc_id=VPC,
-            ingress=[{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/1", "128.0.0.0/1"]}],
+            ingress=[
+                {
+                    "protocol": "tcp",
+                    "from_port": 22,
+                    "to_port": 22,
+                    "cidr_blocks": ["0.0.0.0/1", "128.0.0.0/1"],
+                }
+            ],
         )
         aws.ec2.DefaultSecurityGroup(
             "default",
@@ -73,11 +80,21 @@ def test_split_halves_and_ipv6_open_ssh_in_every_security_group_form() -> None:
             ingress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "ipv6_cidr_blocks": ["::/0"]}],
         )
         aws.ec2.SecurityGroupRule(
-            "rule", type="ingress", security_group_id="sg-1", protocol="tcp", from_port=5432, to_port=5432,
+            "rule",
+            type="ingress",
+            security_group_id="sg-1",
+            protocol="tcp",
+            from_port=5432,
+            to_port=5432,
             cidr_blocks=["52.0.0.0/8"],
         )
         aws.vpc.SecurityGroupIngressRule(
-            "ingress", security_group_id="sg-1", ip_protocol="tcp", from_port=3389, to_port=3389, cidr_ipv6="2000::/3"
+            "ingress",
+            security_group_id="sg-1",
+            ip_protocol="tcp",
+            from_port=3389,
+            to_port=3389,
+            cidr_ipv6="2000::/3",
         )
 
     assert found(program, "no-public-admin-ingress") == [
@@ -94,7 +111,12 @@ def test_office_ranges_and_private_space_pass() -> None:
             "office",
             vpc_id=VPC,
             ingress=[
-                {"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["198.51.100.0/24", "10.0.0.0/8"]},
+                {
+                    "protocol": "tcp",
+                    "from_port": 22,
+                    "to_port": 22,
+                    "cidr_blocks": ["198.51.100.0/24", "10.0.0.0/8"],
+                },
                 {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]},
             ],
         )
@@ -111,7 +133,11 @@ def test_the_default_security_group_must_stay_closed() -> None:
             egress=[{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}],
         )
         aws.vpc.SecurityGroupIngressRule(
-            "into-default", security_group_id=default.id, ip_protocol="tcp", from_port=443, to_port=443,
+            "into-default",
+            security_group_id=default.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
             cidr_ipv4="10.0.0.0/8",
         )
 
@@ -136,24 +162,48 @@ def test_nacls_open_to_the_world_fail_in_every_form() -> None:
             "acl",
             vpc_id=VPC,
             ingress=[
-                {"protocol": "tcp", "rule_no": 100, "action": "allow", "cidr_block": "0.0.0.0/0", "from_port": 22, "to_port": 22},
+                {
+                    "protocol": "tcp",
+                    "rule_no": 100,
+                    "action": "allow",
+                    "cidr_block": "0.0.0.0/0",
+                    "from_port": 22,
+                    "to_port": 22,
+                },
             ],
         )
         aws.ec2.NetworkAclRule(
-            "rdp", network_acl_id=acl.id, rule_number=110, egress=False, protocol="tcp", rule_action="allow",
-            cidr_block="0.0.0.0/1", from_port=3389, to_port=3389,
+            "rdp",
+            network_acl_id=acl.id,
+            rule_number=110,
+            egress=False,
+            protocol="tcp",
+            rule_action="allow",
+            cidr_block="0.0.0.0/1",
+            from_port=3389,
+            to_port=3389,
         )
         aws.ec2.DefaultNetworkAcl(
             "default",
             default_network_acl_id="acl-default",
-            ingress=[{"protocol": "-1", "rule_no": 100, "action": "allow", "ipv6_cidr_block": "::/0", "from_port": 0, "to_port": 0}],
+            ingress=[
+                {
+                    "protocol": "-1",
+                    "rule_no": 100,
+                    "action": "allow",
+                    "ipv6_cidr_block": "::/0",
+                    "from_port": 0,
+                    "to_port": 0,
+                }
+            ],
         )
 
     assert found(program, "nacl-no-public-admin-ingress") == [
         ("acl", "network ACL 'acl' ingress[0] (rule 100) allows ingress on port(s) 22 from 0.0.0.0/0"),
         (
             "default",
-            "network ACL 'default' ingress[0] (rule 100) allows ingress on port(s) 22, 3389, 1433, 1521, 2049, 3306, "
+            "network ACL 'default' ingress[0] (rule 100) allows ingress on port(s) 22, 3389, 1433, "
+            "1521, 2049, 3306, "
             "... from ::/0",
         ),
         ("rdp", "network ACL 'rdp' rule 110 allows ingress on port(s) 3389 from 0.0.0.0/1"),
@@ -166,13 +216,39 @@ def test_a_lower_numbered_deny_shadows_the_allow_and_egress_is_not_ingress() -> 
             "acl",
             vpc_id=VPC,
             ingress=[
-                {"protocol": "-1", "rule_no": 200, "action": "allow", "cidr_block": "0.0.0.0/0", "from_port": 0, "to_port": 0},
-                {"protocol": "tcp", "rule_no": 100, "action": "deny", "cidr_block": "0.0.0.0/0", "from_port": 0, "to_port": 65535},
-                {"protocol": "udp", "rule_no": 110, "action": "deny", "cidr_block": "0.0.0.0/0", "from_port": 0, "to_port": 65535},
+                {
+                    "protocol": "-1",
+                    "rule_no": 200,
+                    "action": "allow",
+                    "cidr_block": "0.0.0.0/0",
+                    "from_port": 0,
+                    "to_port": 0,
+                },
+                {
+                    "protocol": "tcp",
+                    "rule_no": 100,
+                    "action": "deny",
+                    "cidr_block": "0.0.0.0/0",
+                    "from_port": 0,
+                    "to_port": 65535,
+                },
+                {
+                    "protocol": "udp",
+                    "rule_no": 110,
+                    "action": "deny",
+                    "cidr_block": "0.0.0.0/0",
+                    "from_port": 0,
+                    "to_port": 65535,
+                },
             ],
         )
         aws.ec2.NetworkAclRule(
-            "out", network_acl_id=acl.id, rule_number=100, egress=True, protocol="-1", rule_action="allow",
+            "out",
+            network_acl_id=acl.id,
+            rule_number=100,
+            egress=True,
+            protocol="-1",
+            rule_action="allow",
             cidr_block="0.0.0.0/0",
         )
 
@@ -209,20 +285,37 @@ def test_every_publicly_accessible_input_of_the_sdk_is_covered() -> None:
 def test_public_aurora_redshift_serverless_neptune_dms_and_opensearch_fail() -> None:
     def program() -> None:
         aws.rds.ClusterInstance(
-            "aurora", cluster_identifier="c", instance_class="db.r6g.large", engine="aurora-postgresql",
+            "aurora",
+            cluster_identifier="c",
+            instance_class="db.r6g.large",
+            engine="aurora-postgresql",
             publicly_accessible=True,
         )
-        aws.redshiftserverless.Workgroup("wg", namespace_name="ns", workgroup_name="wg", publicly_accessible=True)
-        aws.neptune.ClusterInstance("neptune", cluster_identifier="c", instance_class="db.r6g.large", publicly_accessible=True)
+        aws.redshiftserverless.Workgroup(
+            "wg", namespace_name="ns", workgroup_name="wg", publicly_accessible=True
+        )
+        aws.neptune.ClusterInstance(
+            "neptune", cluster_identifier="c", instance_class="db.r6g.large", publicly_accessible=True
+        )
         aws.dms.ReplicationInstance(
-            "dms", replication_instance_id="dms", replication_instance_class="dms.t3.micro", publicly_accessible=True
+            "dms",
+            replication_instance_id="dms",
+            replication_instance_class="dms.t3.micro",
+            publicly_accessible=True,
         )
         aws.opensearch.Domain("search", domain_name="search")
         aws.opensearch.ServerlessSecurityPolicy(
             "collection-network",
             name="net",
             type="network",
-            policy=json.dumps([{"Rules": [{"ResourceType": "collection", "Resource": ["collection/logs"]}], "AllowFromPublic": True}]),
+            policy=json.dumps(
+                [
+                    {
+                        "Rules": [{"ResourceType": "collection", "Resource": ["collection/logs"]}],
+                        "AllowFromPublic": True,
+                    }
+                ]
+            ),
         )
 
     assert found(program, "db-not-publicly-accessible") == [
@@ -238,12 +331,17 @@ def test_public_aurora_redshift_serverless_neptune_dms_and_opensearch_fail() -> 
 def test_private_data_stores_pass() -> None:
     def program() -> None:
         aws.rds.ClusterInstance(
-            "aurora", cluster_identifier="c", instance_class="db.r6g.large", engine="aurora-postgresql",
+            "aurora",
+            cluster_identifier="c",
+            instance_class="db.r6g.large",
+            engine="aurora-postgresql",
             publicly_accessible=False,
         )
         aws.redshiftserverless.Workgroup("wg", namespace_name="ns", workgroup_name="wg")
         aws.opensearch.Domain(
-            "search", domain_name="search", vpc_options={"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]}
+            "search",
+            domain_name="search",
+            vpc_options={"subnet_ids": ["subnet-1"], "security_group_ids": ["sg-1"]},
         )
 
     assert found(program, "db-not-publicly-accessible") == []
@@ -261,7 +359,11 @@ def test_account_switches_turned_off_fail() -> None:
 
     result = report(program)
     assert sorted((v.policy, v.name, v.message) for v in result.violations) == [
-        ("ebs-encryption-by-default", "ebs-default", "'ebs-default' turns EBS encryption by default off for the region"),
+        (
+            "ebs-encryption-by-default",
+            "ebs-default",
+            "'ebs-default' turns EBS encryption by default off for the region",
+        ),
         (
             "s3-account-public-access-block",
             "account-pab",
@@ -269,7 +371,11 @@ def test_account_switches_turned_off_fail() -> None:
             "restrictPublicBuckets off (unset means false)",
         ),
         ("snapshot-not-public", "images", "'images' unblocks public sharing of AMIs for the region"),
-        ("snapshot-not-public", "snapshots", "'snapshots' unblocks public sharing of EBS snapshots for the region"),
+        (
+            "snapshot-not-public",
+            "snapshots",
+            "'snapshots' unblocks public sharing of EBS snapshots for the region",
+        ),
     ]
 
 
@@ -277,7 +383,10 @@ def test_account_switches_on_pass() -> None:
     def program() -> None:
         aws.ebs.EncryptionByDefault("ebs-default", enabled=True)
         aws.s3.AccountPublicAccessBlock(
-            "account-pab", block_public_acls=True, block_public_policy=True, ignore_public_acls=True,
+            "account-pab",
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
             restrict_public_buckets=True,
         )
         aws.ebs.SnapshotBlockPublicAccess("snapshots", state="block-all-sharing")
@@ -287,17 +396,28 @@ def test_account_switches_on_pass() -> None:
 
 def test_public_and_unencrypted_snapshot_copies_fail() -> None:
     def program() -> None:
-        aws.rds.SnapshotCopy("rds-copy", source_db_snapshot_identifier="snap", target_db_snapshot_identifier="copy")
-        aws.rds.ClusterSnapshotCopy(
-            "aurora-copy", source_db_cluster_snapshot_identifier="snap", target_db_cluster_snapshot_identifier="copy",
-            kms_key_id="arn:aws:kms:eu-west-1:123456789012:key/k", shared_accounts=["all"],
+        aws.rds.SnapshotCopy(
+            "rds-copy", source_db_snapshot_identifier="snap", target_db_snapshot_identifier="copy"
         )
-        aws.ebs.SnapshotCopy("ebs-copy", source_snapshot_id="snap-1", source_region="eu-west-1", encrypted=False)
+        aws.rds.ClusterSnapshotCopy(
+            "aurora-copy",
+            source_db_cluster_snapshot_identifier="snap",
+            target_db_cluster_snapshot_identifier="copy",
+            kms_key_id="arn:aws:kms:eu-west-1:123456789012:key/k",
+            shared_accounts=["all"],
+        )
+        aws.ebs.SnapshotCopy(
+            "ebs-copy", source_snapshot_id="snap-1", source_region="eu-west-1", encrypted=False
+        )
         aws.ec2.AmiCopy("ami-copy", source_ami_id="ami-1", source_ami_region="eu-west-1")
-        aws.rds.Snapshot("shared", db_instance_identifier="db", db_snapshot_identifier="s", shared_accounts=["all"])
+        aws.rds.Snapshot(
+            "shared", db_instance_identifier="db", db_snapshot_identifier="s", shared_accounts=["all"]
+        )
         aws.ec2.AmiLaunchPermission("public-ami", image_id="ami-1", group="all")
 
-    result = sorted((v.policy, v.name, v.message) for v in report(program).violations if v.policy.startswith("snapshot"))
+    result = sorted(
+        (v.policy, v.name, v.message) for v in report(program).violations if v.policy.startswith("snapshot")
+    )
     assert result == [
         (
             "snapshot-copy-encrypted",
@@ -320,7 +440,11 @@ def test_public_and_unencrypted_snapshot_copies_fail() -> None:
             "'aurora-copy' shares the snapshot with every AWS account (sharedAccounts 'all')",
         ),
         ("snapshot-not-public", "public-ami", "'public-ami' makes the AMI public (group 'all')"),
-        ("snapshot-not-public", "shared", "'shared' shares the snapshot with every AWS account (sharedAccounts 'all')"),
+        (
+            "snapshot-not-public",
+            "shared",
+            "'shared' shares the snapshot with every AWS account (sharedAccounts 'all')",
+        ),
     ]
 
 
@@ -329,10 +453,15 @@ def test_encrypted_private_copies_pass() -> None:
 
     def program() -> None:
         aws.rds.SnapshotCopy(
-            "rds-copy", source_db_snapshot_identifier="snap", target_db_snapshot_identifier="copy", kms_key_id=key,
+            "rds-copy",
+            source_db_snapshot_identifier="snap",
+            target_db_snapshot_identifier="copy",
+            kms_key_id=key,
             shared_accounts=["210987654321"],
         )
-        aws.ebs.SnapshotCopy("ebs-copy", source_snapshot_id="snap-1", source_region="eu-west-1", encrypted=True, kms_key_id=key)
+        aws.ebs.SnapshotCopy(
+            "ebs-copy", source_snapshot_id="snap-1", source_region="eu-west-1", encrypted=True, kms_key_id=key
+        )
         aws.ec2.AmiCopy("ami-copy", source_ami_id="ami-1", source_ami_region="eu-west-1", encrypted=True)
 
     assert [v for v in report(program).violations if v.policy.startswith("snapshot")] == []

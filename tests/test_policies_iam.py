@@ -144,7 +144,8 @@ def test_named_and_customer_managed_policies_pass() -> None:
         aws.iam.RolePolicyAttachment(
             "named-admin-lookalike",
             role=role.name,
-            policy_arn="arn:aws:iam::123456789012:policy/AdministratorAccess",  # customer-managed: its document is checked
+            # customer-managed: its own document is what the rules check
+            policy_arn="arn:aws:iam::123456789012:policy/AdministratorAccess",
         )
         aws.iam.RolePolicyAttachment(
             "service-role",
@@ -196,7 +197,8 @@ def test_not_action_and_not_resource_with_allow_fail_on_every_identity_kind() ->
         ("group-inline", "'group-inline' policy Statement[0] allows '*' actions on '*' resources"),
         (
             "role",
-            "'role' inlinePolicies[0] Statement[0] allows every action except iam:* (NotAction with Allow) on "
+            "'role' inlinePolicies[0] Statement[0] allows every action except iam:* (NotAction "
+            "with Allow) on "
             "'*' resources",
         ),
         (
@@ -205,12 +207,14 @@ def test_not_action_and_not_resource_with_allow_fail_on_every_identity_kind() ->
         ),
         (
             "sso-inline",
-            "'sso-inline' inlinePolicy Statement[0] allows every action except s3:DeleteBucket (NotAction with "
+            "'sso-inline' inlinePolicy Statement[0] allows every action except s3:DeleteBucket "
+            "(NotAction with "
             "Allow) on '*' resources",
         ),
         (
             "user-inline",
-            "'user-inline' policy Statement[0] allows every action except iam:*, sts:* (NotAction with Allow) "
+            "'user-inline' policy Statement[0] allows every action except iam:*, sts:* (NotAction "
+            "with Allow) "
             "on '*' resources",
         ),
     ]
@@ -282,13 +286,16 @@ def test_escalation_sets_fail_on_every_identity_kind() -> None:
         ),
         (
             "editor",
-            "'editor' policy Statement[0] allows privilege escalation on every resource: iam:CreatePolicyVersion "
-            "(rewrite any managed policy); iam:AttachRolePolicy (attach any policy to a role); iam:PutRolePolicy "
+            "'editor' policy Statement[0] allows privilege escalation on every resource: "
+            "iam:CreatePolicyVersion "
+            "(rewrite any managed policy); iam:AttachRolePolicy (attach any policy to a role); "
+            "iam:PutRolePolicy "
             "(write any inline policy on a role)",
         ),
         (
             "iam-star",
-            "'iam-star' policy Statement[0] allows privilege escalation on every resource: iam:CreatePolicyVersion "
+            "'iam-star' policy Statement[0] allows privilege escalation on every resource: "
+            "iam:CreatePolicyVersion "
             "(rewrite any managed policy); iam:SetDefaultPolicyVersion (switch any managed policy to another "
             "version); iam:AttachUserPolicy (attach any policy (AdministratorAccess) to a user); "
             "iam:AttachGroupPolicy (attach any policy to a group) and 15 more",
@@ -300,7 +307,8 @@ def test_escalation_sets_fail_on_every_identity_kind() -> None:
         ),
         (
             "role",
-            "'role' inlinePolicies[0] Statement[0] allows privilege escalation on every resource: iam:PassRole "
+            "'role' inlinePolicies[0] Statement[0] allows privilege escalation on every resource: "
+            "iam:PassRole "
             "(hand any role (an admin one) to a service it controls)",
         ),
         (
@@ -364,7 +372,8 @@ def test_an_unfamiliar_condition_is_cannot_decide_not_a_pass() -> None:
 
     assert violations(program) == []
     assert undecided(program) == [
-        "can't run policy 'iam-no-privilege-escalation' from policy pack 'dataplatform@v0.1.0' during preview: "
+        "can't run policy 'iam-no-privilege-escalation' from policy pack 'dataplatform@v0.1.0' "
+        "during preview: "
         "cannot decide: 'odd' policy Statement[0]: condition key(s) aws:somenewkey may or may not scope "
         "iam:PassRole"
     ]

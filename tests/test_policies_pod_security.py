@@ -32,7 +32,11 @@ HARDENED: dict[str, Any] = {
     },
 }
 HARDENED_POD = {
-    "securityContext": {"runAsNonRoot": True, "runAsUser": 10001, "seccompProfile": {"type": "RuntimeDefault"}},
+    "securityContext": {
+        "runAsNonRoot": True,
+        "runAsUser": 10001,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
     "containers": [HARDENED],
     "volumes": [{"name": "tmp", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "cfg"}}],
 }
@@ -60,12 +64,20 @@ def workloads(pod: dict[str, Any]) -> None:
     selector = {"matchLabels": LABELS}
     k8s.core.v1.Pod("pod", metadata=META, spec=pod)
     k8s.apps.v1.DaemonSet("daemonset", metadata=META, spec={"selector": selector, "template": template(pod)})
-    k8s.apps.v1.Deployment("deployment", metadata=META, spec={"selector": selector, "template": template(pod)})
-    k8s.apps.v1.StatefulSet(
-        "statefulset", metadata=META, spec={"selector": selector, "serviceName": "agent", "template": template(pod)}
+    k8s.apps.v1.Deployment(
+        "deployment", metadata=META, spec={"selector": selector, "template": template(pod)}
     )
-    k8s.apps.v1.ReplicaSet("replicaset", metadata=META, spec={"selector": selector, "template": template(pod)})
-    k8s.core.v1.ReplicationController("rc", metadata=META, spec={"selector": LABELS, "template": template(pod)})
+    k8s.apps.v1.StatefulSet(
+        "statefulset",
+        metadata=META,
+        spec={"selector": selector, "serviceName": "agent", "template": template(pod)},
+    )
+    k8s.apps.v1.ReplicaSet(
+        "replicaset", metadata=META, spec={"selector": selector, "template": template(pod)}
+    )
+    k8s.core.v1.ReplicationController(
+        "rc", metadata=META, spec={"selector": LABELS, "template": template(pod)}
+    )
     k8s.batch.v1.Job("job", metadata=META, spec={"template": template({**pod, "restartPolicy": "Never"})})
     k8s.batch.v1.CronJob(
         "cronjob",
@@ -93,10 +105,18 @@ def test_levels_baseline_mandatory_everywhere_restricted_mandatory_in_prod_only(
         k8s.core.v1.Pod("pod", metadata=META, spec={**HOSTILE_POD})
 
     for config, expected in (("dev", {"mandatory"}), ("prod", {"mandatory"})):
-        levels = {v.enforcement for v in report(program, config).violations if v.policy == "k8s-pod-security-baseline"}
+        levels = {
+            v.enforcement
+            for v in report(program, config).violations
+            if v.policy == "k8s-pod-security-baseline"
+        }
         assert levels == expected, config
     restricted = {
-        config: {v.enforcement for v in report(program, config).violations if v.policy == "k8s-pod-security-restricted"}
+        config: {
+            v.enforcement
+            for v in report(program, config).violations
+            if v.policy == "k8s-pod-security-restricted"
+        }
         for config in ("dev", "prod")
     }
     assert restricted == {"dev": {"advisory"}, "prod": {"mandatory"}}
@@ -194,10 +214,13 @@ def test_a_bare_pod_fails_restricted_on_what_it_leaves_out() -> None:
         for text in sorted(
             [
                 "volumes[0]: a nfs volume (volume types)",
-                "containers[0].securityContext.allowPrivilegeEscalation: must be false (privilege escalation)",
+                "containers[0].securityContext.allowPrivilegeEscalation: must be false (privilege "
+                "escalation)",
                 "containers[0].securityContext.capabilities.drop: must include ALL (capabilities)",
-                "containers[0].securityContext.seccompProfile.type: unset (and no pod-level profile) (seccomp)",
-                "containers[0].securityContext.runAsNonRoot: unset (and not true for the pod) (running as non-root)",
+                "containers[0].securityContext.seccompProfile.type: unset (and no pod-level "
+                "profile) (seccomp)",
+                "containers[0].securityContext.runAsNonRoot: unset (and not true for the pod) "
+                "(running as non-root)",
             ],
             key=lambda t: f"'bare' spec.{t}{suffix}",
         )
@@ -218,7 +241,9 @@ def test_a_privileged_deployment_patch_fails_on_the_fields_it_sets() -> None:
             spec={
                 "template": {
                     "spec": {
-                        "containers": [{"name": "app", "securityContext": {"privileged": True, "runAsUser": 0}}]
+                        "containers": [
+                            {"name": "app", "securityContext": {"privileged": True, "runAsUser": 0}}
+                        ]
                     }
                 }
             },
@@ -227,14 +252,16 @@ def test_a_privileged_deployment_patch_fails_on_the_fields_it_sets() -> None:
     assert found(program, "k8s-pod-security-baseline") == [
         (
             "debug",
-            "'debug' spec.template.spec.containers[0].securityContext.privileged: true (privileged containers): "
+            "'debug' spec.template.spec.containers[0].securityContext.privileged: true (privileged "
+            "containers): "
             "not allowed by the baseline Pod Security Standard",
         )
     ]
     assert found(program, "k8s-pod-security-restricted") == [
         (
             "debug",
-            "'debug' spec.template.spec.containers[0].securityContext.runAsUser: 0 (running as non-root user): "
+            "'debug' spec.template.spec.containers[0].securityContext.runAsUser: 0 (running as "
+            "non-root user): "
             "not allowed by the restricted Pod Security Standard",
         )
     ]
@@ -248,7 +275,12 @@ def test_patches_that_set_nothing_pod_level_pass_and_conform() -> None:
         k8s.apps.v1.DaemonSetPatch(
             "label",
             metadata=META,
-            spec={"template": {"metadata": {"labels": {"team": "ops"}}, "spec": {"containers": [{"name": "agent"}]}}},
+            spec={
+                "template": {
+                    "metadata": {"labels": {"team": "ops"}},
+                    "spec": {"containers": [{"name": "agent"}]},
+                }
+            },
         )
         k8s.core.v1.ConfigMapPatch("cfg", metadata=META, data={"LOG_LEVEL": "debug"})
 
@@ -289,8 +321,14 @@ def test_credentials_in_configmaps_and_env_literals_fail() -> None:
                                     {"name": "apiKey", "value": "abc123def456"},
                                     {"name": "UPSTREAM", "value": "https://bot:hunter2@api.example.com/v1"},
                                     {"name": "SESSION", "value": jwt},
-                                    {"name": "DB_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}}},
-                                    {"name": "WAREHOUSE_SECRET_ARN", "value": "arn:aws:secretsmanager:eu-west-1:1:secret:x"},
+                                    {
+                                        "name": "DB_PASSWORD",
+                                        "valueFrom": {"secretKeyRef": {"name": "db", "key": "pw"}},
+                                    },
+                                    {
+                                        "name": "WAREHOUSE_SECRET_ARN",
+                                        "value": "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+                                    },
                                 ],
                             }
                         ],
@@ -301,14 +339,27 @@ def test_credentials_in_configmaps_and_env_literals_fail() -> None:
 
     messages = found(program, "k8s-no-plaintext-secrets")
     assert messages == [
-        ("app-config", "ConfigMap 'app-config' data['DB_PASSWORD'] is a literal credential (by its key name)"),
-        ("app-config", "ConfigMap 'app-config' data['application.properties'] sets 'db.password' to a literal credential"),
+        (
+            "app-config",
+            "ConfigMap 'app-config' data['DB_PASSWORD'] is a literal credential (by its key name)",
+        ),
+        (
+            "app-config",
+            "ConfigMap 'app-config' data['application.properties'] sets 'db.password' to a literal "
+            "credential",
+        ),
         ("app-config", "ConfigMap 'app-config' data['notes'] holds an AWS access key id"),
-        ("web", "'web' spec.template.spec.containers[0].env[0] 'apiKey' is a literal credential (by its key name)"),
+        (
+            "web",
+            "'web' spec.template.spec.containers[0].env[0] 'apiKey' is a literal credential (by "
+            "its key name)",
+        ),
         ("web", "'web' spec.template.spec.containers[0].env[1] 'UPSTREAM' holds a URL with a password"),
         ("web", "'web' spec.template.spec.containers[0].env[2] 'SESSION' holds a JWT"),
     ]
-    assert not any(secret in m for _, m in messages for secret in ("hunter2", "s3cr3t", aws_key, jwt, "abc123"))
+    assert not any(
+        secret in m for _, m in messages for secret in ("hunter2", "s3cr3t", aws_key, jwt, "abc123")
+    )
 
 
 def test_a_pem_private_key_in_a_configmap_patch_fails() -> None:
