@@ -402,3 +402,38 @@ def test_action_patterns_match_as_iam_does(pattern: str, action: str, expected: 
     from policies._iam_documents import action_matches
 
     assert action_matches(pattern, action) is expected
+
+
+def test_the_upstream_load_balancer_controller_policy_passes() -> None:
+    """The statements of kubernetes-sigs/aws-load-balancer-controller docs/install/iam_policy.json that
+    use '*' resources, IAM actions or tag conditions (its other statements are ELB and EC2 actions)."""
+
+    def program() -> None:
+        aws.iam.Policy(
+            "lb-controller",
+            policy=doc(
+                allow(
+                    ["iam:CreateServiceLinkedRole", "ec2:DescribeVpcs", "elasticloadbalancing:DescribeTags"]
+                ),
+                allow(["acm:ListCertificates", "iam:ListServerCertificates", "iam:GetServerCertificate"]),
+                allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]),
+                allow(
+                    ["ec2:CreateTags", "ec2:DeleteTags"],
+                    "*",
+                    Condition={
+                        "Null": {
+                            "aws:RequestTag/ingress.k8s.aws/cluster": "true",
+                            "aws:ResourceTag/ingress.k8s.aws/cluster": "false",
+                        }
+                    },
+                ),
+                allow(
+                    "elasticloadbalancing:CreateLoadBalancer",
+                    "*",
+                    Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": ["ingress.k8s.aws/cluster"]}},
+                ),
+            ),
+        )
+
+    assert violations(program) == []
+    assert undecided(program) == []
