@@ -183,7 +183,16 @@ def _check_k8s(props: dict[str, Any], version: str, found: Findings, *, patch: b
     for path, keyword, message in _k8s_schema.schema_errors(validator, document):
         if keyword == "required" and patch:
             continue
-        if keyword == "required" and any(u == path or u.startswith(path + ".") for u in unknown):
+        # "(document)" is the object itself: any unknown top-level value may be the missing key.
+        root = path == "(document)"
+        hidden = any(root or u == path or u.startswith(path + ".") for u in unknown)
+        if keyword in ("oneOf", "anyOf") and hidden:
+            # Which alternative the object is depends on a value unknown until deployment.
+            found.undecided.append(
+                f"{path}: no alternative matches yet ({message}), unless an unknown value decides it"
+            )
+            continue
+        if keyword == "required" and hidden:
             found.undecided.append(f"{path}: {message}, unless an unknown value provides it")
             continue
         found.problems.append(f"{path}: {message} ({what}, strict)")

@@ -321,3 +321,16 @@ def test_an_open_enum_the_provider_validates_strictly_is_closed_over_the_provide
             "(values are case-sensitive)",
         ),
     ]
+
+
+def test_the_prod_stack_in_preview_leaves_custom_resources_undecided_not_failing() -> None:
+    """In preview a KEDA trigger's values and the EC2NodeClass spec are unknown: which oneOf branch a
+    trigger is, and whether the spec is there, is decided at deployment (advisory), never a violation."""
+    run = run_program(ROOT, "prod", preview=True)
+    report = evaluate(run, PACK, load_config(ROOT / "policies" / "prod.json"))
+    assert [(v.policy, v.name) for v in report.violations if v.enforcement == "mandatory"] == []
+    undecided = sorted(
+        (v.name, v.message) for v in report.violations if v.policy == "provider-conformance-undecided"
+    )
+    assert [name for name, _ in undecided] == ["eks-karpenter-node-class", "stream-consumer-scaled-object"]
+    assert "no alternative matches yet" in undecided[1][1]
