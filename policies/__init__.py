@@ -13,14 +13,19 @@ from __future__ import annotations
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
+    account,
     baseline,
     conformance,
     cost,
     data,
     encryption,
     iam,
+    iam_escalation,
+    k8s_secrets,
     kubernetes,
     network,
+    network_acl,
+    pod_security,
     secrets,
     system,
     tagging,
@@ -39,12 +44,17 @@ ALL_POLICIES: list[Policy] = [
     *tagging.POLICIES,
     *baseline.POLICIES,
     *network.POLICIES,
+    *network_acl.POLICIES,
+    *account.POLICIES,
     *kubernetes.POLICIES,
+    *pod_security.POLICIES,
+    *k8s_secrets.POLICIES,
     *cost.POLICIES,
     *conformance.POLICIES,
     *system.POLICIES,
     *data.POLICIES,
     *iam.POLICIES,
+    *iam_escalation.POLICIES,
     *secrets.POLICIES,
 ]
 """Every policy of the pack, in report order."""

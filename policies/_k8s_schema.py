@@ -88,8 +88,13 @@ def schema_errors(validator: Any, document: dict[str, Any]) -> list[tuple[str, s
     """(path, validator keyword, message) for each problem; alternatives reduced to the best match."""
     found = []
     for error in validator.iter_errors(document):
+        keyword = str(error.validator)
         if error.context:
+            # The alternatives' best match says what to fix; the keyword stays the alternative's
+            # (oneOf/anyOf), so a caller knows no single branch was required.
             error = best_match(error.context)
         path = ".".join(str(p) for p in error.absolute_path) or "(document)"
-        found.append((path, str(error.validator), error.message))
+        found.append(
+            (path, keyword if keyword in ("oneOf", "anyOf") else str(error.validator), error.message)
+        )
     return sorted(set(found))

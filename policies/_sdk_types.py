@@ -56,6 +56,28 @@ class MapOf:
 class Enum:
     cls: type
     values: tuple[str, ...]
+    open: bool = False
+    """``Union[str, SomeEnum]``: the SDK takes any string. A value that differs from a member only by
+    case is still wrong (the providers compare case-sensitively); any other value passes, unless the
+    enum is in :data:`STRICT_OPEN_ENUMS`."""
+
+
+STRICT_OPEN_ENUMS: dict[str, tuple[str, ...]] = {
+    # terraform-provider-aws internal/service/rds/instance.go, storage_type: ValidateFunc:
+    # validation.StringInSlice(StorageType_Values(), false) (false: case-sensitive), where
+    # internal/service/rds/consts.go lists standard, gp2, gp3, io1, io2, aurora-iopt1: two more than
+    # the SDK's enum, so the provider's own list is what is allowed.
+    "pulumi_aws.rds._enums.StorageType": ("standard", "gp2", "gp3", "io1", "io2", "aurora-iopt1"),
+}
+"""Enums the SDK marks open (``Union[str, Enum]``) but the provider validates against a list of its
+own: any other value is refused at ``pulumi up``, so the rule treats them as closed over that list.
+(Lambda's ``Runtime`` is validated too, ``enum.Validate[awstypes.Runtime]``, but against the AWS SDK
+for Go's list, which can be newer than the Pulumi SDK's: a new runtime would be a false alarm, so it
+stays open.)"""
+
+
+def enum_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 OPEN: Any = None
@@ -161,8 +183,14 @@ def shape_of(hint: Any) -> Any:
         # The TypedDict variant of an input class takes the same keys: the class describes both.
         members = [m for m in typing.get_args(hint) if not _plumbing(m) and not typing.is_typeddict(m)]
         if any(m is str or m is Any for m in members):
-            # ``Union[str, SomeEnum]``: the enum is a suggestion, any string passes Check.
-            members = [m for m in members if not (isinstance(m, type) and issubclass(m, enum.Enum))]
+            # ``Union[str, SomeEnum]``: the enum is a suggestion, any string passes Check: kept as an
+            # open enum (a wrong case is still wrong; a strictly validated one is closed).
+            enums = [m for m in members if isinstance(m, type) and issubclass(m, enum.Enum)]
+            members = [m for m in members if m not in enums]
+            if len(enums) == 1 and all(m is str for m in members):
+                strict = STRICT_OPEN_ENUMS.get(enum_name(enums[0]))
+                values = strict or tuple(str(v.value) for v in enums[0])
+                return Enum(enums[0], values, open=strict is None)
         return shape_of(members[0]) if len(members) == 1 else OPEN
     if isinstance(origin, type) and issubclass(origin, collections.abc.Mapping):
         args = typing.get_args(hint)

@@ -55,7 +55,7 @@ def _walk(value: Any, shape: Any, path: str, found: Findings) -> None:
     if shape is OPEN or value is None:
         return
     if value is UNKNOWN:
-        if (isinstance(shape, Obj) and shape.required) or isinstance(shape, Enum):
+        if (isinstance(shape, Obj) and shape.required) or (isinstance(shape, Enum) and not shape.open):
             found.undecided.append(f"{path} is unknown until deployment")
         return
     if isinstance(shape, Obj):
@@ -68,7 +68,15 @@ def _walk(value: Any, shape: Any, path: str, found: Findings) -> None:
             _walk(item, _resolve(shape.value), f"{path}.{key}", found)
     elif isinstance(shape, Enum) and isinstance(value, str) and value not in shape.values:
         same_case = [v for v in shape.values if v.lower() == value.lower()]
+        if shape.open and not same_case:
+            return  # an open enum takes values the SDK does not list (new instance types, engines)
         hint = f"write '{same_case[0]}' (values are case-sensitive)" if same_case else "use one of them"
+        if shape.open:
+            found.problems.append(
+                f"{path}: '{value}' differs from '{same_case[0]}' ({shape.cls.__name__}) only by case; write "
+                f"'{same_case[0]}' (the provider compares values case-sensitively)"
+            )
+            return
         found.problems.append(
             f"{path}: '{value}' is not one of {', '.join(repr(v) for v in shape.values)} "
             f"({shape.cls.__name__}); {hint}"
@@ -153,7 +161,9 @@ def _prune(value: Any, path: str, unknown: list[str]) -> Any:
     return value
 
 
-def _check_k8s(props: dict[str, Any], version: str, found: Findings) -> None:
+def _check_k8s(props: dict[str, Any], version: str, found: Findings, *, patch: bool = False) -> None:
+    """``patch``: a ``<Kind>Patch`` (server-side apply), partial by nature: it names the fields it
+    changes and the live object keeps the rest, so the schema's required fields are not required."""
     api_version, kind = props.get("apiVersion"), props.get("kind")
     if api_version is UNKNOWN or kind is UNKNOWN:
         found.undecided.append("apiVersion/kind unknown until deployment")
@@ -171,7 +181,18 @@ def _check_k8s(props: dict[str, Any], version: str, found: Findings) -> None:
     unknown: list[str] = []
     document = _prune(props, "", unknown)
     for path, keyword, message in _k8s_schema.schema_errors(validator, document):
-        if keyword == "required" and any(u == path or u.startswith(path + ".") for u in unknown):
+        if keyword == "required" and patch:
+            continue
+        # "(document)" is the object itself: any unknown top-level value may be the missing key.
+        root = path == "(document)"
+        hidden = any(root or u == path or u.startswith(path + ".") for u in unknown)
+        if keyword in ("oneOf", "anyOf") and hidden:
+            # Which alternative the object is depends on a value unknown until deployment.
+            found.undecided.append(
+                f"{path}: no alternative matches yet ({message}), unless an unknown value decides it"
+            )
+            continue
+        if keyword == "required" and hidden:
             found.undecided.append(f"{path}: {message}, unless an unknown value provides it")
             continue
         found.problems.append(f"{path}: {message} ({what}, strict)")
@@ -183,7 +204,7 @@ def findings(ctx: ResourceContext) -> Findings:
     if ctx.type in CLUSTER_TYPES:
         _note_cluster_version(ctx)
     if _is_k8s_object(ctx.type):
-        _check_k8s(ctx.props, _k8s_version(ctx), found)
+        _check_k8s(ctx.props, _k8s_version(ctx), found, patch=ctx.type.endswith("Patch"))
         return found
     message = _sdk_types.deprecated_type(ctx.type)
     if message:

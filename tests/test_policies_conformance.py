@@ -263,3 +263,74 @@ def test_the_policies_are_in_the_pack_with_their_enforcement() -> None:
     for stack in ("dev", "prod"):
         config = json.loads((ROOT / "policies" / f"{stack}.json").read_text())
         assert config["provider-conformance-undecided"] == "advisory"
+
+
+def test_an_open_enum_value_wrong_only_by_case_names_the_spelling() -> None:
+    """pulumi-aws enums are mostly ``Union[str, Enum]``: any string passes the SDK, but the provider
+    compares case-sensitively; new values the SDK does not list still pass."""
+
+    def program() -> None:
+        aws.ec2.Instance("vm", ami="ami-1", instance_type="T3.MICRO")
+        aws.ec2.Instance("new-type", ami="ami-1", instance_type="m99.large")
+        aws.lambda_.Function(
+            "fn",
+            role="arn:aws:iam::123456789012:role/r",
+            runtime="python9.99",
+            handler="h",
+            s3_bucket="b",
+            s3_key="k",
+        )
+
+    assert found(program) == [
+        (
+            "provider-conformance",
+            "mandatory",
+            "'vm' (aws:ec2/instance:Instance): instanceType: 'T3.MICRO' differs from 't3.micro' "
+            "(InstanceType) only "
+            "by case; write 't3.micro' (the provider compares values case-sensitively)",
+        )
+    ]
+
+
+def test_an_open_enum_the_provider_validates_strictly_is_closed_over_the_providers_list() -> None:
+    def program() -> None:
+        for name, storage in (("upper", "GP3"), ("unknown", "gp4"), ("io2", "io2"), ("gp3", "gp3")):
+            aws.rds.Instance(
+                name,
+                instance_class="db.t3.micro",
+                engine="postgres",
+                allocated_storage=20,
+                storage_type=storage,
+                storage_encrypted=True,
+                manage_master_user_password=True,
+                username="app",
+            )
+
+    values = "'standard', 'gp2', 'gp3', 'io1', 'io2', 'aurora-iopt1' (StorageType)"
+    assert found(program) == [
+        (
+            "provider-conformance",
+            "mandatory",
+            f"'unknown' (aws:rds/instance:Instance): storageType: 'gp4' is not one of {values}; "
+            f"use one of them",
+        ),
+        (
+            "provider-conformance",
+            "mandatory",
+            f"'upper' (aws:rds/instance:Instance): storageType: 'GP3' is not one of {values}; write 'gp3' "
+            "(values are case-sensitive)",
+        ),
+    ]
+
+
+def test_the_prod_stack_in_preview_leaves_custom_resources_undecided_not_failing() -> None:
+    """In preview a KEDA trigger's values and the EC2NodeClass spec are unknown: which oneOf branch a
+    trigger is, and whether the spec is there, is decided at deployment (advisory), never a violation."""
+    run = run_program(ROOT, "prod", preview=True)
+    report = evaluate(run, PACK, load_config(ROOT / "policies" / "prod.json"))
+    assert [(v.policy, v.name) for v in report.violations if v.enforcement == "mandatory"] == []
+    undecided = sorted(
+        (v.name, v.message) for v in report.violations if v.policy == "provider-conformance-undecided"
+    )
+    assert [name for name, _ in undecided] == ["eks-karpenter-node-class", "stream-consumer-scaled-object"]
+    assert "no alternative matches yet" in undecided[1][1]
