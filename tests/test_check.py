@@ -151,7 +151,7 @@ def test_text_report(bad_run: StackRun) -> None:
         evaluate(bad_run, PACK, load_config(PACK_DIR / "prod.json"), config_source="policies/prod.json")
     )
     assert text.startswith(
-        "Policy check of demo/prod: 4 resources, 54 policies (config policies/prod.json)\n"
+        "Policy check of demo/prod: 4 resources, 65 policies (config policies/prod.json)\n"
     )
     assert "MANDATORY  no-public-admin-ingress  [critical]\n" in text
     assert "      'admin' ingress[0] opens port(s) 22 to 0.0.0.0/0\n" in text
@@ -164,7 +164,7 @@ def test_json_report(bad_run: StackRun) -> None:
     assert data["summary"] == {
         "passed": False,
         "resources": 4,
-        "policies": 54,
+        "policies": 65,
         "mandatory": 8,
         "advisory": 0,
         "exemptions": 0,
@@ -193,7 +193,7 @@ def test_sarif_report_structure(bad_run: StackRun) -> None:
     assert sarif["$schema"].endswith("sarif-2.1.0.json")
     (run,) = sarif["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert len(rules) == 54
+    assert len(rules) == 65
     rule_ids = [r["id"] for r in rules]
     for rule in rules:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
@@ -507,7 +507,7 @@ def test_the_default_pack_by_directory_gives_the_default_report(
     by_default = capsys.readouterr().out
     assert main(["check", "--dir", str(project), "--policy-pack", str(PACK_DIR)]) == 0
     assert capsys.readouterr().out == by_default
-    assert by_default.startswith("Policy check of other/dev: 1 resources, 54 policies (config ")
+    assert by_default.startswith("Policy check of other/dev: 1 resources, 65 policies (config ")
     assert by_default.endswith("PASSED: 0 mandatory, 0 advisory violation(s), 0 exemption(s)\n")
 
 
@@ -561,7 +561,7 @@ def test_engine_and_pack_run_from_an_installed_namespace(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == {"code": 0, "clash": []}
     report = json.loads((project / "report.json").read_text())
-    assert (report["pack"]["name"], report["summary"]["policies"]) == ("dataplatform", 54)
+    assert (report["pack"]["name"], report["summary"]["policies"]) == ("dataplatform", 65)
     assert report["pack"]["config"].endswith("dataplatform/policies/dev.json")  # the installed pack's
     assert report["summary"]["passed"] is True
 
