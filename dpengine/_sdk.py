@@ -57,6 +57,8 @@ RELIES_ON: tuple[str, ...] = (
     "pulumi._types.output_type_types",
     "pulumi._types.is_output_type",
     "pulumi._types.unwrap_type",
+    "pulumi.runtime._callbacks._CallbackServicer._servicers",
+    "pulumi.runtime.mocks._sync_await",
 )
 """The SDK (and asyncio) names this module reaches, as dotted paths (the contract test's list)."""
 
@@ -389,6 +391,34 @@ def fast_stack_traces() -> Iterator[None]:
         yield
     finally:
         _resource._get_stack_trace = original
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def transform_callback(token: str) -> tuple[Callable[[bytes], Any], Any] | None:
+    """The SDK's callback for transform ``token`` and the user's transform function, or None.
+
+    A program's ``transforms`` option and ``register_resource_transform`` hand the engine callback
+    tokens; the SDK's callback server keeps, per token, the coroutine function the engine would
+    call over gRPC (``_CallbackServicer._callbacks``: TransformRequest bytes -> TransformResponse,
+    the SDK's own conversion of properties and options both ways) and, per transform function,
+    its token (``_transforms``). Relies on ``pulumi.runtime._callbacks._CallbackServicer._servicers``.
+    """
+    from pulumi.runtime import _callbacks
+
+    for servicer in _callbacks._CallbackServicer._servicers:
+        callback = servicer._callbacks.get(token)
+        if callback is not None:
+            function = next((fn for fn, t in servicer._transforms.items() if t == token), None)
+            return callback, function
+    return None
+
+
+def run_callback(awaitable: Any) -> Any:
+    """Run a callback coroutine from inside a monitor call, as the mock monitor finishes its own
+    (``pulumi.runtime.mocks._sync_await``, which :func:`inline_rpcs` replaces for a run)."""
+    return _mocks._sync_await(awaitable)
 
 
 # --------------------------------------------------------------------------- output types

@@ -30,7 +30,7 @@ from pulumi_policy import Severity
 
 from . import wire
 from ._sdk import analyzer_pb2, policy_analyzer_servicer
-from .engine import ResourceRecord, StackRun, few_collections, load_project
+from .engine import NotEvaluated, ResourceRecord, StackRun, few_collections, load_project
 from .pack import LEVELS as LEVELS
 from .pack import PolicyInfo as PolicyInfo
 from .pack import PolicyPackSpec as PolicyPackSpec
@@ -114,6 +114,9 @@ class CheckReport:
     """URN -> (relative path, line) where the program declared the resource: SARIF locations."""
     pack_name: str = ""
     pack_version: str = ""
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    """What a real deployment would create or change that the run could not see (transforms on a
+    multi-language component's children, remote Helm charts): listed in every format, never dropped."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -146,6 +149,7 @@ class CheckReport:
             "advisory": len(self.advisory),
             "exemptions": len(self.exemptions),
             "skipped": len(self.skipped),
+            "notEvaluated": len(self.not_evaluated),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -159,6 +163,7 @@ class CheckReport:
             "violations": [asdict(v) for v in self.violations],
             "exemptions": [asdict(e) for e in self.exemptions],
             "skipped": [asdict(s) for s in self.skipped],
+            "notEvaluated": [asdict(n) for n in self.not_evaluated],
         }
 
     def to_sarif(self) -> dict[str, Any]:
@@ -485,6 +490,7 @@ def evaluate(
         sources=_sources(run),
         pack_name=pack.name,
         pack_version=pack.version,
+        not_evaluated=list(run.not_evaluated),
     )
 
 

@@ -38,6 +38,7 @@ from .project import ProjectFile as ProjectFile
 from .project import available_stacks as available_stacks
 from .project import load_project as load_project
 from .project import load_stack_config as load_stack_config
+from .transforms import NotEvaluated, TransformChain
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -70,11 +71,13 @@ class ResourceRecord:
     remote: bool
     id: str | None = None
     source: tuple[str, int] | None = None
+    """Where the program declared the resource: (absolute file path, line) of the innermost
+    frame in the project's own code (for a component's child, the component's line)."""
     aliases: list[str] = field(default_factory=list)
     """The URNs the resource had before (its ``aliases`` option, resolved as the engine would):
     a resource whose URN changed keeps its state, and is moved rather than replaced."""
-    """Where the program declared the resource: (absolute file path, line) of the innermost
-    frame in the project's own code (for a component's child, the component's line)."""
+    transforms: list[str] = field(default_factory=list)
+    """The transforms the engine ran on the registration, in order (inputs are their result)."""
 
 
 @dataclass
@@ -95,6 +98,8 @@ class StackRun:
     """The resource each of ``diagnostics`` is attached to ("" for the stack), index by index."""
     project_dir: Path | None = None
     preview: bool = False
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    """What a real deployment would create or change that this run could not see (reported, never dropped)."""
 
     @property
     def stack_urn(self) -> str:
@@ -225,6 +230,12 @@ class RecordingMonitor(_sdk.MockMonitor):
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self._declared: dict[str, ResourceRecord] = {}
         self._lock = threading.Lock()
+        self.transforms = TransformChain()
+        self.not_evaluated: list[NotEvaluated] = []
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.transforms.register_stack(request.token)
+        return super().RegisterStackTransform(request)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN the Pulumi engine gives the resource: the parent's whole qualified type, ``$``, the type.
@@ -241,10 +252,13 @@ class RecordingMonitor(_sdk.MockMonitor):
         return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
-            return response
+            return super().RegisterResource(request)
+        request, ran = self.transforms.apply(request)
+        response = super().RegisterResource(request)
         urn = response.urn
+        self.transforms.remember(urn, request)
+        missed = self.transforms.unreachable(request, urn)
         state = _sdk.registered_state(self, urn)
         record = ResourceRecord(
             urn=urn,
@@ -270,12 +284,15 @@ class RecordingMonitor(_sdk.MockMonitor):
             id=response.id or None,
             source=self._source(request),
             aliases=self._alias_urns(request),
+            transforms=ran,
         )
         with self._lock:
             first = self._declared.get(urn)
             if first is None:
                 self._declared[urn] = record
                 self.records.append(record)
+                if missed is not None:
+                    self.not_evaluated.append(missed)
         if first is not None:
             raise DuplicateUrnError(urn, first.source, record.source)
         return response
@@ -470,6 +487,7 @@ def run_function(
             diagnostic_urns=handler.urns,
             project_dir=project_dir,
             preview=preview,
+            not_evaluated=sorted(monitor.not_evaluated, key=lambda n: (n.urn, n.what)),
         )
         _sdk.clear_root_stack()
     if failure is not None:

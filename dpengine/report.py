@@ -52,6 +52,12 @@ def text_report(report: CheckReport) -> str:
         for item in report.skipped:
             lines.append(f"  - {item.policy}: {item.urn}")
         lines.append("")
+    if report.not_evaluated:
+        lines.append(f"Not evaluated, cannot be seen offline ({len(report.not_evaluated)}):")
+        for missed in report.not_evaluated:
+            lines.append(f"  - {missed.type}  {missed.name}: {missed.what}")
+            lines.append(f"      {missed.reason}")
+        lines.append("")
     verdict = "PASSED" if report.passed else "FAILED"
     lines.append(
         f"{verdict}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory violation(s), "
@@ -127,6 +133,17 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "properties": {"urn": e.urn, "exemptionSource": e.source},
             }
         )
+    # SARIF 2.1.0 3.58: a tool notification reports a condition of the run itself, not a result
+    # about the code: what could not be analyzed goes there, one per item, as a warning.
+    notifications = [
+        {
+            "level": "warning",
+            "message": {"text": f"not evaluated: {n.what}: {n.type} '{n.name}': {n.reason}"},
+            "locations": [location(n.urn, n.type, n.name)],
+            "properties": {"urn": n.urn, "notEvaluated": n.what},
+        }
+        for n in report.not_evaluated
+    ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -143,6 +160,9 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "automationDetails": {"id": f"dataplatform-check/{report.project}/{report.stack}/"},
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "results": results,
+                "invocations": [
+                    {"executionSuccessful": True, "toolExecutionNotifications": notifications}
+                ],
                 "properties": {"project": report.project, "stack": report.stack, "summary": report.summary()},
             }
         ],
