@@ -160,9 +160,7 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "automationDetails": {"id": f"dataplatform-check/{report.project}/{report.stack}/"},
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "results": results,
-                "invocations": [
-                    {"executionSuccessful": True, "toolExecutionNotifications": notifications}
-                ],
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
                 "properties": {"project": report.project, "stack": report.stack, "summary": report.summary()},
             }
         ],
