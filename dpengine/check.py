@@ -428,8 +428,11 @@ def evaluate(
                 )
                 groups.setdefault(reads, []).append(policy)
         converted: dict[str, Any] = {}
+        # Read resources (a StackReference) are in the stack's state, which AnalyzeStack is given: a
+        # property that depends on one comes from a resource (``no-plaintext-secret-property``).
+        stack_state = [*run.resources, *(r for r in run.reads if r.urn not in by_urn)]
         for reads, stack_policies in groups.items():
-            chosen = [r for r in run.resources if reads is None or r.type in reads]
+            chosen = [r for r in stack_state if reads is None or r.type in reads]
             for record in chosen:
                 if record.urn not in converted:
                     converted[record.urn] = stack_resource(record, by_urn)

@@ -100,6 +100,9 @@ class StackRun:
     """The resource each of ``diagnostics`` is attached to ("" for the stack), index by index."""
     project_dir: Path | None = None
     preview: bool = False
+    reads: list[ResourceRecord] = field(default_factory=list)
+    """Resources the program read rather than created (a ``StackReference``, ``Resource.get``): in the
+    stack's state, so stack policies see them, e.g. as the source of a value (provenance)."""
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
     """What a real deployment would create or change that this run could not see (reported, never dropped)."""
 
@@ -204,6 +207,7 @@ class RecordingMonitor(_sdk.MockMonitor):
         self._lock = threading.Lock()
         self.transforms = TransformChain()
         self.not_evaluated: list[NotEvaluated] = []
+        self.reads: list[ResourceRecord] = []
 
     def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         self.transforms.register_stack(request.token)
@@ -267,6 +271,24 @@ class RecordingMonitor(_sdk.MockMonitor):
                     self.not_evaluated.append(missed)
         if first is not None:
             raise DuplicateUrnError(urn, first.source, record.source)
+        return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """A resource the program reads (``StackReference``, ``Resource.get``): not created, but in the
+        stack's state, so a value taken from it comes from a resource (its provenance)."""
+        response = super().ReadResource(request)
+        record = ResourceRecord(
+            urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent or None,
+            inputs=_decode_struct(request.properties, "unwrap"),
+            masked_inputs=_decode_struct(request.properties, "mask"),
+            outputs={},  # a StackReference's outputs may be secrets: its identity is what matters
+            dependencies=sorted(request.dependencies), property_dependencies={},
+            provider=request.provider or None, protect=False, retain_on_delete=False, ignore_changes=[],
+            delete_before_replace=False, replace_on_changes=[], additional_secret_outputs=[], remote=False,
+            id=request.id or None, source=self._source(request),
+        )  # fmt: skip
+        with self._lock:
+            self.reads.append(record)
         return response
 
     def expand_children(self, invokes: list[tuple[str, dict[str, Any]]]) -> None:
@@ -471,6 +493,7 @@ def run_function(
             diagnostic_urns=handler.urns,
             project_dir=project_dir,
             preview=preview,
+            reads=sorted(monitor.reads, key=lambda r: r.urn),
             not_evaluated=sorted(monitor.not_evaluated, key=lambda n: (n.urn, n.what)),
         )
         _sdk.clear_root_stack()
