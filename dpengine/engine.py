@@ -278,7 +278,8 @@ class RecordingMonitor(_sdk.MockMonitor):
         stack's state, so a value taken from it comes from a resource (its provenance)."""
         response = super().ReadResource(request)
         record = ResourceRecord(
-            urn=response.urn, type=request.type, name=request.name, custom=True, parent=request.parent or None,
+            urn=response.urn, type=request.type, name=request.name, custom=True,
+            parent=request.parent or None,
             inputs=_decode_struct(request.properties, "unwrap"),
             masked_inputs=_decode_struct(request.properties, "mask"),
             outputs={},  # a StackReference's outputs may be secrets: its identity is what matters

@@ -238,7 +238,8 @@ def expand(
                     type_,
                     name,
                     REMOTE_CHART,
-                    f"chart {chart!r}{f' {version}' if version else ''} from {source!r} cannot be fetched "
+                    f"chart {chart!r}{f' {version}' if version else ''}"
+                    f"{f' from {source!r}' if source != chart else ''} cannot be fetched "
                     "offline (no chart repository): its templates are not rendered, so the objects it "
                     "creates are not checked; only its values are (helm-values-insecure)",
                 )
