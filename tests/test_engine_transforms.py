@@ -30,7 +30,9 @@ DB: dict[str, Any] = {
 
 def _rds_public(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
     if args.type_ == "aws:rds/instance:Instance":
-        return pulumi.ResourceTransformResult(props={**args.props, "publiclyAccessible": True}, opts=args.opts)
+        return pulumi.ResourceTransformResult(
+            props={**args.props, "publiclyAccessible": True}, opts=args.opts
+        )
     return None
 
 
@@ -93,7 +95,9 @@ def test_the_order_is_own_then_ancestors_then_stack_after_legacy_transformations
             if args.type_ == "aws:rds/instance:Instance":
                 # Each one sees what the one before returned: the last word wins.
                 seen.append((label, str(args.props.get("storageType"))))
-                return pulumi.ResourceTransformResult(props={**args.props, "storageType": value}, opts=args.opts)
+                return pulumi.ResourceTransformResult(
+                    props={**args.props, "storageType": value}, opts=args.opts
+                )
             return None
 
         return transform
@@ -111,7 +115,9 @@ def test_the_order_is_own_then_ancestors_then_stack_after_legacy_transformations
     class Inner(pulumi.ComponentResource):
         def __init__(self, name: str, opts: pulumi.ResourceOptions | None = None) -> None:
             super().__init__("test:index:Inner", name, {}, opts)
-            opts = pulumi.ResourceOptions(parent=self, transforms=[mark("own", "own")], transformations=[legacy])
+            opts = pulumi.ResourceOptions(
+                parent=self, transforms=[mark("own", "own")], transformations=[legacy]
+            )
             aws.rds.Instance("db", **DB, opts=opts)
 
     def program() -> None:
@@ -126,7 +132,9 @@ def test_the_order_is_own_then_ancestors_then_stack_after_legacy_transformations
 
 def test_a_transform_can_set_options_and_the_plan_records_them() -> None:
     def protect(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult:
-        opts = pulumi.ResourceOptions.merge(args.opts, pulumi.ResourceOptions(protect=True, ignore_changes=["tags"]))
+        opts = pulumi.ResourceOptions.merge(
+            args.opts, pulumi.ResourceOptions(protect=True, ignore_changes=["tags"])
+        )
         return pulumi.ResourceTransformResult(props=args.props, opts=opts)
 
     def program() -> None:
