@@ -318,12 +318,15 @@ def inline_rpcs() -> Iterator[None]:
             return finish_now(awaitable)
         return original_sync_await(awaitable)
 
+    global _PROGRAM_LOOP
     previous = getattr(loop, "_default_executor", None)
     loop.set_default_executor(executor)
     _mocks._sync_await = sync_await
+    _PROGRAM_LOOP = (loop, executor.main_thread)
     try:
         yield
     finally:
+        _PROGRAM_LOOP = (None, 0)
         _mocks._sync_await = original_sync_await
         loop._default_executor = previous
         executor.shutdown(wait=True)
@@ -415,10 +418,23 @@ def transform_callback(token: str) -> tuple[Callable[[bytes], Any], Any] | None:
     return None
 
 
-def run_callback(awaitable: Any) -> Any:
-    """Run a callback coroutine from inside a monitor call, as the mock monitor finishes its own
-    (``pulumi.runtime.mocks._sync_await``, which :func:`inline_rpcs` replaces for a run)."""
-    return _mocks._sync_await(awaitable)
+def run_callback(make: Callable[[], Any]) -> Any:
+    """Run a callback coroutine (made by ``make``) from inside a monitor call, on the program's loop.
+
+    The callback builds SDK objects (option resources, Outputs) whose futures belong to the loop
+    that made them, and the program awaits them later: they must be made on the program's loop.
+    On the program's thread the call completes at once or raises :class:`SuspendsError` (the
+    monitor call is then rerun on the worker thread, see :class:`_InlineExecutor`); on the worker
+    thread the coroutine is handed to the program's loop, which is free while it waits on us.
+    """
+    loop, thread = _PROGRAM_LOOP
+    if loop is None or threading.get_ident() == thread:
+        return _mocks._sync_await(make())
+    return asyncio.run_coroutine_threadsafe(make(), loop).result()
+
+
+_PROGRAM_LOOP: tuple[asyncio.AbstractEventLoop | None, int] = (None, 0)
+"""The event loop of the program a run drives and its thread (set by :func:`inline_rpcs`)."""
 
 
 # --------------------------------------------------------------------------- output types

@@ -31,10 +31,13 @@ from pulumi_policy import Severity
 from . import wire
 from ._sdk import analyzer_pb2, policy_analyzer_servicer
 from .engine import NotEvaluated, ResourceRecord, StackRun, few_collections, load_project
+from .pack import DEFAULT_CONFIG_SOURCE as DEFAULT_CONFIG_SOURCE
 from .pack import LEVELS as LEVELS
 from .pack import PolicyInfo as PolicyInfo
 from .pack import PolicyPackSpec as PolicyPackSpec
+from .pack import choose_config as choose_config
 from .pack import default_config_path as default_config_path
+from .pack import default_pack_config as default_pack_config
 from .pack import load_config as load_config
 from .pack import load_pack_dir as load_pack_dir
 from .pack import resolve_config as resolve_config
@@ -551,14 +554,19 @@ def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> 
     """Evaluate ``run`` against ``pack``, print or write the report; 1 when a mandatory policy is
     violated, else 0."""
     given = getattr(args, "policy_config", None)
-    path = Path(given) if given else default_config_path(run.stack, run.project_dir, pack)
-    config = load_config(path) if path is not None else None
-    source = None
+    if given:
+        path: Path | None = Path(given)
+        config: dict[str, Any] | None = load_config(given)
+        origin = "--policy-config"
+    else:
+        config, path, origin = choose_config(run.stack, run.project_dir, pack)
+    source = origin
     if path is not None:
         try:
-            source = os.path.relpath(path.resolve(), Path.cwd())
+            shown = os.path.relpath(path.resolve(), Path.cwd())
         except ValueError:
-            source = str(path)
+            shown = str(path)
+        source = f"{shown} ({origin})"
     report = evaluate(run, pack, config, config_source=source)
     fmt = getattr(args, "format", "text") or "text"
     text = render(report, fmt)

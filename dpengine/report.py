@@ -19,7 +19,7 @@ def text_report(report: CheckReport) -> str:
     lines = [
         f"Policy check of {report.project}/{report.stack}: {report.resource_count} resources, "
         f"{len(report.policies)} policies"
-        + (f" (config {report.config_source})" if report.config_source else " (default config)"),
+        + f" (config: {report.config_source or 'the policies own levels'})",
         "",
     ]
     by_name = {p.name: p for p in report.policies}
@@ -161,7 +161,12 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "results": results,
                 "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
-                "properties": {"project": report.project, "stack": report.stack, "summary": report.summary()},
+                "properties": {
+                    "project": report.project,
+                    "stack": report.stack,
+                    "summary": report.summary(),
+                    "packConfig": report.config_source or "the policies own levels",
+                },
             }
         ],
     }

@@ -174,7 +174,8 @@ class TransformChain:
                 properties=properties,
                 options=options,
             )
-            response = _sdk.run_callback(callback(message.SerializeToString()))
+            request_bytes = message.SerializeToString()
+            response = _sdk.run_callback(lambda call=callback, data=request_bytes: call(data))
             if not isinstance(response, resource_pb2.TransformResponse):
                 response = resource_pb2.TransformResponse.FromString(response.SerializeToString())
             if response.HasField("properties"):
