@@ -13,7 +13,14 @@ import pulumi_aws as aws
 import pytest
 
 import policies
-from dpengine.check import DEFAULT_CONFIG_SOURCE, add_check_arguments, cli_check, evaluate, load_config, render
+from dpengine.check import (
+    DEFAULT_CONFIG_SOURCE,
+    add_check_arguments,
+    cli_check,
+    evaluate,
+    load_config,
+    render,
+)
 from dpengine.engine import StackRun, run_function, run_program
 from dpengine.pack import PolicyPackSpec
 
