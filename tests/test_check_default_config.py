@@ -23,7 +23,8 @@ import pulumi_aws as aws
 aws.rds.Instance("db", instance_class="db.t3.micro", engine="postgres", allocated_storage=20,
                  manage_master_user_password=True, username="app", storage_encrypted=True,
                  publicly_accessible={public},
-                 tags={{"Environment": "dev", "Project": "p", "Owner": "o", "CostCenter": "c", "ManagedBy": "pulumi"}})
+                 tags={{"Environment": "dev", "Project": "p", "Owner": "o", "CostCenter": "c",
+                       "ManagedBy": "pulumi"}})
 """
 
 
