@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import pulumi
@@ -24,6 +24,7 @@ from ._validation import (
     SettingsModel,
     format_validation_error,
     further_issues,
+    redact_secrets,
 )
 from .catalog import CatalogSettings, QuerySettings
 from .datalake import DataLakeSettings
@@ -581,8 +582,20 @@ def _rewrite_region_path(issues: list[ConfigIssue]) -> list[ConfigIssue]:
     return issues
 
 
-def load_stack_config(values: Mapping[str, Any], region: str | None) -> StackConfig:
-    """Validate the ``dataplatform:`` namespace (``values``, keys without prefix) and region."""
+def load_stack_config(
+    values: Mapping[str, Any], region: str | None, secret_keys: Iterable[str] = ()
+) -> StackConfig:
+    """Validate the ``dataplatform:`` namespace (``values``, keys without prefix) and region.
+
+    ``secret_keys`` (keys without prefix) hold secrets: their values never appear in a message."""
+    secrets = frozenset(secret_keys)
+    try:
+        return _load_stack_config(values, region)
+    except InvalidConfigError as error:
+        raise InvalidConfigError(redact_secrets(error.issues, secrets, values, f"{NAMESPACE}:")) from None
+
+
+def _load_stack_config(values: Mapping[str, Any], region: str | None) -> StackConfig:
     data = dict(values)
     if "region" in data:
         raise InvalidConfigError(
@@ -605,6 +618,7 @@ def read_stack_config() -> StackConfig:
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     own = pulumi.Config(NAMESPACE)
     values: dict[str, Any] = {}
+    secret_keys = {k.partition(":")[2] for k in keys if runtime_config.is_config_secret(k)}
     for full_key in sorted(keys):
         namespace, _, key = full_key.partition(":")
         if namespace != NAMESPACE or not key:
@@ -616,7 +630,7 @@ def read_stack_config() -> StackConfig:
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
             values[key] = raw
-    return load_stack_config(values, pulumi.Config("aws").get("region"))
+    return load_stack_config(values, pulumi.Config("aws").get("region"), secret_keys)
 
 
 def stack_config_json_schema() -> dict[str, Any]:
