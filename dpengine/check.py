@@ -117,6 +117,8 @@ class CheckReport:
     """URN -> (relative path, line) where the program declared the resource: SARIF locations."""
     pack_name: str = ""
     pack_version: str = ""
+    secret_leaks: list[tuple[str, str]] = field(default_factory=list)
+    """(URN, property path) where a ``secure:`` config value lost its secret mark: fails the check."""
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
     """What a real deployment would create or change that the run could not see (transforms on a
     multi-language component's children, remote Helm charts): listed in every format, never dropped."""
@@ -131,7 +133,7 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return not self.mandatory
+        return not self.mandatory and not self.secret_leaks
 
     @property
     def exit_code(self) -> int:
@@ -167,6 +169,7 @@ class CheckReport:
             "exemptions": [asdict(e) for e in self.exemptions],
             "skipped": [asdict(s) for s in self.skipped],
             "notEvaluated": [asdict(n) for n in self.not_evaluated],
+            "secretLeaks": [{"urn": u, "path": p} for u, p in self.secret_leaks],
         }
 
     def to_sarif(self) -> dict[str, Any]:
@@ -497,6 +500,7 @@ def evaluate(
         pack_name=pack.name,
         pack_version=pack.version,
         not_evaluated=list(run.not_evaluated),
+        secret_leaks=list(run.secret_leaks),
     )
 
 

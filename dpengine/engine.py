@@ -103,6 +103,9 @@ class StackRun:
     reads: list[ResourceRecord] = field(default_factory=list)
     """Resources the program read rather than created (a ``StackReference``, ``Resource.get``): in the
     stack's state, so stack policies see them, e.g. as the source of a value (provenance)."""
+    secret_leaks: list[tuple[str, str]] = field(default_factory=list)
+    """(URN, property path) where a ``secure:`` config value arrives without its secret mark: a real
+    deployment would store it in plain text in the state. Found by the offline placeholder."""
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
     """What a real deployment would create or change that this run could not see (reported, never dropped)."""
 
@@ -495,6 +498,7 @@ def run_function(
             project_dir=project_dir,
             preview=preview,
             reads=sorted(monitor.reads, key=lambda r: r.urn),
+            secret_leaks=_secret_leaks(monitor),
             not_evaluated=sorted(monitor.not_evaluated, key=lambda n: (n.urn, n.what)),
         )
         _sdk.clear_root_stack()
@@ -502,6 +506,23 @@ def run_function(
         failure.__dict__.setdefault(_sdk.REPORTED, run)
         raise failure
     return run
+
+
+def _leaked_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path or "(value)"] if OFFLINE_SECRET in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaked_paths(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaked_paths(v, f"{path}[{i}]")]
+    return []
+
+
+def _secret_leaks(monitor: RecordingMonitor) -> list[tuple[str, str]]:
+    """Where the offline stand-in of a ``secure:`` value shows unmasked: its secret mark was lost."""
+    found = [(r.urn, p) for r in monitor.records for p in _leaked_paths(r.masked_inputs, "")]
+    found += [("", f"outputs.{p}") for p in _leaked_paths(monitor.masked_stack_outputs, "")]
+    return sorted(found)
 
 
 def _config_string(value: Any) -> str:

@@ -52,6 +52,12 @@ def text_report(report: CheckReport) -> str:
         for item in report.skipped:
             lines.append(f"  - {item.policy}: {item.urn}")
         lines.append("")
+    if report.secret_leaks:
+        lines.append(f"SECRETS WITHOUT THEIR MARK ({len(report.secret_leaks)}): a secure: config value")
+        lines.append("  would be stored in plain text in the state; pass it as pulumi.Output.secret:")
+        for urn, path in report.secret_leaks:
+            lines.append(f"  - {urn or 'stack outputs'}: {path}")
+        lines.append("")
     if report.not_evaluated:
         lines.append(f"Not evaluated, cannot be seen offline ({len(report.not_evaluated)}):")
         for missed in report.not_evaluated:
@@ -136,6 +142,13 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
     # SARIF 2.1.0 3.58: a tool notification reports a condition of the run itself, not a result
     # about the code: what could not be analyzed goes there, one per item, as a warning.
     notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"a secure: config value reaches {path} without its secret mark"},
+            "properties": {"urn": urn},
+        }
+        for urn, path in report.secret_leaks
+    ] + [
         {
             "level": "warning",
             "message": {"text": f"not evaluated: {n.what}: {n.type} '{n.name}': {n.reason}"},

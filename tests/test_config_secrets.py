@@ -49,3 +49,50 @@ def test_a_nested_secure_value_in_a_stack_file_never_reaches_the_error(tmp_path:
     assert "dataplatform:tags" in message
     assert OFFLINE_SECRET not in message and "not-a-stage" not in message
     assert failed.value.resources == []  # nothing registered before the config is valid
+
+
+def test_a_secure_value_that_loses_its_mark_fails_the_check(tmp_path: Path) -> None:
+    import json
+
+    from dpengine.check import evaluate, render
+    from tests.system_programs import PACK
+
+    project = tmp_path / "leaky"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: leaky\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  leaky:app:\n    env:\n      TOKEN:\n        secure: v1:abc\n"
+    )
+    (project / "__main__.py").write_text(
+        "import json, pulumi, pulumi_aws as aws\n"
+        "env = json.loads(pulumi.Config().get('app'))['env']\n"  # get(), not get_secret_object(): mark lost
+        "aws.ssm.Parameter('p', type='String', value='v', description=env['TOKEN'])\n"
+        "pulumi.export('token', env['TOKEN'])\n"
+    )
+    run = run_program(project, "dev")
+    parameter = run.one("aws:ssm/parameter:Parameter")
+    assert run.secret_leaks == [("", "outputs.token"), (parameter.urn, "description")]
+    report = evaluate(run, PACK)
+    assert not report.passed
+    text = render(report, "text")
+    assert f"  - {parameter.urn}: description" in text
+    assert OFFLINE_SECRET not in text + json.dumps(report.to_json()) + json.dumps(report.to_sarif())
+
+
+def test_the_same_value_read_as_a_secret_keeps_its_mark(tmp_path: Path) -> None:
+    project = tmp_path / "kept"
+    project.mkdir()
+    (project / "Pulumi.yaml").write_text("name: kept\nruntime: python\n")
+    (project / "Pulumi.dev.yaml").write_text(
+        "config:\n  aws:region: eu-west-1\n  kept:app:\n    env:\n      TOKEN:\n        secure: v1:abc\n"
+    )
+    (project / "__main__.py").write_text(
+        "import pulumi, pulumi_aws as aws\n"
+        "env = pulumi.Config().require_secret_object('app').apply(lambda a: a['env'])\n"
+        "aws.ssm.Parameter('p', type='SecureString', value=env.apply(lambda e: e['TOKEN']))\n"
+        "pulumi.export('token', env.apply(lambda e: e['TOKEN']))\n"
+    )
+    run = run_program(project, "dev")
+    assert run.secret_leaks == []
+    assert run.one("aws:ssm/parameter:Parameter").masked_inputs["value"] == "[secret]"
+    assert run.masked_outputs["token"] == "[secret]"
