@@ -23,6 +23,7 @@ that component, never dropped.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -175,7 +176,7 @@ class TransformChain:
                 options=options,
             )
             request_bytes = message.SerializeToString()
-            response = _sdk.run_callback(lambda call=callback, data=request_bytes: call(data))
+            response = _sdk.run_callback(functools.partial(callback, request_bytes))
             if not isinstance(response, resource_pb2.TransformResponse):
                 response = resource_pb2.TransformResponse.FromString(response.SerializeToString())
             if response.HasField("properties"):

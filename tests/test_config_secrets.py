@@ -66,13 +66,15 @@ def test_a_secure_value_that_loses_its_mark_fails_the_check(tmp_path: Path) -> N
     (project / "__main__.py").write_text(
         "import json, pulumi, pulumi_aws as aws\n"
         "env = json.loads(pulumi.Config().get('app'))['env']\n"  # get(), not get_secret_object(): mark lost
-        "aws.ssm.Parameter('p', type='String', value='v', description=env['TOKEN'])\n"
+        "tags = {'Environment': 'dev', 'Project': 'p', 'Owner': 'o', 'CostCenter': 'c', 'ManagedBy': 'pulumi'}\n"
+        "aws.ssm.Parameter('p', type='String', value='v', description=env['TOKEN'], tags=tags)\n"
         "pulumi.export('token', env['TOKEN'])\n"
     )
     run = run_program(project, "dev")
     parameter = run.one("aws:ssm/parameter:Parameter")
     assert run.secret_leaks == [("", "outputs.token"), (parameter.urn, "description")]
     report = evaluate(run, PACK)
+    assert report.mandatory == []  # no policy fails it: the lost mark alone fails the check
     assert not report.passed
     text = render(report, "text")
     assert f"  - {parameter.urn}: description" in text
