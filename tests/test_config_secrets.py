@@ -66,7 +66,8 @@ def test_a_secure_value_that_loses_its_mark_fails_the_check(tmp_path: Path) -> N
     (project / "__main__.py").write_text(
         "import json, pulumi, pulumi_aws as aws\n"
         "env = json.loads(pulumi.Config().get('app'))['env']\n"  # get(), not get_secret_object(): mark lost
-        "tags = {'Environment': 'dev', 'Project': 'p', 'Owner': 'o', 'CostCenter': 'c', 'ManagedBy': 'pulumi'}\n"
+        "tags = {'Environment': 'dev', 'Project': 'p', 'Owner': 'o', 'CostCenter': 'c',"
+        " 'ManagedBy': 'pulumi'}\n"
         "aws.ssm.Parameter('p', type='String', value='v', description=env['TOKEN'], tags=tags)\n"
         "pulumi.export('token', env['TOKEN'])\n"
     )
