@@ -28,6 +28,7 @@ from pulumi.runtime import settings as _settings
 from pulumi.runtime import stack as _stack
 from pulumi.runtime import sync_await as _sync
 from pulumi.runtime.proto import analyzer_pb2 as analyzer_pb2
+from pulumi.runtime.proto import resource_pb2 as resource_pb2
 from pulumi.runtime.proto import source_pb2
 from pulumi_policy import policy as _policy
 
@@ -48,6 +49,9 @@ RELIES_ON: tuple[str, ...] = (
     "pulumi.runtime.resource._get_stack_trace",
     "pulumi.runtime.proto.source_pb2.StackTrace",
     "pulumi.runtime.proto.analyzer_pb2",
+    "pulumi.runtime.proto.resource_pb2.TransformRequest",
+    "pulumi.runtime.proto.resource_pb2.TransformResponse",
+    "pulumi.runtime.proto.resource_pb2.TransformResourceOptions",
     "pulumi.StackReference.get_output",
     "pulumi.StackReference.require_output",
     "pulumi.StackReference._StackReference__is_secret_name",

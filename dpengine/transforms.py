@@ -28,9 +28,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi.runtime.proto import resource_pb2
-
 from . import _sdk
+from ._sdk import resource_pb2
 
 
 @dataclass(frozen=True)
