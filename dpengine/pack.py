@@ -166,7 +166,8 @@ def choose_config(
     """The pack config a check uses when none is given: (config, its file, where it came from).
 
     ``policies/<stack>.json`` in the project; else, for the pack's own project only, the pack's
-    ``<stack>.json``; else :func:`default_pack_config`.
+    ``<stack>.json``; else the pack's ``default.json`` (its documented default for any program),
+    else :func:`default_pack_config`.
     """
     if project_dir is not None:
         own = project_dir / "policies" / f"{stack}.json"
@@ -177,6 +178,9 @@ def choose_config(
         same_project = project_dir is not None and pack.directory.parent.resolve() == project_dir.resolve()
         if same_project and packs.is_file():
             return load_config(packs), packs, "the pack's own <stack>.json"
+        published = pack.directory / "default.json"
+        if published.is_file():  # the pack's documented default (its own components' exemptions included)
+            return load_config(published), published, DEFAULT_CONFIG_SOURCE
     return default_pack_config(pack), None, DEFAULT_CONFIG_SOURCE
 
 

@@ -14,7 +14,7 @@ import pytest
 
 import policies
 from dpengine.check import DEFAULT_CONFIG_SOURCE, default_pack_config
-from dpengine.pack import PolicyPackSpec
+from dpengine.pack import PolicyPackSpec, load_config
 
 PACK = PolicyPackSpec.from_module(policies)
 
@@ -42,6 +42,12 @@ def test_the_default_makes_every_high_and_critical_rule_mandatory() -> None:
     assert set(config) == high
     assert set(config.values()) == {"mandatory"}
     assert "db-not-publicly-accessible" in config
+    # The published default (policies/default.json) says the same, with the pack's own components'
+    # documented exemption (S3 access-log targets cannot use SSE-KMS).
+    published = load_config(PACK.directory / "default.json")
+    assert {
+        k for k, v in published.items() if v == "mandatory" or v.get("enforcementLevel") == "mandatory"
+    } == high
 
 
 def test_a_public_database_outside_the_repository_fails_on_a_stack_named_dev(
@@ -52,7 +58,7 @@ def test_a_public_database_outside_the_repository_fails_on_a_stack_named_dev(
     project = _project(tmp_path / "outside", public=True)
     assert main(["check", "--dir", str(project), "--stack", "dev", "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["pack"]["config"] == DEFAULT_CONFIG_SOURCE
+    assert data["pack"]["config"].endswith(f"policies/default.json ({DEFAULT_CONFIG_SOURCE})")
     mandatory = {(v["policy"], v["name"]) for v in data["violations"] if v["enforcement"] == "mandatory"}
     assert ("db-not-publicly-accessible", "db") in mandatory
 
@@ -65,7 +71,7 @@ def test_the_same_database_private_passes_and_the_text_report_names_the_config(
     project = _project(tmp_path / "outside", public=False)
     code = main(["check", "--dir", str(project), "--stack", "dev"])
     text = capsys.readouterr().out
-    assert f"(config: {DEFAULT_CONFIG_SOURCE})" in text.splitlines()[0]
+    assert text.splitlines()[0].endswith(f"policies/default.json ({DEFAULT_CONFIG_SOURCE}))")
     assert "db-not-publicly-accessible" not in text
     assert code == 0, text
 
