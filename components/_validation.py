@@ -8,19 +8,21 @@ Python traceback.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pulumi
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 __all__ = [
+    "SECRET_SHOWN",
     "ConfigIssue",
     "CrossFieldError",
     "InvalidConfigError",
     "SettingsModel",
     "format_validation_error",
     "further_issues",
+    "redact_secrets",
 ]
 
 
@@ -73,6 +75,16 @@ def _show_value(value: Any) -> str:
 
 
 _MISSING = object()
+
+
+class _SecretShown:
+    """Stands in for a value read from a secret config key: messages show ``[secret]``."""
+
+    def __repr__(self) -> str:
+        return "[secret]"
+
+
+SECRET_SHOWN: Any = _SecretShown()
 _REQUIRED = "is required; set it"
 
 
@@ -98,6 +110,39 @@ def _first_model_in(annotation: Any) -> type[BaseModel] | None:
         if found is not None:
             return found
     return None
+
+
+def redact_secrets(
+    issues: list[ConfigIssue], secret_keys: frozenset[str], values: Mapping[str, Any], prefix: str = ""
+) -> list[ConfigIssue]:
+    """No message shows a value read from a secret config key, at any depth.
+
+    The Pulumi CLI marks a whole key secret when any leaf of its object is a ``secure:`` value
+    (``ConfigSecretKeys``; the Python SDK offers only key-level marks, ``is_config_secret``), so
+    every value under such a key may be the secret one: none is echoed, neither as the issue's
+    value nor inside its message (every string under a secret key is replaced).
+    """
+    # Strings of under four characters are not replaced: they would garble the message itself.
+    found = {t for k in secret_keys for t in _strings(values.get(k)) if len(t) >= 4}
+    texts = sorted(found, key=len, reverse=True)
+    for issue in issues:
+        key = issue.path.removeprefix(prefix).split(".", 1)[0].split("[", 1)[0]
+        if key in secret_keys:
+            issue.value = SECRET_SHOWN
+        for text in texts:
+            issue.message = issue.message.replace(text, "[secret]")
+    return issues
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
 
 
 def format_validation_error(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,6 +25,7 @@ from ._validation import (
     SettingsModel,
     format_validation_error,
     further_issues,
+    redact_secrets,
 )
 from .catalog import CatalogSettings, QuerySettings
 from .datalake import DataLakeSettings
@@ -559,10 +560,21 @@ def _rewrite_region_path(issues: list[ConfigIssue]) -> list[ConfigIssue]:
 
 
 def load_stack_config(
+    values: Mapping[str, Any], region: str | None, secret_keys: Iterable[str] = ()
+) -> StackConfig:
+    """Validate the ``dataplatform:`` namespace (``values``, keys without prefix) and region.
+
+    ``secret_keys`` (keys without prefix) hold secrets: their values never appear in a message."""
+    secrets = frozenset(secret_keys)
+    try:
+        return _load_stack_config(values, region, secrets)
+    except InvalidConfigError as error:
+        raise InvalidConfigError(redact_secrets(error.issues, secrets, values, f"{NAMESPACE}:")) from None
+
+
+def _load_stack_config(
     values: Mapping[str, Any], region: str | None, secret_keys: Collection[str] = ()
 ) -> StackConfig:
-    """Validate the ``dataplatform:`` namespace (``values``, keys without prefix) and region;
-    ``secret_keys`` are the keys set as ``secure:`` values."""
     data = dict(values)
     if "region" in data:
         raise InvalidConfigError(
@@ -592,6 +604,7 @@ def read_stack_config() -> StackConfig:
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     own = pulumi.Config(NAMESPACE)
     values: dict[str, Any] = {}
+    secret_keys = {k.partition(":")[2] for k in keys if runtime_config.is_config_secret(k)}
     for full_key in sorted(keys):
         namespace, _, key = full_key.partition(":")
         if namespace != NAMESPACE or not key:
@@ -603,8 +616,7 @@ def read_stack_config() -> StackConfig:
             values[key] = json.loads(raw)
         except json.JSONDecodeError:
             values[key] = raw
-    secret = {key for key in values if runtime_config.is_config_secret(f"{NAMESPACE}:{key}")}
-    config = load_stack_config(values, pulumi.Config("aws").get("region"), secret)
+    config = load_stack_config(values, pulumi.Config("aws").get("region"), secret_keys)
     # Account/region singletons: one owner among the project's stack files (the program runs in the
     # project directory: the Python language host's working directory).
     issues = ownership_issues(

@@ -28,6 +28,7 @@ from pulumi.runtime import settings as _settings
 from pulumi.runtime import stack as _stack
 from pulumi.runtime import sync_await as _sync
 from pulumi.runtime.proto import analyzer_pb2 as analyzer_pb2
+from pulumi.runtime.proto import resource_pb2 as resource_pb2
 from pulumi.runtime.proto import source_pb2
 from pulumi_policy import policy as _policy
 
@@ -48,6 +49,9 @@ RELIES_ON: tuple[str, ...] = (
     "pulumi.runtime.resource._get_stack_trace",
     "pulumi.runtime.proto.source_pb2.StackTrace",
     "pulumi.runtime.proto.analyzer_pb2",
+    "pulumi.runtime.proto.resource_pb2.TransformRequest",
+    "pulumi.runtime.proto.resource_pb2.TransformResponse",
+    "pulumi.runtime.proto.resource_pb2.TransformResourceOptions",
     "pulumi.StackReference.get_output",
     "pulumi.StackReference.require_output",
     "pulumi.StackReference._StackReference__is_secret_name",
@@ -57,6 +61,8 @@ RELIES_ON: tuple[str, ...] = (
     "pulumi._types.output_type_types",
     "pulumi._types.is_output_type",
     "pulumi._types.unwrap_type",
+    "pulumi.runtime._callbacks._CallbackServicer._servicers",
+    "pulumi.runtime.mocks._sync_await",
 )
 """The SDK (and asyncio) names this module reaches, as dotted paths (the contract test's list)."""
 
@@ -316,12 +322,15 @@ def inline_rpcs() -> Iterator[None]:
             return finish_now(awaitable)
         return original_sync_await(awaitable)
 
+    global _PROGRAM_LOOP
     previous = getattr(loop, "_default_executor", None)
     loop.set_default_executor(executor)
     _mocks._sync_await = sync_await
+    _PROGRAM_LOOP = (loop, executor.main_thread)
     try:
         yield
     finally:
+        _PROGRAM_LOOP = (None, 0)
         _mocks._sync_await = original_sync_await
         loop._default_executor = previous
         executor.shutdown(wait=True)
@@ -389,6 +398,47 @@ def fast_stack_traces() -> Iterator[None]:
         yield
     finally:
         _resource._get_stack_trace = original
+
+
+# --------------------------------------------------------------------------- transforms
+
+
+def transform_callback(token: str) -> tuple[Callable[[bytes], Any], Any] | None:
+    """The SDK's callback for transform ``token`` and the user's transform function, or None.
+
+    A program's ``transforms`` option and ``register_resource_transform`` hand the engine callback
+    tokens; the SDK's callback server keeps, per token, the coroutine function the engine would
+    call over gRPC (``_CallbackServicer._callbacks``: TransformRequest bytes -> TransformResponse,
+    the SDK's own conversion of properties and options both ways) and, per transform function,
+    its token (``_transforms``). Relies on ``pulumi.runtime._callbacks._CallbackServicer._servicers``.
+    """
+    from pulumi.runtime import _callbacks
+
+    for servicer in _callbacks._CallbackServicer._servicers:
+        callback = servicer._callbacks.get(token)
+        if callback is not None:
+            function = next((fn for fn, t in servicer._transforms.items() if t == token), None)
+            return callback, function
+    return None
+
+
+def run_callback(make: Callable[[], Any]) -> Any:
+    """Run a callback coroutine (made by ``make``) from inside a monitor call, on the program's loop.
+
+    The callback builds SDK objects (option resources, Outputs) whose futures belong to the loop
+    that made them, and the program awaits them later: they must be made on the program's loop.
+    On the program's thread the call completes at once or raises :class:`SuspendsError` (the
+    monitor call is then rerun on the worker thread, see :class:`_InlineExecutor`); on the worker
+    thread the coroutine is handed to the program's loop, which is free while it waits on us.
+    """
+    loop, thread = _PROGRAM_LOOP
+    if loop is None or threading.get_ident() == thread:
+        return _mocks._sync_await(make())
+    return asyncio.run_coroutine_threadsafe(make(), loop).result()
+
+
+_PROGRAM_LOOP: tuple[asyncio.AbstractEventLoop | None, int] = (None, 0)
+"""The event loop of the program a run drives and its thread (set by :func:`inline_rpcs`)."""
 
 
 # --------------------------------------------------------------------------- output types

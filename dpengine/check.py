@@ -32,11 +32,14 @@ from pulumi_policy import Severity
 
 from . import wire
 from ._sdk import analyzer_pb2, policy_analyzer_servicer
-from .engine import STACK_TYPE, ResourceRecord, StackRun, few_collections, load_project
+from .engine import STACK_TYPE, NotEvaluated, ResourceRecord, StackRun, few_collections, load_project
+from .pack import DEFAULT_CONFIG_SOURCE as DEFAULT_CONFIG_SOURCE
 from .pack import LEVELS as LEVELS
 from .pack import PolicyInfo as PolicyInfo
 from .pack import PolicyPackSpec as PolicyPackSpec
+from .pack import choose_config as choose_config
 from .pack import default_config_path as default_config_path
+from .pack import default_pack_config as default_pack_config
 from .pack import load_config as load_config
 from .pack import load_pack_dir as load_pack_dir
 from .pack import resolve_config as resolve_config
@@ -134,6 +137,11 @@ class CheckReport:
     """URN -> (relative path, line) where the program declared the resource: SARIF locations."""
     pack_name: str = ""
     pack_version: str = ""
+    secret_leaks: list[tuple[str, str]] = field(default_factory=list)
+    """(URN, property path) where a ``secure:`` config value lost its secret mark: fails the check."""
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    """What a real deployment would create or change that the run could not see (transforms on a
+    multi-language component's children, remote Helm charts): listed in every format, never dropped."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -145,7 +153,7 @@ class CheckReport:
 
     @property
     def passed(self) -> bool:
-        return not self.mandatory
+        return not self.mandatory and not self.secret_leaks
 
     @property
     def exit_code(self) -> int:
@@ -166,6 +174,7 @@ class CheckReport:
             "advisory": len(self.advisory),
             "exemptions": len(self.exemptions),
             "skipped": len(self.skipped),
+            "notEvaluated": len(self.not_evaluated),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -179,6 +188,8 @@ class CheckReport:
             "violations": [asdict(v) for v in self.violations],
             "exemptions": [asdict(e) for e in self.exemptions],
             "skipped": [asdict(s) for s in self.skipped],
+            "notEvaluated": [asdict(n) for n in self.not_evaluated],
+            "secretLeaks": [{"urn": u, "path": p} for u, p in self.secret_leaks],
         }
 
     def to_sarif(self) -> dict[str, Any]:
@@ -448,9 +459,12 @@ def evaluate(
                 )
                 groups.setdefault(reads, []).append(policy)
         converted: dict[str, Any] = {}
-        stack_records = [_root_stack(run), *run.resources]
+        # Read resources (a StackReference) are in the stack's state, which AnalyzeStack is given: a
+        # property that depends on one comes from a resource (``no-plaintext-secret-property``).
+        # The root stack is there too, with its outputs (the data-flows policy reads dataFlows).
+        stack_state = [_root_stack(run), *run.resources, *(r for r in run.reads if r.urn not in by_urn)]
         for reads, stack_policies in groups.items():
-            chosen = [r for r in stack_records if reads is None or r.type in reads]
+            chosen = [r for r in stack_state if reads is None or r.type in reads]
             for record in chosen:
                 if record.urn not in converted:
                     converted[record.urn] = stack_resource(record, by_urn)
@@ -511,6 +525,8 @@ def evaluate(
         sources=_sources(run),
         pack_name=pack.name,
         pack_version=pack.version,
+        not_evaluated=list(run.not_evaluated),
+        secret_leaks=list(run.secret_leaks),
     )
 
 
@@ -583,14 +599,19 @@ def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> 
     """Evaluate ``run`` against ``pack``, print or write the report; 1 when a mandatory policy is
     violated, else 0."""
     given = getattr(args, "policy_config", None)
-    path = Path(given) if given else default_config_path(run.stack, run.project_dir, pack)
-    config = load_config(path) if path is not None else None
-    source = None
+    if given:
+        path: Path | None = Path(given)
+        config: dict[str, Any] | None = load_config(given)
+        origin = "--policy-config"
+    else:
+        config, path, origin = choose_config(run.stack, run.project_dir, pack)
+    source = origin
     if path is not None:
         try:
-            source = os.path.relpath(path.resolve(), Path.cwd())
+            shown = os.path.relpath(path.resolve(), Path.cwd())
         except ValueError:
-            source = str(path)
+            shown = str(path)
+        source = f"{shown} ({origin})"
     report = evaluate(run, pack, config, config_source=source)
     fmt = getattr(args, "format", "text") or "text"
     text = render(report, fmt)

@@ -14,13 +14,11 @@ import contextlib
 import gc
 import heapq
 import json
-import linecache
 import logging
 import os
 import runpy
 import sys
 import threading
-import traceback
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping
@@ -31,6 +29,10 @@ from typing import Any
 import pulumi
 
 from . import _sdk, wire
+from . import expand as _expand
+from .expand import ExpansionError, chart_invoke_entries, expand_all
+from .failures import DuplicateUrnError as DuplicateUrnError
+from .failures import _program_failure, failure_location, is_project_module
 from .mocks import PlatformMocks, UnknownInvokeError
 from .project import OFFLINE_SECRET as OFFLINE_SECRET
 from .project import EngineError as EngineError
@@ -38,6 +40,7 @@ from .project import ProjectFile as ProjectFile
 from .project import available_stacks as available_stacks
 from .project import load_project as load_project
 from .project import load_stack_config as load_stack_config
+from .transforms import NotEvaluated, TransformChain
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -70,11 +73,13 @@ class ResourceRecord:
     remote: bool
     id: str | None = None
     source: tuple[str, int] | None = None
+    """Where the program declared the resource: (absolute file path, line) of the innermost
+    frame in the project's own code (for a component's child, the component's line)."""
     aliases: list[str] = field(default_factory=list)
     """The URNs the resource had before (its ``aliases`` option, resolved as the engine would):
     a resource whose URN changed keeps its state, and is moved rather than replaced."""
-    """Where the program declared the resource: (absolute file path, line) of the innermost
-    frame in the project's own code (for a component's child, the component's line)."""
+    transforms: list[str] = field(default_factory=list)
+    """The transforms the engine ran on the registration, in order (inputs are their result)."""
 
 
 @dataclass
@@ -95,6 +100,14 @@ class StackRun:
     """The resource each of ``diagnostics`` is attached to ("" for the stack), index by index."""
     project_dir: Path | None = None
     preview: bool = False
+    reads: list[ResourceRecord] = field(default_factory=list)
+    """Resources the program read rather than created (a ``StackReference``, ``Resource.get``): in the
+    stack's state, so stack policies see them, e.g. as the source of a value (provenance)."""
+    secret_leaks: list[tuple[str, str]] = field(default_factory=list)
+    """(URN, property path) where a ``secure:`` config value arrives without its secret mark: a real
+    deployment would store it in plain text in the state. Found by the offline placeholder."""
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    """What a real deployment would create or change that this run could not see (reported, never dropped)."""
 
     @property
     def stack_urn(self) -> str:
@@ -181,36 +194,6 @@ def _plain_state(value: Any, secrets: str) -> Any:
     return str(value)
 
 
-class DuplicateUrnError(Exception):
-    """Two resources of one program share a URN: the Pulumi engine refuses the second one.
-
-    The engine's step generator (pulumi/pulumi ``pkg/resource/deploy/step_generator.go``,
-    ``generateURN``) fails the deployment with "Duplicate resource URN '<urn>'; try giving it a
-    unique name"; so does this one, naming where the program declared each of the two.
-    """
-
-    def __init__(self, urn: str, first: tuple[str, int] | None, second: tuple[str, int] | None) -> None:
-        self.urn = urn
-        self.first = first
-        self.second = second
-        where = [f"{_where(first)} (first)", f"{_where(second)} (again)"]
-        super().__init__(
-            f"Duplicate resource URN '{urn}'; try giving it a unique name (declared at {where[0]} and at "
-            f"{where[1]}): two resources of one type under one parent need different names"
-        )
-
-
-def _where(source: tuple[str, int] | None) -> str:
-    if source is None:
-        return "an unknown place"
-    path, line = source
-    try:
-        shown = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        shown = path
-    return f"{shown}:{line}"
-
-
 class RecordingMonitor(_sdk.MockMonitor):
     """A mock monitor that keeps every registration request, in order."""
 
@@ -225,6 +208,13 @@ class RecordingMonitor(_sdk.MockMonitor):
         self.component_outputs: dict[str, dict[str, Any]] = {}
         self._declared: dict[str, ResourceRecord] = {}
         self._lock = threading.Lock()
+        self.transforms = TransformChain()
+        self.not_evaluated: list[NotEvaluated] = []
+        self.reads: list[ResourceRecord] = []
+
+    def RegisterStackTransform(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.transforms.register_stack(request.token)
+        return super().RegisterStackTransform(request)
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         """The URN the Pulumi engine gives the resource: the parent's whole qualified type, ``$``, the type.
@@ -241,10 +231,13 @@ class RecordingMonitor(_sdk.MockMonitor):
         return f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{qualified}::{name}"
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
-        response = super().RegisterResource(request)
         if request.type == STACK_TYPE:
-            return response
+            return super().RegisterResource(request)
+        request, ran = self.transforms.apply(request)
+        response = super().RegisterResource(request)
         urn = response.urn
+        self.transforms.remember(urn, request)
+        missed = self.transforms.unreachable(request, urn)
         state = _sdk.registered_state(self, urn)
         record = ResourceRecord(
             urn=urn,
@@ -270,15 +263,60 @@ class RecordingMonitor(_sdk.MockMonitor):
             id=response.id or None,
             source=self._source(request),
             aliases=self._alias_urns(request),
+            transforms=ran,
         )
         with self._lock:
             first = self._declared.get(urn)
             if first is None:
                 self._declared[urn] = record
                 self.records.append(record)
+                if missed is not None:
+                    self.not_evaluated.append(missed)
         if first is not None:
             raise DuplicateUrnError(urn, first.source, record.source)
         return response
+
+    def ReadResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        """A resource the program reads (``StackReference``, ``Resource.get``): not created, but in the
+        stack's state, so a value taken from it comes from a resource (its provenance)."""
+        response = super().ReadResource(request)
+        record = ResourceRecord(
+            urn=response.urn, type=request.type, name=request.name, custom=True,
+            parent=request.parent or None,
+            inputs=_decode_struct(request.properties, "unwrap"),
+            masked_inputs=_decode_struct(request.properties, "mask"),
+            outputs={},  # a StackReference's outputs may be secrets: its identity is what matters
+            dependencies=sorted(request.dependencies), property_dependencies={},
+            provider=request.provider or None, protect=False, retain_on_delete=False, ignore_changes=[],
+            delete_before_replace=False, replace_on_changes=[], additional_secret_outputs=[], remote=False,
+            id=request.id or None, source=self._source(request),
+        )  # fmt: skip
+        with self._lock:
+            self.reads.append(record)
+        return response
+
+    def expand_children(self, invokes: list[tuple[str, dict[str, Any]]]) -> None:
+        """The objects of v2 YAML components, v4 charts and v3 releases, as the provider registers them."""
+        known = [r for r in self.records if not wire.contains_unknown(r.inputs)]
+        for record in self.records:
+            if record not in known and record.type in _expand.EXPANDED_TYPES:
+                reason = "its inputs are unknown until deployment (a preview): its objects cannot be listed"
+                self.not_evaluated.append(
+                    NotEvaluated(record.urn, record.type, record.name, "objects", reason)
+                )
+        children, missed = expand_all(known, self._child)
+        self.records += children
+        self.not_evaluated += missed + chart_invoke_entries(invokes, self.records)
+
+    def _child(self, parent: ResourceRecord, child: Any) -> ResourceRecord:
+        masked = {k: wire.SECRET_MASK if k in child.secret_keys() else v for k, v in child.object.items()}
+        return ResourceRecord(
+            urn=self.make_urn(parent.urn, child.type, child.name), type=child.type, name=child.name,
+            custom=True, parent=parent.urn, inputs=child.object, masked_inputs=masked, outputs={},
+            dependencies=[], property_dependencies={}, provider=parent.provider, protect=parent.protect,
+            retain_on_delete=parent.retain_on_delete, ignore_changes=[], delete_before_replace=False,
+            replace_on_changes=[], additional_secret_outputs=[], remote=False, source=parent.source,
+        )  # fmt: skip
 
     def _alias_urns(self, request: Any) -> list[str]:
         """Each alias of the request as the URN it names (unset parts are the resource's own)."""
@@ -365,21 +403,6 @@ def _program_environment(project_dir: Path | None) -> Iterator[None]:
                     del sys.modules[module_name]
 
 
-def is_project_module(module_file: str, root: str) -> bool:
-    """A module of the project's own code (forgotten after a run), not an installed package.
-
-    A project virtualenv usually lives inside the project (``venv/``, ``.venv/``): its
-    packages must stay imported, or the next import of pulumi_aws registers it twice.
-    """
-    path = os.path.abspath(module_file)
-    if not path.startswith(root + os.sep):
-        return False
-    if any(part in ("site-packages", "dist-packages") for part in Path(path).parts):
-        return False
-    prefixes = {os.path.abspath(p) + os.sep for p in (sys.prefix, sys.exec_prefix, sys.base_prefix)}
-    return not any(path.startswith(prefix) for prefix in prefixes)
-
-
 @contextlib.contextmanager
 def few_collections() -> Iterator[None]:
     """Fewer cyclic-GC passes while a program runs.
@@ -453,6 +476,10 @@ def run_function(
             except BaseException as error:  # noqa: BLE001 re-raised below with what was recorded
                 failure = error
             _sdk.settle_leftover_outputs(before)
+            try:  # in the project's directory: manifest and chart paths are relative to it
+                monitor.expand_children(mocks.invokes)
+            except ExpansionError as error:
+                failure = failure or error
         for record in monitor.records:
             if not record.custom and record.urn in monitor.component_outputs:
                 record.outputs = monitor.component_outputs[record.urn]
@@ -470,12 +497,32 @@ def run_function(
             diagnostic_urns=handler.urns,
             project_dir=project_dir,
             preview=preview,
+            reads=sorted(monitor.reads, key=lambda r: r.urn),
+            secret_leaks=_secret_leaks(monitor),
+            not_evaluated=sorted(monitor.not_evaluated, key=lambda n: (n.urn, n.what)),
         )
         _sdk.clear_root_stack()
     if failure is not None:
         failure.__dict__.setdefault(_sdk.REPORTED, run)
         raise failure
     return run
+
+
+def _leaked_paths(value: Any, path: str) -> list[str]:
+    if isinstance(value, str):
+        return [path or "(value)"] if OFFLINE_SECRET in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _leaked_paths(v, f"{path}.{k}" if path else str(k))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _leaked_paths(v, f"{path}[{i}]")]
+    return []
+
+
+def _secret_leaks(monitor: RecordingMonitor) -> list[tuple[str, str]]:
+    """Where the offline stand-in of a ``secure:`` value shows unmasked: its secret mark was lost."""
+    found = [(r.urn, p) for r in monitor.records for p in _leaked_paths(r.masked_inputs, "")]
+    found += [("", f"outputs.{p}") for p in _leaked_paths(monitor.masked_stack_outputs, "")]
+    return sorted(found)
 
 
 def _config_string(value: Any) -> str:
@@ -532,41 +579,3 @@ def run_program(
         else:
             message = _program_failure(error, directory, location)
         raise EngineError(message, kind, resources, error, location) from None
-
-
-def failure_location(error: BaseException, project_dir: Path) -> tuple[str, int] | None:
-    """Where in the user's own files ``error`` came from: the innermost project frame of its traceback.
-
-    Frames of the SDK, the engine and installed packages (a virtualenv inside the project
-    included) are skipped. An error raised in an ``apply`` callback carries the callback's frame;
-    one raised by the monitor (a duplicate URN) the place the program declared the resource.
-    """
-    if isinstance(error, DuplicateUrnError) and error.second is not None:
-        return error.second
-    root = str(project_dir.resolve())
-    seen: set[int] = set()
-    current: BaseException | None = error
-    # An error re-raised ``from`` another (a component wrapping a failure) may carry no project frame
-    # itself; its cause does. ``__context__`` is left alone: an error merely raised while another
-    # was handled did not come from there.
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        own = [
-            (os.path.abspath(frame.filename), frame.lineno)
-            for frame in traceback.extract_tb(current.__traceback__)
-            if frame.lineno is not None and is_project_module(frame.filename, root)
-        ]
-        if own:
-            return own[-1]
-        current = current.__cause__
-    return None
-
-
-def _program_failure(error: BaseException, project_dir: Path, location: tuple[str, int] | None) -> str:
-    """The error and where in the user's own files it came from (not the SDK's frames)."""
-    where = ""
-    if location is not None:
-        path, line = location
-        text = linecache.getline(path, line).strip()
-        where = f"\n  at {os.path.relpath(path, project_dir)}:{line}: {text}"
-    return f"the program failed: {type(error).__name__}: {error}{where}"

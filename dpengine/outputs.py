@@ -22,10 +22,12 @@ DEFAULT_ORG = "organization"
 """The organization of a stack name without one: what Pulumi's DIY (self-managed) backends use."""
 
 
-def stack_references_document(run: StackRun, name: str) -> dict[str, Any]:
-    """``{name: outputs}`` with each secret output wrapped ``{"value": ..., "secret": true}``."""
+def stack_references_document(run: StackRun, name: str, *, show_secrets: bool = True) -> dict[str, Any]:
+    """``{name: outputs}`` with each secret output wrapped ``{"value": ..., "secret": true}``; without
+    ``show_secrets`` the value of a secret output is ``[secret]``."""
     secret = set(run.secret_outputs)
-    outputs = {k: {"value": v, "secret": True} if k in secret else v for k, v in run.outputs.items()}
+    source = run.outputs if show_secrets else run.masked_outputs
+    outputs = {k: {"value": v, "secret": True} if k in secret else v for k, v in source.items()}
     return {name: dict(sorted(outputs.items()))}
 
 
@@ -38,6 +40,12 @@ def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
         f"{DEFAULT_ORG!r} when --stack names none)",
     )
     parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="write the values of secret outputs (default: [secret], as `pulumi stack output --json` "
+        "prints them without --show-secrets)",
+    )
 
 
 def cli_outputs(args: argparse.Namespace) -> int:
@@ -45,7 +53,8 @@ def cli_outputs(args: argparse.Namespace) -> int:
 
     run = run_stack(args)
     name = args.reference_name or f"{args.org or DEFAULT_ORG}/{run.project}/{run.stack}"
-    text = json.dumps(stack_references_document(run, name), indent=2) + "\n"
+    document = stack_references_document(run, name, show_secrets=bool(getattr(args, "show_secrets", False)))
+    text = json.dumps(document, indent=2) + "\n"
     if args.output:
         Path(args.output).write_text(text)
         print(f"outputs of {name} written to {args.output}", file=sys.stderr)

@@ -140,6 +140,50 @@ def load_pack_dir(directory: str | Path) -> PolicyPackSpec:
     return PolicyPackSpec.from_module(module)
 
 
+DEFAULT_CONFIG_SOURCE = (
+    "built-in default for programs outside the pack's project: high and critical severity mandatory"
+)
+"""How a report names the config :func:`default_pack_config` makes."""
+
+
+def default_pack_config(pack: PolicyPackSpec) -> dict[str, Any]:
+    """The pack config of a program that has none of its own and is not the pack's own project.
+
+    The pack's ``<stack>.json`` files are its own project's stacks' (dev keeps most rules
+    advisory); another program must not inherit them by sharing a stack name. Every policy of
+    high or critical severity is mandatory, the rest keep their own default level.
+    """
+    return {
+        p.name: "mandatory"
+        for p in pack.policies
+        if pack.registry[p.name].severity in (Severity.HIGH, Severity.CRITICAL)
+    }
+
+
+def choose_config(
+    stack: str, project_dir: Path | None, pack: PolicyPackSpec
+) -> tuple[dict[str, Any] | None, Path | None, str]:
+    """The pack config a check uses when none is given: (config, its file, where it came from).
+
+    ``policies/<stack>.json`` in the project; else, for the pack's own project only, the pack's
+    ``<stack>.json``; else the pack's ``default.json`` (its documented default for any program),
+    else :func:`default_pack_config`.
+    """
+    if project_dir is not None:
+        own = project_dir / "policies" / f"{stack}.json"
+        if own.is_file():
+            return load_config(own), own, "the project's policies/<stack>.json"
+    if pack.directory is not None:
+        packs = pack.directory / f"{stack}.json"
+        same_project = project_dir is not None and pack.directory.parent.resolve() == project_dir.resolve()
+        if same_project and packs.is_file():
+            return load_config(packs), packs, "the pack's own <stack>.json"
+        published = pack.directory / "default.json"
+        if published.is_file():  # the pack's documented default (its own components' exemptions included)
+            return load_config(published), published, DEFAULT_CONFIG_SOURCE
+    return default_pack_config(pack), None, DEFAULT_CONFIG_SOURCE
+
+
 def default_config_path(stack: str, project_dir: Path | None, pack: PolicyPackSpec) -> Path | None:
     """``policies/<stack>.json`` in the project, else ``<stack>.json`` in the pack's directory, if present."""
     candidates = []

@@ -57,6 +57,8 @@ def plan_json(run: StackRun) -> dict[str, Any]:
         step: dict[str, Any] = {"op": "create", "urn": record.urn, "newState": _new_state(record)}
         if record.provider:
             step["provider"] = record.provider
+        if record.transforms:
+            step["transforms"] = list(record.transforms)
         steps.append(step)
     config = {k: (SECRET_MASK if k in run.secret_config_keys else v) for k, v in run.config.items()}
     return {
@@ -64,6 +66,10 @@ def plan_json(run: StackRun) -> dict[str, Any]:
         "steps": steps,
         "diagnostics": [{"severity": sev, "message": msg} for sev, msg in run.diagnostics],
         "changeSummary": {"create": len(steps)},
+        "notEvaluated": [
+            {"urn": n.urn, "type": n.type, "name": n.name, "what": n.what, "reason": n.reason}
+            for n in run.not_evaluated
+        ],
         "offline": {"project": run.project, "stack": run.stack, "engine": "dataplatform mock engine"},
     }
 

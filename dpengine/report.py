@@ -19,7 +19,7 @@ def text_report(report: CheckReport) -> str:
     lines = [
         f"Policy check of {report.project}/{report.stack}: {report.resource_count} resources, "
         f"{len(report.policies)} policies"
-        + (f" (config {report.config_source})" if report.config_source else " (default config)"),
+        + f" (config: {report.config_source or 'the policies own levels'})",
         "",
     ]
     by_name = {p.name: p for p in report.policies}
@@ -54,6 +54,18 @@ def text_report(report: CheckReport) -> str:
         lines.append(f"Not evaluated, values unknown until deployment ({len(report.skipped)}):")
         for item in report.skipped:
             lines.append(f"  - {item.policy}: {item.urn}")
+        lines.append("")
+    if report.secret_leaks:
+        lines.append(f"SECRETS WITHOUT THEIR MARK ({len(report.secret_leaks)}): a secure: config value")
+        lines.append("  would be stored in plain text in the state; pass it as pulumi.Output.secret:")
+        for urn, path in report.secret_leaks:
+            lines.append(f"  - {urn or 'stack outputs'}: {path}")
+        lines.append("")
+    if report.not_evaluated:
+        lines.append(f"Not evaluated, cannot be seen offline ({len(report.not_evaluated)}):")
+        for missed in report.not_evaluated:
+            lines.append(f"  - {missed.type}  {missed.name}: {missed.what}")
+            lines.append(f"      {missed.reason}")
         lines.append("")
     verdict = "PASSED" if report.passed else "FAILED"
     lines.append(
@@ -135,6 +147,24 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "properties": {"urn": e.urn, "exemptionSource": e.source},
             }
         )
+    # SARIF 2.1.0 3.58: a tool notification reports a condition of the run itself, not a result
+    # about the code: what could not be analyzed goes there, one per item, as a warning.
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"a secure: config value reaches {path} without its secret mark"},
+            "properties": {"urn": urn},
+        }
+        for urn, path in report.secret_leaks
+    ] + [
+        {
+            "level": "warning",
+            "message": {"text": f"not evaluated: {n.what}: {n.type} '{n.name}': {n.reason}"},
+            "locations": [location(n.urn, n.type, n.name)],
+            "properties": {"urn": n.urn, "notEvaluated": n.what},
+        }
+        for n in report.not_evaluated
+    ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
@@ -151,7 +181,13 @@ def sarif_report(report: CheckReport) -> dict[str, Any]:
                 "automationDetails": {"id": f"dataplatform-check/{report.project}/{report.stack}/"},
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": Path.cwd().resolve().as_uri() + "/"}},
                 "results": results,
-                "properties": {"project": report.project, "stack": report.stack, "summary": report.summary()},
+                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+                "properties": {
+                    "project": report.project,
+                    "stack": report.stack,
+                    "summary": report.summary(),
+                    "packConfig": report.config_source or "the policies own levels",
+                },
             }
         ],
     }

@@ -13,7 +13,14 @@ import pulumi_aws as aws
 import pytest
 
 import policies
-from dpengine.check import add_check_arguments, cli_check, evaluate, load_config, render
+from dpengine.check import (
+    DEFAULT_CONFIG_SOURCE,
+    add_check_arguments,
+    cli_check,
+    evaluate,
+    load_config,
+    render,
+)
 from dpengine.engine import StackRun, run_function, run_program
 from dpengine.pack import PolicyPackSpec
 
@@ -151,7 +158,7 @@ def test_text_report(bad_run: StackRun) -> None:
         evaluate(bad_run, PACK, load_config(PACK_DIR / "prod.json"), config_source="policies/prod.json")
     )
     assert text.startswith(
-        "Policy check of demo/prod: 4 resources, 65 policies (config policies/prod.json)\n"
+        "Policy check of demo/prod: 4 resources, 66 policies (config: policies/prod.json)\n"
     )
     assert "MANDATORY  no-public-admin-ingress  [critical]\n" in text
     assert "      'admin' ingress[0] opens port(s) 22 to 0.0.0.0/0\n" in text
@@ -164,11 +171,12 @@ def test_json_report(bad_run: StackRun) -> None:
     assert data["summary"] == {
         "passed": False,
         "resources": 4,
-        "policies": 65,
+        "policies": 66,
         "mandatory": 8,
         "advisory": 0,
         "exemptions": 0,
         "skipped": 1,  # the budget: a program without aws:region cannot be priced
+        "notEvaluated": 0,
     }
     assert set(data["violations"][0]) == {
         "policy",
@@ -193,7 +201,7 @@ def test_sarif_report_structure(bad_run: StackRun) -> None:
     assert sarif["$schema"].endswith("sarif-2.1.0.json")
     (run,) = sarif["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert len(rules) == 65
+    assert len(rules) == 66
     rule_ids = [r["id"] for r in rules]
     for rule in rules:
         assert rule["shortDescription"]["text"] and rule["help"]["text"]
@@ -279,9 +287,13 @@ def test_cli_check_exit_codes_and_output_file(
 ) -> None:
     out = tmp_path / "prod.sarif"
     code = cli_check(bad_run, parse(["--format", "sarif", "--output", str(out)]), PACK)
-    assert code == 1  # policies/prod.json is found by stack name: all mandatory
-    assert json.loads(out.read_text())["runs"][0]["results"]
-    assert "policy check FAILED: 8 mandatory" in capsys.readouterr().err
+    # A program outside the pack's project does not inherit the pack's prod.json by its stack's name:
+    # the built-in default makes high and critical severity mandatory, the rest keep their level.
+    assert code == 1
+    sarif = json.loads(out.read_text())["runs"][0]
+    assert sarif["results"]
+    assert sarif["properties"]["packConfig"].endswith(f"default.json ({DEFAULT_CONFIG_SOURCE})")
+    assert "policy check FAILED: 7 mandatory, 1 advisory" in capsys.readouterr().err
 
     advisory = tmp_path / "advisory.json"
     advisory.write_text(json.dumps({"all": "advisory"}))
@@ -315,7 +327,7 @@ def test_checks_any_pulumi_python_project(tmp_path: Path, capsys: pytest.Capture
     assert cli_check(run, parse(["--format", "json"]), PACK) == 0  # the project's own policies/staging.json
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert [(v["policy"], v["enforcement"]) for v in data["violations"]] == [("imdsv2-required", "advisory")]
-    assert data["pack"]["config"].endswith("policies/staging.json")
+    assert data["pack"]["config"].endswith("policies/staging.json (the project's policies/<stack>.json)")
 
 
 def test_stack_outputs_and_components_do_not_confuse_policies() -> None:
@@ -490,7 +502,11 @@ def test_check_takes_a_policy_pack_directory(tmp_path: Path, capsys: pytest.Capt
         (pack / name).write_text(text.lstrip())
     assert main(["check", "--dir", str(project), "--policy-pack", str(pack), "--format", "json"]) == 1
     data = json.loads(capsys.readouterr().out)
-    assert data["pack"] == {"name": "tiny", "version": "9.9.9", "config": None}
+    assert data["pack"] == {
+        "name": "tiny",
+        "version": "9.9.9",
+        "config": DEFAULT_CONFIG_SOURCE,
+    }  # none published
     assert [p["name"] for p in data["policies"]] == ["no-launch-templates"]
     assert [(v["policy"], v["name"], v["enforcement"]) for v in data["violations"]] == [
         ("no-launch-templates", "nodes", "mandatory")
@@ -507,7 +523,7 @@ def test_the_default_pack_by_directory_gives_the_default_report(
     by_default = capsys.readouterr().out
     assert main(["check", "--dir", str(project), "--policy-pack", str(PACK_DIR)]) == 0
     assert capsys.readouterr().out == by_default
-    assert by_default.startswith("Policy check of other/dev: 1 resources, 65 policies (config ")
+    assert by_default.startswith("Policy check of other/dev: 1 resources, 66 policies (config: ")
     assert by_default.endswith("PASSED: 0 mandatory, 0 advisory violation(s), 0 exemption(s)\n")
 
 
@@ -561,8 +577,9 @@ def test_engine_and_pack_run_from_an_installed_namespace(tmp_path: Path) -> None
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout.splitlines()[-1]) == {"code": 0, "clash": []}
     report = json.loads((project / "report.json").read_text())
-    assert (report["pack"]["name"], report["summary"]["policies"]) == ("dataplatform", 65)
-    assert report["pack"]["config"].endswith("dataplatform/policies/dev.json")  # the installed pack's
+    assert (report["pack"]["name"], report["summary"]["policies"]) == ("dataplatform", 66)
+    # A project that is not the pack's own gets the documented default, not the pack's dev.json.
+    assert report["pack"]["config"].endswith(f"dataplatform/policies/default.json ({DEFAULT_CONFIG_SOURCE})")
     assert report["summary"]["passed"] is True
 
 

@@ -156,6 +156,9 @@ def test_overrides_apply_for_one_run(tmp_path: Path, capsys) -> None:
 def test_outputs_is_a_stack_references_file_that_reads_back(tmp_path: Path, capsys) -> None:
     project = small_project(tmp_path / "p", ECHO)
     assert main(["outputs", "-C", str(project), "--stack", "acme/demo/dev"]) == 0
+    masked = json.loads(capsys.readouterr().out)  # by default a secret's value is not printed
+    assert masked["acme/demo/dev"]["token"] == {"value": "[secret]", "secret": True}
+    assert main(["outputs", "--show-secrets", "-C", str(project), "--stack", "acme/demo/dev"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document == {
         "acme/demo/dev": {
@@ -174,7 +177,7 @@ def test_outputs_is_a_stack_references_file_that_reads_back(tmp_path: Path, caps
         """,
     )
     (consumer / "stack-references.dev.json").write_text(json.dumps(document))
-    assert main(["outputs", "-C", str(consumer)]) == 0
+    assert main(["outputs", "--show-secrets", "-C", str(consumer)]) == 0
     assert json.loads(capsys.readouterr().out)["organization/demo/dev"] == {
         "size": 2,
         "token": {"value": "s3cr3t", "secret": True},  # still secret in the consumer
@@ -207,8 +210,9 @@ def test_outputs_is_a_stack_references_file_that_reads_back(tmp_path: Path, caps
 def test_the_examples_stack_references_are_what_outputs_prints(
     example: str, flags: list[str], capsys
 ) -> None:
-    """Regenerate with `dataplatform outputs <flags> -o examples/<example>/stack-references.dev.json`."""
-    assert main(["outputs", "-C", str(ROOT), *flags]) == 0
+    """Regenerate with `dataplatform outputs --show-secrets <flags> -o
+    examples/<example>/stack-references.dev.json`."""
+    assert main(["outputs", "--show-secrets", "-C", str(ROOT), *flags]) == 0
     printed = capsys.readouterr().out
     assert printed == (EXAMPLES / example / "stack-references.dev.json").read_text()
 

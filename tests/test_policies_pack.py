@@ -35,7 +35,7 @@ PACK = PolicyPackSpec.from_module(policies)
 
 def test_every_policy_has_complete_metadata() -> None:
     names = [p.name for p in ALL_POLICIES]
-    assert len(names) == len(set(names)) == len(REGISTRY) == 65
+    assert len(names) == len(set(names)) == len(REGISTRY) == 66
     for policy in ALL_POLICIES:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", policy.name), policy.name
         assert policy.description.endswith("."), policy.name

@@ -2,8 +2,9 @@
 
 Every ``kubernetes:<group>/<version>:<Kind>`` resource becomes the object it creates: its inputs
 are the object (wire names are Kubernetes' own camelCase), with ``apiVersion`` and ``kind`` from
-the type token. Helm releases are left out and listed: their objects come from the chart, which is
-rendered by Helm at deploy time, not by the program.
+the type token. Helm releases and charts and YAML components are left out and listed: the objects
+of a YAML component or a chart on disk are in the plan as their children (``dpengine.expand``) and
+written as themselves; a chart from a repository cannot be rendered offline.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def api_version_kind(token: str) -> tuple[str, str] | None:
     if len(parts) != 3 or parts[0] != "kubernetes" or "/" not in parts[1]:
         return None
     group, version = parts[1].split("/", 1)
-    if group == "helm.sh" or parts[2].endswith("List"):
+    # A yaml/v2 ConfigGroup or ConfigFile is a Pulumi component, not an object: its objects are
+    # its children in the plan and are written as themselves.
+    if group in ("helm.sh", "yaml") or parts[2].endswith("List"):
         return None
     return (version if group == "core" else f"{group}/{version}"), parts[2]
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from ..mocks import MockContext, outputs_for
+from ..expand import decode_yaml, template_chart
+from ..mocks import MockContext, invoke, outputs_for
 
 CREATION_TIMESTAMP = "2025-01-01T00:00:00Z"
 
@@ -177,3 +178,17 @@ def _helm_release(ctx: MockContext) -> dict[str, Any]:
             "status": "deployed",
         },
     }
+
+
+@invoke("kubernetes:yaml:decode")
+def _yaml_decode(ctx: MockContext, args: dict[str, Any]) -> dict[str, Any]:
+    """The provider parses the text (``yaml.ConfigFile``/``ConfigGroup`` v1): so does the mock."""
+    return {"result": decode_yaml(str(args.get("text") or ""))}
+
+
+@invoke("kubernetes:helm:template")
+def _helm_template(ctx: MockContext, args: dict[str, Any]) -> dict[str, Any]:
+    """A v1 ``helm.v3.Chart`` on disk rendered by Helm; a remote one renders nothing here (the engine
+    lists it as not evaluated)."""
+    objects, _ = template_chart(str(args.get("jsonOpts") or "{}"))
+    return {"result": objects}
