@@ -38,6 +38,7 @@ from .pack import default_config_path as default_config_path
 from .pack import load_config as load_config
 from .pack import load_pack_dir as load_pack_dir
 from .pack import resolve_config as resolve_config
+from .pack import skipping_config
 from .report import FORMATS as FORMATS
 from .report import render as render
 
@@ -114,6 +115,8 @@ class CheckReport:
     """URN -> (relative path, line) where the program declared the resource: SARIF locations."""
     pack_name: str = ""
     pack_version: str = ""
+    skipped_policies: list[str] = field(default_factory=list)
+    """Policies turned off for this run by ``--skip-policy`` (listed in every report)."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -159,6 +162,7 @@ class CheckReport:
             "violations": [asdict(v) for v in self.violations],
             "exemptions": [asdict(e) for e in self.exemptions],
             "skipped": [asdict(s) for s in self.skipped],
+            "skipped_policies": list(self.skipped_policies),
         }
 
     def to_sarif(self) -> dict[str, Any]:
@@ -528,7 +532,21 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "in the project, else <stack>.json in the policy pack directory, if present)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
-    parser.add_argument("--output", "-o", metavar="FILE", default=None, help="write the report to FILE")
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", default=None, help="write the report to FILE (- : stdout)"
+    )
+    parser.add_argument(
+        "--skip-policy",
+        action="append",
+        metavar="NAME",
+        default=[],
+        help="do not run policy NAME for this run (shown in the report); repeatable",
+    )
+    parser.add_argument(
+        "--no-fail",
+        action="store_true",
+        help="report violations but exit 0 (bad input and errors keep their codes)",
+    )
     parser.add_argument(
         "--summary",
         metavar="FILE",
@@ -550,23 +568,29 @@ def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> 
             source = os.path.relpath(path.resolve(), Path.cwd())
         except ValueError:
             source = str(path)
+    skip = list(getattr(args, "skip_policy", None) or [])
+    config = skipping_config(pack, config, skip)
     report = evaluate(run, pack, config, config_source=source)
+    report.skipped_policies = skip
     fmt = getattr(args, "format", "text") or "text"
+    from .textio import fit_lines, is_stdout, report_width, write_text
+
     text = render(report, fmt)
+    if fmt == "text":
+        text = fit_lines(text, report_width())
     output = getattr(args, "output", None)
-    if output:
-        Path(output).write_text(text)
+    write_text(output, text, f"{fmt} report")
+    if not is_stdout(output):
         verdict = "passed" if report.passed else "FAILED"
         print(
             f"policy check {verdict}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory, "
             f"{len(report.exemptions)} exempted; {fmt} report written to {output}",
             file=sys.stderr,
         )
-    else:
-        sys.stdout.write(text)
     summary = getattr(args, "summary", None)
     if summary:
         readable = text if fmt == "text" else render(report, "text")
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(f"### Policy check of {run.project}/{run.stack}\n\n```\n{readable.rstrip()}\n```\n")
-    return report.exit_code
+    return 0 if getattr(args, "no_fail", False) else report.exit_code
+

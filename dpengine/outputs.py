@@ -37,7 +37,7 @@ def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
         help="the name to file the outputs under (default: the --stack name, with organization "
         f"{DEFAULT_ORG!r} when --stack names none)",
     )
-    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout (- : stdout)")
 
 
 def cli_outputs(args: argparse.Namespace) -> int:
@@ -46,9 +46,9 @@ def cli_outputs(args: argparse.Namespace) -> int:
     run = run_stack(args)
     name = args.reference_name or f"{args.org or DEFAULT_ORG}/{run.project}/{run.stack}"
     text = json.dumps(stack_references_document(run, name), indent=2) + "\n"
-    if args.output:
-        Path(args.output).write_text(text)
+    from .textio import is_stdout, write_text
+
+    write_text(args.output, text, "outputs")
+    if not is_stdout(args.output):
         print(f"outputs of {name} written to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return 0

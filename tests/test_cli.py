@@ -223,14 +223,14 @@ make_bucket(1)
 
 def test_a_failing_program_is_said_once_with_the_users_line(tmp_path: Path, capsys) -> None:
     project = small_project(tmp_path / "p", FAILING)
-    assert main(["preview", "-C", str(project)]) == 1
+    assert main(["preview", "-C", str(project)]) == 2
     err = capsys.readouterr().err
     assert err == (
         "error: the program failed: KeyError: 'missing'\n"
         '  at __main__.py:4: return {"size": size}["missing"]\n'
         "  (--verbose shows the full traceback)\n"
     )
-    assert main(["preview", "-C", str(project), "--verbose"]) == 1
+    assert main(["preview", "-C", str(project), "--verbose"]) == 2
     err = capsys.readouterr().err
     assert "Traceback (most recent call last):" in err
     assert "line 6, in <module>\n    make_bucket(1)" in err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +20,7 @@ FORMATS = ("terraform-plan", "kubernetes")
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--output", "-o", metavar="PATH", required=True, help="the file to write")
+    parser.add_argument("--output", "-o", metavar="PATH", required=True, help="the file to write (- : stdout)")
 
 
 def export_text(plan: dict[str, Any], fmt: str) -> tuple[str, int, list[str]]:
@@ -35,10 +36,14 @@ def export_text(plan: dict[str, Any], fmt: str) -> tuple[str, int, list[str]]:
 def cmd_export(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any]) -> int:
     from ..plan import plan_json
 
+    from ..textio import is_stdout, write_text
+
     text, count, skipped = export_text(plan_json(run(args)), args.format)
-    Path(args.output).write_text(text)
+    write_text(args.output, text, f"{args.format} export")
     what = "resources" if args.format == "terraform-plan" else "objects"
-    print(f"{count} {what} written to {args.output} ({args.format}).")
+    # The export on stdout stays clean for a pipe: the summary goes to stderr then.
+    stream = sys.stderr if is_stdout(args.output) else sys.stdout
+    print(f"{count} {what} written to {args.output} ({args.format}).", file=stream)
     for urn in skipped:
-        print(f"  left out (no {args.format} equivalent): {urn}")
+        print(f"  left out (no {args.format} equivalent): {urn}", file=stream)
     return 0
