@@ -593,4 +593,3 @@ def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> 
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(f"### Policy check of {run.project}/{run.stack}\n\n```\n{readable.rstrip()}\n```\n")
     return 0 if getattr(args, "no_fail", False) else report.exit_code
-

@@ -250,7 +250,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_schema(args: argparse.Namespace) -> int:
     from ._siblings import sibling
-
     from .textio import is_stdout, write_text
 
     schema = sibling("components.stack_config").stack_file_json_schema()
@@ -463,7 +462,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(_os_error_line(error), EXIT_IO)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except BaseException as error:  # noqa: BLE001 - a timeout, or a bug: one line, never a traceback
+    except BaseException as error:
         from .deadline import ProgramTimeout
 
         if isinstance(error, ProgramTimeout):

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 
-class ProgramTimeout(BaseException):  # noqa: N818 - it is not an error of the program's own
+class ProgramTimeout(BaseException):
     """The program ran past ``--timeout``."""
 
     def __init__(self, seconds: float) -> None:

@@ -104,8 +104,9 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 def _moved(base: Mapping[str, dict[str, Any]], head: Mapping[str, dict[str, Any]]) -> dict[str, str]:
     """Old URN -> new URN for each head resource whose ``aliases`` name a base resource: the Pulumi
-    engine carries the old state over to the new URN (pulumi/pulumi ``pkg/resource/deploy/step_generator.go``
-    looks a new resource's aliases up in the old state), so it is the same resource, not a delete and a create."""
+    engine carries the old state over to the new URN (pulumi/pulumi
+    ``pkg/resource/deploy/step_generator.go`` looks a new resource's aliases up in the old state),
+    so it is the same resource, not a delete and a create."""
     moved: dict[str, str] = {}
     for urn, state in head.items():
         if urn in base:

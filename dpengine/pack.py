@@ -248,7 +248,9 @@ def _schema_problems(properties: Mapping[str, Any], values: Mapping[str, Any]) -
     ]
 
 
-def skipping_config(pack: PolicyPackSpec, config: Mapping[str, Any] | None, names: list[str]) -> dict[str, Any]:
+def skipping_config(
+    pack: PolicyPackSpec, config: Mapping[str, Any] | None, names: list[str]
+) -> dict[str, Any]:
     """``config`` with each policy of ``--skip-policy`` disabled; an unknown name is an error."""
     known = [p.name for p in pack.policies]
     out = dict(config or {})

@@ -37,7 +37,9 @@ def budget_message(estimate: dict[str, Any], limit: float) -> str | None:
         # short by an unknown amount: the budget cannot pass on it. Reported as a violation, not as
         # "cannot decide", so that a mandatory budget (prod) fails rather than being skipped.
         count = sum(int(m.get("count", 0)) for m in missing)
-        items = "; ".join(f"{', '.join(m.get('names', []))} ({m.get('type')}): {m.get('reason')}" for m in missing)
+        items = "; ".join(
+            f"{', '.join(m.get('names', []))} ({m.get('type')}): {m.get('reason')}" for m in missing
+        )
         return (
             f"the cost estimate is incomplete: {count} resource(s) could not be priced, so the budget "
             f"{_money(limit)} cannot be checked: {items}"

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from dpengine.cost import PriceError, Usage, compare, estimate, from_plan, from_records, parse_usage
+from dpengine.cost import Usage, compare, estimate, from_plan, from_records, parse_usage
 from dpengine.cost.model import Estimate
 from dpengine.cost.storage import class_shares
 from dpengine.engine import run_function

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .._aws_names import aws_cron_problem
 from .._shared import KmsKeyArn
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 
@@ -50,7 +51,6 @@ _LAMBDA_ARN = re.compile(
 )
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
-_SCHEDULE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 Protocol = Literal["email", "email-json", "https", "sqs", "lambda", "sms"]
@@ -241,8 +241,9 @@ class BackupRuleSettings(SettingsModel):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
-            raise ValueError("write an AWS cron expression with six fields, e.g. 'cron(0 3 * * ? *)'")
+        problem = aws_cron_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import json
+import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .kubernetes import kubernetes_manifests, manifests_yaml
@@ -20,7 +19,9 @@ FORMATS = ("terraform-plan", "kubernetes")
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--output", "-o", metavar="PATH", required=True, help="the file to write (- : stdout)")
+    parser.add_argument(
+        "--output", "-o", metavar="PATH", required=True, help="the file to write (- : stdout)"
+    )
 
 
 def export_text(plan: dict[str, Any], fmt: str) -> tuple[str, int, list[str]]:
@@ -35,7 +36,6 @@ def export_text(plan: dict[str, Any], fmt: str) -> tuple[str, int, list[str]]:
 
 def cmd_export(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any]) -> int:
     from ..plan import plan_json
-
     from ..textio import is_stdout, write_text
 
     text, count, skipped = export_text(plan_json(run(args)), args.format)
