@@ -192,15 +192,20 @@ def _cmd_preview(args: argparse.Namespace) -> int:
         # `--json -`: the plan alone on stdout, for a pipe (as `pulumi preview --json` prints it).
         write_text("-", plan_text(run))
         return EXIT_OK
+    from .textio import fit_lines
+
+    color = use_color(sys.stdout)
+    width = report_width()
     text = render_text(
         run,
         show_counts=args.by_type,
-        color=use_color(sys.stdout),
-        width=report_width(),
+        color=color,
+        width=width,
         show_inputs=args.diff,
         show_outputs=not args.suppress_outputs,
     )
-    print(text)
+    # The table fits already; the title, outputs and summary wrap (colour codes would count).
+    print(text if color else fit_lines(text, width))
     if args.json:
         write_text(args.json, plan_text(run), "plan")
         print(f"\nPlan written to {args.json} (shape of `pulumi preview --json`).")

@@ -233,7 +233,7 @@ def render_text(
             flags.append("ignore:" + ",".join(record.ignore_changes))
         rows.append((prefix, short_type(record.type), record.name, " ".join(flags)))
     # " +  " then type, name and options, two spaces apart; long options give way first, then names.
-    type_width = min(max(len(p) + len(t) for p, t, _, _ in rows), 72)
+    type_width = min(max(len(p) + len(t) for p, t, _, _ in rows), 72, max(width - 8 - 12 - 2, 20))
     options_width = min(max(len(o) for *_, o in rows), 14)
     name_width = max(min(max(len(n) for _, _, n, _ in rows), width - 8 - type_width - options_width), 12)
     out.append(style(f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Options", "1"))
