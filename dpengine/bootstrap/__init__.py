@@ -101,6 +101,7 @@ def bootstrap(
     key_alias: str,
     noncurrent_days: int,
     dry_run: bool = False,
+    force: bool = False,
 ) -> BootstrapReport:
     """Create (or check) the S3 state bucket and KMS key of a self-managed Pulumi backend.
 
@@ -111,7 +112,12 @@ def bootstrap(
     """
     _check_arguments(bucket, key_alias, noncurrent_days)
     run = BootstrapRun(
-        session, region=region, key_alias=key_alias, noncurrent_days=noncurrent_days, dry_run=dry_run
+        session,
+        region=region,
+        key_alias=key_alias,
+        noncurrent_days=noncurrent_days,
+        dry_run=dry_run,
+        force=force,
     )
     try:
         run.identify()
@@ -160,7 +166,39 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"days before old state versions expire (default: {DEFAULT_NONCURRENT_DAYS})",
     )
     parser.add_argument("--profile", default=None, help="AWS profile to use (default: the usual AWS chain)")
-    parser.add_argument("--dry-run", action="store_true", help="say what would be done; change nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be done; change nothing (without credentials: what it would create and check)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="keep an existing bucket's lifecycle rules and policy statements that would expire or open the "
+        "state (refused otherwise, exit 2)",
+    )
+
+
+def _offline_plan(args: argparse.Namespace, region: str) -> str:
+    """A dry run without credentials: every step a real run would take, no AWS call made."""
+    from .audit import offline_steps
+
+    steps = offline_steps(
+        region,
+        getattr(args, "bucket", None),
+        getattr(args, "key_alias", DEFAULT_KEY_ALIAS),
+        getattr(args, "noncurrent_days", DEFAULT_NONCURRENT_DAYS),
+    )
+    width = max(len(step.name) for step in steps)
+    lines = [
+        f"Pulumi state backend in region {region} (dry run without AWS credentials: no call was made; "
+        "a real run reads each setting first and changes only what differs)",
+        "",
+        *(f"  {step.outcome.value:<13} {step.name:<{width}}  {step.detail}" for step in steps),
+        "",
+        "With credentials, `--dry-run` also reads the account's current settings and says what would change.",
+    ]
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -188,6 +226,9 @@ def cli_bootstrap(args: argparse.Namespace) -> int:
             )
             if not region:
                 raise BootstrapError("no AWS region: pass --region (or set AWS_REGION).")
+            if getattr(args, "dry_run", False) and session.get_credentials() is None:
+                print(_offline_plan(args, region))
+                return EXIT_OK
             report = bootstrap(
                 session,
                 region=region,
@@ -195,6 +236,7 @@ def cli_bootstrap(args: argparse.Namespace) -> int:
                 key_alias=getattr(args, "key_alias", DEFAULT_KEY_ALIAS),
                 noncurrent_days=getattr(args, "noncurrent_days", DEFAULT_NONCURRENT_DAYS),
                 dry_run=bool(getattr(args, "dry_run", False)),
+                force=bool(getattr(args, "force", False)),
             )
     except BootstrapError as error:
         if error.steps:

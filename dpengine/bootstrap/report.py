@@ -29,6 +29,10 @@ class Outcome(str, Enum):
     UNCHANGED = "unchanged"
     WOULD_CREATE = "would-create"
     WOULD_UPDATE = "would-update"
+    WOULD_CHECK = "would-check"
+    """A dry run without credentials: what a real run would read and judge."""
+    KEPT = "kept"
+    """``--force``: an existing rule or statement that endangers the state, kept as asked."""
 
 
 @dataclass(frozen=True)
