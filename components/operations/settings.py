@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .._access_logs import AccessLoggingSettings
 from .._aws_names import aws_cron_problem
 from .._shared import KmsKeyArn
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
@@ -379,6 +380,9 @@ class DisasterRecoverySettings(SettingsModel):
     """Days the replicated RDS backups are kept in the DR region (1 to 35)."""
     replica_noncurrent_version_expiration_days: int | None = Field(default=90, ge=1)
     """Days the DR lake bucket keeps overwritten or deleted versions (null: forever)."""
+    access_logging: AccessLoggingSettings = Field(default_factory=AccessLoggingSettings)
+    """S3 server access logs of the DR lake bucket, in a log bucket in the DR region (S3 delivers
+    logs only to a bucket in the source bucket's region)."""
 
     @field_validator("region")
     @classmethod
