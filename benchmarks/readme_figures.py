@@ -111,7 +111,9 @@ def time_tests() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--write", action="store_true", help="rewrite the figures in README.md")
     parser.add_argument("--time-tests", action="store_true", help="time the suite into test-suite.json first")
     args = parser.parse_args(argv)
