@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .replacements import replacing_paths
+from .replacements import replacement_known, replacing_paths
 from .wire import SECRET_MASK
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 EXIT_PROTECTED = 3
+UNKNOWN_REPLACEMENT = (
+    "whether these inputs replace the resource is not known offline (its type has no entry read in "
+    "dpengine/replace_on_change.json)"
+)
 
 
 @dataclass
@@ -64,7 +68,10 @@ class PlanDiff:
         return {
             "create": [c.urn for c in self.of("create")],
             "delete": [c.urn for c in self.of("delete")],
-            "update": [{"urn": c.urn, "changed": c.changed} for c in self.of("update")],
+            "update": [
+                {"urn": c.urn, "changed": c.changed, **({"note": c.reason} if c.reason else {})}
+                for c in self.of("update")
+            ],
             "replace": [{"urn": c.urn, "changed": c.changed, "reason": c.reason} for c in self.of("replace")],
             "unchanged": self.unchanged,
         }
@@ -141,6 +148,8 @@ def diff_states(
             unchanged += 1
             continue
         hits, reason = replacing_paths(new["type"], paths, list(new.get("replaceOnChanges", [])))
+        if not hits and not replacement_known(new["type"]):
+            reason = UNKNOWN_REPLACEMENT
         change = _change(urn, new, "replace" if hits else "update", paths, reason)
         # Pulumi checks protect against the state it holds: the base's options decide.
         change.protect = bool(old.get("protect")) or change.protect
@@ -226,6 +235,8 @@ def render_text(diff: PlanDiff, title: str = "") -> str:
         out.append(f"        [urn={change.urn}]")
         if change.op == "replace":
             out.append(f"        [reason: {change.reason}]")
+        elif change.reason:
+            out.append(f"        [note: {change.reason}]")
         for path in change.changed:
             old, new = _value_at(change.old, path), _value_at(change.new, path)
             mark = "+" if old is _MISSING else "-" if new is _MISSING else "~"
