@@ -71,13 +71,10 @@ def sdk_input_names(token: str) -> dict[str, str]:
     if package != "aws":
         return {}
     found = importlib.import_module(f"pulumi_aws.{module_path.replace('-', '_')}")
-    cls = getattr(found, name, None) or getattr(found, f"{name}_", None)
     args = getattr(found, f"{name}Args", None)
-    params = (
-        inspect.signature(args.__init__).parameters
-        if args
-        else inspect.signature(cls._internal_init).parameters
-    )
+    if args is None:
+        return {}
+    params = inspect.signature(args.__init__).parameters
     return {p: _camel(p) for p in params if p not in ("self", "resource_name", "opts", "__props__")}
 
 

@@ -286,7 +286,8 @@ class BootstrapRun:
             self.s3.get_bucket_lifecycle_configuration,
             **owner,
         )
-        findings = lifecycle_findings(list((lifecycle or {}).get("Rules", [])))
+        rules: list[Any] = list(lifecycle.get("Rules", [])) if lifecycle is not None else []
+        findings = lifecycle_findings(rules)
         current = aws_read(
             "s3:GetBucketPolicy", arn, {"NoSuchBucketPolicy"}, self.s3.get_bucket_policy, **owner
         )
