@@ -71,10 +71,12 @@ def sdk_input_names(token: str) -> dict[str, str]:
     if package != "aws":
         return {}
     found = importlib.import_module(f"pulumi_aws.{module_path.replace('-', '_')}")
-    args = getattr(found, f"{name}Args", None)
-    if args is None:
+    # The resource's own constructor: a package may also export an input type named <Name>Args
+    # (pulumi_aws.s3.BucketVersioningArgs is the Bucket's nested block, not this resource's args).
+    cls = getattr(found, name, None)
+    if cls is None or not hasattr(cls, "_internal_init"):
         return {}
-    params = inspect.signature(args.__init__).parameters
+    params = inspect.signature(cls._internal_init).parameters
     return {p: _camel(p) for p in params if p not in ("self", "resource_name", "opts", "__props__")}
 
 
