@@ -300,21 +300,11 @@ def _add_program_arguments(parser: argparse.ArgumentParser, default_stack: str) 
     )
     parser.add_argument(
         "--timeout",
-        type=_seconds,
+        type=_resolve("deadline:positive_seconds"),
         metavar="SECONDS",
         default=None,
         help=f"stop the program when it runs longer (exit {EXIT_TIMEOUT}); default: no limit",
     )
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be more than 0 seconds (got {text})")
-    return value
 
 
 def _optional_arguments(target: AddArguments | str) -> AddArguments | None:

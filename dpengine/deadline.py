@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from argparse import ArgumentTypeError
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -48,3 +49,13 @@ def deadline(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise ArgumentTypeError(f"must be more than 0 seconds (got {text})")
+    return value
