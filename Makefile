@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: install install-test crd-models scan-tools preview check test lint fmt typecheck schema graph bench clean
+.PHONY: install install-test crd-models scan-tools preview check test lint fmt typecheck schema graph bench readme-figures test-time clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,12 @@ schema: install                    ## regenerate the stack config JSON Schema
 
 graph: install                     ## regenerate the prod diagram in README.md
 	$(BIN)/dataplatform graph --stack prod --format mermaid --detail key --into README.md
+
+readme-figures: install-test       ## rewrite the README figures from the commands that give them
+	$(BIN)/python benchmarks/readme_figures.py --write
+
+test-time: install-test $(CRD_MODELS) scan-tools   ## time the suite once, record it, rewrite the figures
+	$(BIN)/python benchmarks/readme_figures.py --time-tests --write
 
 bench: install-test                ## performance figures (see README)
 	$(BIN)/python benchmarks/run.py

@@ -20,6 +20,7 @@ __all__ = [
     "CrossFieldError",
     "InvalidConfigError",
     "SettingsModel",
+    "check_choice",
     "format_validation_error",
     "further_issues",
     "redact_secrets",
@@ -56,6 +57,20 @@ class InvalidConfigError(pulumi.RunError, ValueError):
         lines = [f"invalid {subject}: {len(self.issues)} problem(s)"]
         lines += [f"  - {issue}" for issue in self.issues]
         super().__init__("\n".join(lines))
+
+
+def check_choice(path: str, value: Any, choices: Sequence[str], *, subject: str) -> None:
+    """Refuse a string argument outside ``choices`` (an access level such as ``"wrte"``): the type
+    hints say ``Literal[...]`` but Python does not enforce them, and a misspelt level would
+    otherwise reach a policy or an environment variable unnoticed."""
+    if isinstance(value, str) and value in choices:
+        return
+    close = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.5)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    raise InvalidConfigError(
+        [ConfigIssue(path, value, f"{hint}use one of {', '.join(repr(c) for c in choices)}")],
+        subject=subject,
+    )
 
 
 class CrossFieldError(ValueError):
@@ -191,19 +206,25 @@ def further_issues(
     fails, so a CPU request above its limit hid the http probe without a port of the same service.
     Each pass drops every value that failed (its section then takes its default: a failing list
     item drops the whole list) and validates again, keeping the issues the earlier passes did not
-    see; an issue inside a dropped value (its default) is no issue."""
+    see; an issue inside a dropped value (its default) is no issue, and neither is one of the model
+    holding a dropped list: its checks then compare the other fields with the default list, not the
+    user's (one bad node group must not also report a NodePool clashing with a default group)."""
     import copy
 
     seen = {(i.path, i.message) for i in format_validation_error(error, model, prefix)}
     dropped: set[tuple[str | int, ...]] = set()
+    defaulted_owners: set[tuple[str | int, ...]] = set()
     found: list[ConfigIssue] = []
     current = copy.deepcopy(data)
     for _ in range(passes):
         locs = []
         for err in error.errors(include_url=False):
             loc = tuple(err.get("loc", ()))
+            item = bool(loc) and isinstance(loc[-1], int)
             while loc and isinstance(loc[-1], int):  # an item: drop its list
                 loc = loc[:-1]
+            if loc[:-1] and item:  # the root's checks span sections: those are kept
+                defaulted_owners.add(loc[:-1])
             if loc:
                 locs.append(loc)
         if not locs:
@@ -217,9 +238,15 @@ def further_issues(
         except ValidationError as again:
             error = again
         gone = [_join_path(prefix, [f"[{k}]" if isinstance(k, int) else str(k) for k in d]) for d in dropped]
+        owners = [
+            _join_path(prefix, [f"[{k}]" if isinstance(k, int) else str(k) for k in d])
+            for d in defaulted_owners
+        ]
         for issue in format_validation_error(error, model, prefix):
             if any(issue.path == g or issue.path.startswith((g + ".", g + "[")) for g in gone):
                 continue  # about the default that replaced a dropped value, not about the user's
+            if any(issue.path.startswith((o + ".", o + "[")) for o in owners):
+                continue  # the owner's checks ran against the default list, not the user's
             if (issue.path, issue.message) not in seen:
                 seen.add((issue.path, issue.message))
                 found.append(issue)

@@ -43,6 +43,7 @@ from .pack import default_pack_config as default_pack_config
 from .pack import load_config as load_config
 from .pack import load_pack_dir as load_pack_dir
 from .pack import resolve_config as resolve_config
+from .pack import skipping_config
 from .report import FORMATS as FORMATS
 from .report import render as render
 
@@ -142,6 +143,8 @@ class CheckReport:
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
     """What a real deployment would create or change that the run could not see (transforms on a
     multi-language component's children, remote Helm charts): listed in every format, never dropped."""
+    skipped_policies: list[str] = field(default_factory=list)
+    """Policies turned off for this run by ``--skip-policy`` (listed in every report)."""
 
     @property
     def mandatory(self) -> list[Violation]:
@@ -190,6 +193,7 @@ class CheckReport:
             "skipped": [asdict(s) for s in self.skipped],
             "notEvaluated": [asdict(n) for n in self.not_evaluated],
             "secretLeaks": [{"urn": u, "path": p} for u, p in self.secret_leaks],
+            "skipped_policies": list(self.skipped_policies),
         }
 
     def to_sarif(self) -> dict[str, Any]:
@@ -585,7 +589,21 @@ def add_check_arguments(parser: argparse.ArgumentParser) -> None:
         "in the project, else <stack>.json in the policy pack directory, if present)",
     )
     parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
-    parser.add_argument("--output", "-o", metavar="FILE", default=None, help="write the report to FILE")
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", default=None, help="write the report to FILE (- : stdout)"
+    )
+    parser.add_argument(
+        "--skip-policy",
+        action="append",
+        metavar="NAME",
+        default=[],
+        help="do not run policy NAME for this run (shown in the report); repeatable",
+    )
+    parser.add_argument(
+        "--no-fail",
+        action="store_true",
+        help="report violations but exit 0 (bad input and errors keep their codes)",
+    )
     parser.add_argument(
         "--summary",
         metavar="FILE",
@@ -612,23 +630,28 @@ def cli_check(run: StackRun, args: argparse.Namespace, pack: PolicyPackSpec) -> 
         except ValueError:
             shown = str(path)
         source = f"{shown} ({origin})"
+    skip = list(getattr(args, "skip_policy", None) or [])
+    config = skipping_config(pack, config, skip)
     report = evaluate(run, pack, config, config_source=source)
+    report.skipped_policies = skip
     fmt = getattr(args, "format", "text") or "text"
+    from .textio import fit_lines, is_stdout, report_width, write_text
+
     text = render(report, fmt)
+    if fmt == "text":
+        text = fit_lines(text, report_width())
     output = getattr(args, "output", None)
-    if output:
-        Path(output).write_text(text)
+    write_text(output, text, f"{fmt} report")
+    if not is_stdout(output):
         verdict = "passed" if report.passed else "FAILED"
         print(
             f"policy check {verdict}: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory, "
             f"{len(report.exemptions)} exempted; {fmt} report written to {output}",
             file=sys.stderr,
         )
-    else:
-        sys.stdout.write(text)
     summary = getattr(args, "summary", None)
     if summary:
         readable = text if fmt == "text" else render(report, "text")
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(f"### Policy check of {run.project}/{run.stack}\n\n```\n{readable.rstrip()}\n```\n")
-    return report.exit_code
+    return 0 if getattr(args, "no_fail", False) else report.exit_code

@@ -19,13 +19,36 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .overrides import config_overrides as config_overrides
+from .overrides import with_stack_file_values
+
 if TYPE_CHECKING:
     from .engine import StackRun
     from .pack import PolicyPackSpec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
+"""``check``: a mandatory policy is violated."""
 EXIT_USAGE = 2
+"""Bad input: arguments, the project or stack files, the config, a program that fails."""
+EXIT_PROTECTED = 3
+"""``diff --fail-on-protected-replace``: a protected resource would be replaced or deleted."""
+EXIT_IO = 4
+"""A file named on the command line cannot be read or written."""
+EXIT_INTERNAL = 5
+"""An error inside dataplatform itself (a bug: please report it with --verbose's traceback)."""
+EXIT_TIMEOUT = 124
+"""The program ran past ``--timeout`` (the code of timeout(1))."""
+
+EXIT_CODES = (
+    (EXIT_OK, "success (check: no mandatory violation)"),
+    (EXIT_FAILED, "check: a mandatory policy is violated"),
+    (EXIT_USAGE, "bad input: arguments, project or stack file, config, or the program failed"),
+    (EXIT_PROTECTED, "diff --fail-on-protected-replace: a protected resource would be replaced or deleted"),
+    (EXIT_IO, "a file cannot be read or written"),
+    (EXIT_INTERNAL, "internal error in dataplatform (a bug; --verbose shows the traceback)"),
+    (EXIT_TIMEOUT, "the program ran past --timeout"),
+)
 
 Handler = Callable[[argparse.Namespace], int]
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -134,66 +157,6 @@ def split_stack_name(value: str) -> tuple[str | None, str | None, str]:
     return None, None, parts[0]
 
 
-def config_overrides(flags: Sequence[str], project: str) -> dict[str, Any]:
-    """``-c KEY=VALUE`` flags as config values for one run.
-
-    A key without a namespace is the project's (``environment`` is ``<project>:environment``), as
-    ``pulumi config set`` takes it. The value is JSON when it parses as JSON (``3``, ``true``,
-    ``["a"]``, ``{"cidr": "10.0.0.0/16"}``), else the string as given. ``ns:key.a.b=VALUE`` sets
-    one value inside an object key (like Pulumi's ``--config-path``), keeping the rest of it.
-    """
-    values: dict[str, Any] = {}
-    for flag in flags:
-        key, sep, text = flag.partition("=")
-        if not sep or not key:
-            raise ValueError(f"-c/--config takes KEY=VALUE, e.g. -c aws:region=eu-west-1 (got {flag!r})")
-        try:
-            value: Any = json.loads(text)
-        except json.JSONDecodeError:
-            value = text
-        namespace, colon, rest = key.partition(":")
-        if colon and not (namespace and rest):
-            raise ValueError(f"-c/--config: {key!r} is not a config key (namespace:key or key)")
-        full, _, path = (key if colon else f"{project}:{key}").partition(".")
-        values[full] = _set_path(values.get(full), path.split(".") if path else [], value, key)
-    return values
-
-
-def _set_path(current: Any, path: list[str], value: Any, key: str) -> Any:
-    if not path:
-        return value
-    if current is None:
-        current = {}
-    if not isinstance(current, dict):
-        raise ValueError(f"-c/--config {key}: the value above {path[0]!r} is not an object")
-    return {**current, path[0]: _set_path(current.get(path[0]), path[1:], value, key)}
-
-
-def _with_stack_file_values(overrides: dict[str, Any], project_dir: Path, stack: str) -> dict[str, Any]:
-    """Path overrides (``ns:key.a=...``) merged into the key's value from the stack file."""
-    from .project import load_project, load_stack_config
-
-    config, _ = load_stack_config(project_dir, load_project(project_dir), stack)
-    merged = {}
-    for key, value in overrides.items():
-        base = config.get(key)
-        merged[key] = (
-            _deep_merge(base, value) if isinstance(base, dict) and isinstance(value, dict) else value
-        )
-    return merged
-
-
-def _deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in patch.items():
-        out[key] = (
-            _deep_merge(out[key], value)
-            if isinstance(out.get(key), dict) and isinstance(value, dict)
-            else value
-        )
-    return out
-
-
 def run_stack(args: argparse.Namespace) -> StackRun:
     """Run the stack's program under mocks, as the shared program options say."""
     from .engine import run_program
@@ -212,25 +175,58 @@ def run_stack(args: argparse.Namespace) -> StackRun:
     overrides = config_overrides(flags, project.name)
     paths = {f.partition("=")[0].partition(".")[0] for f in flags if "." in f.partition("=")[0]}
     if paths:
-        overrides = _with_stack_file_values(overrides, project_dir, stack)
+        overrides = with_stack_file_values(overrides, project_dir, stack)
     refs = _stack_reference_outputs(project_dir, stack, args.stack_outputs or [])
-    return run_program(project_dir, stack, stack_references=refs, config_overrides=overrides)
+    from .deadline import deadline
+
+    with deadline(getattr(args, "timeout", None)):
+        return run_program(project_dir, stack, stack_references=refs, config_overrides=overrides)
 
 
 def _cmd_preview(args: argparse.Namespace) -> int:
-    from .plan import render_text, write_plan
+    from .plan import plan_text, render_text
+    from .textio import is_stdout, report_width, write_text
 
     run = run_stack(args)
-    print(render_text(run, show_counts=args.by_type, color=use_color(sys.stdout)))
+    if args.json and is_stdout(args.json):
+        # `--json -`: the plan alone on stdout, for a pipe (as `pulumi preview --json` prints it).
+        write_text("-", plan_text(run))
+        return EXIT_OK
+    from .textio import fit_lines
+
+    color = use_color(sys.stdout)
+    width = report_width()
+    text = render_text(
+        run,
+        show_counts=args.by_type,
+        color=color,
+        width=width,
+        show_inputs=args.diff,
+        show_outputs=not args.suppress_outputs,
+    )
+    # The table fits already; the title, outputs and summary wrap (colour codes would count).
+    print(text if color else fit_lines(text, width))
     if args.json:
-        write_plan(run, Path(args.json))
+        write_text(args.json, plan_text(run), "plan")
         print(f"\nPlan written to {args.json} (shape of `pulumi preview --json`).")
     return EXIT_OK
 
 
 def _preview_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="FILE", help="also write the plan as `pulumi preview --json` does")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the plan as `pulumi preview --json` does (- : only the plan, on stdout)",
+    )
     parser.add_argument("--by-type", action="store_true", help="also count the resources by type")
+    parser.add_argument(
+        "--diff",
+        action="store_true",
+        help="show each resource's inputs, as `pulumi preview --diff` does (secrets masked)",
+    )
+    parser.add_argument(
+        "--suppress-outputs", action="store_true", help="do not show the stack's outputs (as pulumi's flag)"
+    )
 
 
 def use_color(stream: Any) -> bool:
@@ -259,19 +255,18 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_schema(args: argparse.Namespace) -> int:
     from ._siblings import sibling
+    from .textio import is_stdout, write_text
 
     schema = sibling("components.stack_config").stack_file_json_schema()
     text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
-    if args.output:
-        Path(args.output).write_text(text)
+    write_text(args.output, text, "schema")
+    if not is_stdout(args.output):
         print(f"JSON Schema of the stack config written to {args.output}")
-    else:
-        sys.stdout.write(text)
     return EXIT_OK
 
 
 def _schema_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout (- : stdout)")
 
 
 def _add_program_arguments(parser: argparse.ArgumentParser, default_stack: str) -> None:
@@ -303,6 +298,13 @@ def _add_program_arguments(parser: argparse.ArgumentParser, default_stack: str) 
         metavar="NAME=FILE",
         help="mocked outputs of a StackReference NAME (org/project/stack), from a JSON file; repeatable",
     )
+    parser.add_argument(
+        "--timeout",
+        type=_resolve("deadline:positive_seconds"),
+        metavar="SECONDS",
+        default=None,
+        help=f"stop the program when it runs longer (exit {EXIT_TIMEOUT}); default: no limit",
+    )
 
 
 def _optional_arguments(target: AddArguments | str) -> AddArguments | None:
@@ -325,7 +327,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dataplatform",
         description="Offline preview and policy checks of Pulumi Python programs (no CLI, no cloud).",
-        epilog="Run `dataplatform COMMAND --help` for a command's options and examples.",
+        epilog="Run `dataplatform COMMAND --help` for a command's options and examples.\n\n"
+        + _EXIT_HELP
+        + "\n\nA file option given - writes to standard output. Text reports are as wide as the "
+        "terminal (COLUMNS when set), 120 columns otherwise.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     verbose_help = "on a failing program, show the full traceback"
@@ -333,8 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in SUBCOMMANDS.values():
         epilog = (
-            "examples:\n" + "\n".join(f"  {line}" for line in command.examples) if command.examples else None
+            "examples:\n" + "\n".join(f"  {line}" for line in command.examples) if command.examples else ""
         )
+        epilog = f"{epilog}\n\n{_EXIT_HELP}".strip()
         child = sub.add_parser(
             command.name,
             help=command.summary,
@@ -352,6 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
             add(child)
         child.set_defaults(handler=command.run)
     return parser
+
+
+_EXIT_HELP = "exit codes:\n" + "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
 
 
 def user_location(error: BaseException, project_dir: Path | None) -> str | None:
@@ -418,8 +428,8 @@ def engine_error_message(error: Any, project_dir: Path | None, verbose: bool) ->
         text += "\n\n" + "".join(traceback.format_exception(type(cause), cause, cause.__traceback__)).rstrip()
     elif cause is not None:
         text += "\n  (--verbose shows the full traceback)"
-    code = EXIT_USAGE if error.kind == "config" else EXIT_FAILED
-    return text, code
+    # A program that fails is bad input too (exit 2), never the code of a policy violation.
+    return text, EXIT_USAGE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -442,9 +452,34 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(message, code)
     except ValueError as error:
         return _fail(str(error))
+    except OSError as error:
+        # A file the user named (--output into a missing directory...): one line, its own code.
+        return _fail(_os_error_line(error), EXIT_IO)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
+    except BaseException as error:
+        from .deadline import ProgramTimeout
+
+        if isinstance(error, ProgramTimeout):
+            return _fail(str(error), EXIT_TIMEOUT)
+        if isinstance(error, SystemExit):
+            raise
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        return _fail(
+            f"internal error: {type(error).__name__}: {error} (a bug in dataplatform; --verbose shows "
+            "the traceback to report)",
+            EXIT_INTERNAL,
+        )
     return code
+
+
+def _os_error_line(error: OSError) -> str:
+    if error.filename is None or type(error).__name__ == "OutputError":
+        return str(error)
+    return f"cannot access {error.filename}: {error.strerror or type(error).__name__}"
 
 
 # --------------------------------------------------------------------------- the subcommands

@@ -23,11 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .replacements import replacing_paths
+from .replacements import replacement_known, replacing_paths
 from .wire import SECRET_MASK
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 EXIT_PROTECTED = 3
+UNKNOWN_REPLACEMENT = (
+    "whether these inputs replace the resource is not known offline (its type has no entry read in "
+    "dpengine/replace_on_change.json)"
+)
 
 
 @dataclass
@@ -64,7 +68,10 @@ class PlanDiff:
         return {
             "create": [c.urn for c in self.of("create")],
             "delete": [c.urn for c in self.of("delete")],
-            "update": [{"urn": c.urn, "changed": c.changed} for c in self.of("update")],
+            "update": [
+                {"urn": c.urn, "changed": c.changed, **({"note": c.reason} if c.reason else {})}
+                for c in self.of("update")
+            ],
             "replace": [{"urn": c.urn, "changed": c.changed, "reason": c.reason} for c in self.of("replace")],
             "unchanged": self.unchanged,
         }
@@ -102,15 +109,33 @@ def changed_paths(old: Any, new: Any, prefix: str = "") -> list[str]:
     return [] if old == new else [prefix]
 
 
+def _moved(base: Mapping[str, dict[str, Any]], head: Mapping[str, dict[str, Any]]) -> dict[str, str]:
+    """Old URN -> new URN for each head resource whose ``aliases`` name a base resource: the Pulumi
+    engine carries the old state over to the new URN (pulumi/pulumi
+    ``pkg/resource/deploy/step_generator.go`` looks a new resource's aliases up in the old state),
+    so it is the same resource, not a delete and a create."""
+    moved: dict[str, str] = {}
+    for urn, state in head.items():
+        if urn in base:
+            continue
+        for alias in state.get("aliases") or []:
+            if alias in base and alias not in head and alias not in moved:
+                moved[alias] = urn
+                break
+    return moved
+
+
 def diff_states(
     base: Mapping[str, dict[str, Any]],
     head: Mapping[str, dict[str, Any]],
 ) -> PlanDiff:
-    """Per-resource changes from two sets of plan states (by URN)."""
+    """Per-resource changes from two sets of plan states (by URN, or by an alias the head names)."""
     changes: list[Change] = []
     unchanged = 0
-    for urn in sorted(set(base) | set(head)):
-        old, new = base.get(urn), head.get(urn)
+    moved = _moved(base, head)
+    renamed_from = {new: old for old, new in moved.items()}
+    for urn in sorted((set(base) - set(moved)) | set(head)):
+        old, new = base.get(renamed_from.get(urn, urn)), head.get(urn)
         if old is None and new is not None:
             changes.append(_change(urn, new, "create"))
             continue
@@ -123,6 +148,8 @@ def diff_states(
             unchanged += 1
             continue
         hits, reason = replacing_paths(new["type"], paths, list(new.get("replaceOnChanges", [])))
+        if not hits and not replacement_known(new["type"]):
+            reason = UNKNOWN_REPLACEMENT
         change = _change(urn, new, "replace" if hits else "update", paths, reason)
         # Pulumi checks protect against the state it holds: the base's options decide.
         change.protect = bool(old.get("protect")) or change.protect
@@ -208,6 +235,8 @@ def render_text(diff: PlanDiff, title: str = "") -> str:
         out.append(f"        [urn={change.urn}]")
         if change.op == "replace":
             out.append(f"        [reason: {change.reason}]")
+        elif change.reason:
+            out.append(f"        [note: {change.reason}]")
         for path in change.changed:
             old, new = _value_at(change.old, path), _value_at(change.new, path)
             mark = "+" if old is _MISSING else "-" if new is _MISSING else "~"
@@ -324,7 +353,13 @@ def add_diff_arguments(parser: argparse.ArgumentParser) -> None:
         "--base-ref", metavar="GIT_REF", help="compare the program at this git revision with HEAD's"
     )
     parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout (- : stdout)")
+    parser.add_argument(
+        "--allow-different-stacks",
+        action="store_true",
+        help="compare plans of two different stacks or projects (refused by default: nearly every "
+        "resource would show as deleted and created)",
+    )
     parser.add_argument(
         "--fail-on-protected-replace",
         action="store_true",
@@ -344,6 +379,44 @@ def _read_plan(path: str) -> dict[str, Any]:
     return data
 
 
+def plan_stack(plan: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(project, stack) of a plan: the engine's ``offline`` block, else the stack part of its URNs
+    (``urn:pulumi:<stack>::<project>::...``, as a real ``pulumi preview --json`` has them)."""
+    offline = plan.get("offline")
+    if isinstance(offline, dict) and offline.get("stack"):
+        return str(offline.get("project", "")), str(offline["stack"])
+    for step in plan.get("steps") or []:
+        urn = str(step.get("urn") or (step.get("newState") or {}).get("urn") or "")
+        parts = urn.split("::")
+        if urn.startswith("urn:pulumi:") and len(parts) >= 2:
+            return parts[1], parts[0].removeprefix("urn:pulumi:")
+    return None
+
+
+def same_stack(base: Mapping[str, Any], head: Mapping[str, Any], base_name: str, head_name: str) -> None:
+    """Refuse plans of two different stacks (URNs hold the stack: every resource would differ)."""
+    left, right = plan_stack(base), plan_stack(head)
+    if left is not None and right is not None and left != right:
+        raise ValueError(
+            f"{base_name} is a plan of {left[0]}/{left[1]} but {head_name} of {right[0]}/{right[1]}: "
+            "plans of different stacks differ in every URN; compare two plans of one stack, or pass "
+            "--allow-different-stacks to compare them anyway"
+        )
+
+
+def restacked(base: dict[str, Any], head: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with its URNs moved to ``head``'s stack and project, so that two stacks' plans are
+    compared resource by resource (``--allow-different-stacks``)."""
+    left, right = plan_stack(base), plan_stack(head)
+    if left is None or right is None or left == right:
+        return base
+    text = json.dumps(base).replace(
+        f"urn:pulumi:{left[1]}::{left[0]}::", f"urn:pulumi:{right[1]}::{right[0]}::"
+    )
+    moved: dict[str, Any] = json.loads(text)
+    return moved
+
+
 def cmd_diff(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any]) -> int:
     if args.base_ref:
         if args.plans:
@@ -351,14 +424,24 @@ def cmd_diff(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any])
         from .plan import plan_json
 
         head_run = run(args)
+        # The base runs with the same -c values as the working tree: an override must not show
+        # as a change of every resource it touches.
         extra = [f"--stack-outputs={flag}" for flag in (args.stack_outputs or [])]
+        extra += [f"--config={flag}" for flag in (getattr(args, "config", None) or [])]
+        if getattr(args, "timeout", None):
+            extra.append(f"--timeout={args.timeout}")
         from .cli import find_project_dir
 
         base_plan = plan_at_revision(find_project_dir(args.dir), args.stack, args.base_ref, extra)
         diff = diff_states(plan_states(base_plan), plan_states(plan_json(head_run)))
         title = f"{args.stack}: {args.base_ref} → working tree"
     elif len(args.plans) == 2:
-        diff = diff_plans(_read_plan(args.plans[0]), _read_plan(args.plans[1]))
+        base, head = _read_plan(args.plans[0]), _read_plan(args.plans[1])
+        if not getattr(args, "allow_different_stacks", False):
+            same_stack(base, head, args.plans[0], args.plans[1])
+        else:
+            base = restacked(base, head)
+        diff = diff_plans(base, head)
         title = f"{args.plans[0]} → {args.plans[1]}"
     else:
         raise ValueError("diff takes two plan files (BASE HEAD) or --stack S --base-ref GIT_REF")
@@ -367,11 +450,12 @@ def cmd_diff(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any])
     elif args.format == "markdown":
         text = render_markdown(diff, title)
     else:
-        text = render_text(diff, title) + "\n"
-    if args.output:
-        Path(args.output).write_text(text)
-    else:
-        sys.stdout.write(text)
+        from .textio import fit_lines, report_width
+
+        text = fit_lines(render_text(diff, title), report_width()) + "\n"
+    from .textio import write_text
+
+    write_text(args.output, text, f"{args.format} diff")
     if args.fail_on_protected_replace and diff.protected_losses():
         names = ", ".join(c.name for c in diff.protected_losses())
         print(f"error: protected resources would be replaced or deleted: {names}", file=sys.stderr)

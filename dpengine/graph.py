@@ -379,7 +379,7 @@ def render(
 def add_graph_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="mermaid")
     parser.add_argument("--detail", choices=DETAILS, default="key", help="what to draw (default: key)")
-    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout (- : stdout)")
     parser.add_argument(
         "--flows",
         action="store_true",
@@ -416,10 +416,9 @@ def cmd_graph(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any]
         changed = update_markdown(Path(args.into), args.stack, data.decode())
         print(f"{args.into}: {'diagram updated' if changed else 'diagram already current'}")
         return 0
-    if args.output:
-        Path(args.output).write_bytes(data)
-    elif args.format in ("svg", "png") and sys.stdout.isatty():
+    from .textio import is_stdout, write_bytes
+
+    if is_stdout(args.output) and args.format in ("svg", "png") and sys.stdout.isatty():
         raise ValueError(f"--format {args.format} is binary: give --output FILE")
-    else:
-        sys.stdout.buffer.write(data)
+    write_bytes(args.output, data, f"{args.format} graph")
     return 0

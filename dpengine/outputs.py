@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 from .engine import StackRun
@@ -39,7 +38,7 @@ def add_outputs_arguments(parser: argparse.ArgumentParser) -> None:
         help="the name to file the outputs under (default: the --stack name, with organization "
         f"{DEFAULT_ORG!r} when --stack names none)",
     )
-    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout")
+    parser.add_argument("--output", "-o", metavar="FILE", help="write to FILE instead of stdout (- : stdout)")
     parser.add_argument(
         "--show-secrets",
         action="store_true",
@@ -55,9 +54,9 @@ def cli_outputs(args: argparse.Namespace) -> int:
     name = args.reference_name or f"{args.org or DEFAULT_ORG}/{run.project}/{run.stack}"
     document = stack_references_document(run, name, show_secrets=bool(getattr(args, "show_secrets", False)))
     text = json.dumps(document, indent=2) + "\n"
-    if args.output:
-        Path(args.output).write_text(text)
+    from .textio import is_stdout, write_text
+
+    write_text(args.output, text, "outputs")
+    if not is_stdout(args.output):
         print(f"outputs of {name} written to {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
     return 0

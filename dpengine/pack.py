@@ -290,3 +290,19 @@ def _schema_problems(properties: Mapping[str, Any], values: Mapping[str, Any]) -
         f"{'.'.join(str(p) for p in error.absolute_path) or '(root)'}: {error.message}"
         for error in sorted(validator.iter_errors(dict(values)), key=lambda e: list(e.absolute_path))
     ]
+
+
+def skipping_config(
+    pack: PolicyPackSpec, config: Mapping[str, Any] | None, names: list[str]
+) -> dict[str, Any]:
+    """``config`` with each policy of ``--skip-policy`` disabled; an unknown name is an error."""
+    known = [p.name for p in pack.policies]
+    out = dict(config or {})
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f" (the pack has {len(known)} policies)"
+            raise ValueError(f"--skip-policy {name}: no policy of that name{hint}")
+        current = out.get(name)
+        out[name] = {**current, "enforcementLevel": "disabled"} if isinstance(current, dict) else "disabled"
+    return out

@@ -35,6 +35,10 @@ def _new_state(record: ResourceRecord) -> dict[str, Any]:
         state["additionalSecretOutputs"] = record.additional_secret_outputs
     if record.remote:
         state["remote"] = True
+    if record.aliases:
+        # The URNs the resource had before (its ``aliases`` option): `diff` matches an old state
+        # under one of them as the same resource moved, as the Pulumi engine does.
+        state["aliases"] = list(record.aliases)
     return state
 
 
@@ -74,8 +78,14 @@ def plan_json(run: StackRun) -> dict[str, Any]:
     }
 
 
+def plan_text(run: StackRun) -> str:
+    return json.dumps(plan_json(run), indent=2, sort_keys=False) + "\n"
+
+
 def write_plan(run: StackRun, path: Path) -> None:
-    path.write_text(json.dumps(plan_json(run), indent=2, sort_keys=False) + "\n")
+    from .textio import write_text
+
+    write_text(path, plan_text(run), "plan")
 
 
 def load_plan(path: Path) -> dict[str, Any]:
@@ -170,9 +180,45 @@ def _diagnostics(run: StackRun) -> list[str]:
     return ["", "Diagnostics:", *lines[1:]] if lines else []
 
 
-def render_text(run: StackRun, *, show_counts: bool = False, color: bool = False, width: int = WIDTH) -> str:
-    """A resource tree (types shortened as Pulumi shows them, at most ``width`` columns), counts per
-    type when asked, outputs (secrets masked), diagnostics and a summary line."""
+def _input_lines(record: ResourceRecord, width: int) -> list[str]:
+    """A resource's inputs under its row, as ``pulumi preview --diff`` lists a create's
+    (``+ key: value``, nested values indented; secrets are already ``[secret]``)."""
+    lines: list[str] = []
+
+    def show(key: str, value: Any, indent: int) -> None:
+        pad = " " * indent
+        if isinstance(value, dict) and value:
+            lines.append(f"{pad}+ {key}: {{")
+            for sub in sorted(value):
+                show(sub, value[sub], indent + 4)
+            lines.append(f"{pad}  }}")
+        elif isinstance(value, list) and value and any(isinstance(v, (dict, list)) for v in value):
+            lines.append(f"{pad}+ {key}: [")
+            for index, item in enumerate(value):
+                show(f"[{index}]", item, indent + 4)
+            lines.append(f"{pad}  ]")
+        else:
+            text = json.dumps(value, sort_keys=True)
+            limit = max(width - indent - len(key) - 4, 16)
+            lines.append(f"{pad}+ {key}: {_fit(text, limit)}")
+
+    for key in sorted(record.masked_inputs):
+        show(key, record.masked_inputs[key], 9)
+    return lines
+
+
+def render_text(
+    run: StackRun,
+    *,
+    show_counts: bool = False,
+    color: bool = False,
+    width: int = WIDTH,
+    show_inputs: bool = False,
+    show_outputs: bool = True,
+) -> str:
+    """A resource tree (types shortened as Pulumi shows them, at most ``width`` columns), each
+    resource's inputs (``show_inputs``, as ``--diff``), counts per type when asked, outputs (secrets
+    masked; not with ``show_outputs=False``), diagnostics and a summary line."""
     style = _Style(color)
     out: list[str] = [
         style(f"Previewing stack '{run.stack}' of project '{run.project}'", "1")
@@ -193,11 +239,12 @@ def render_text(run: StackRun, *, show_counts: bool = False, color: bool = False
             flags.append("ignore:" + ",".join(record.ignore_changes))
         rows.append((prefix, short_type(record.type), record.name, " ".join(flags)))
     # " +  " then type, name and options, two spaces apart; long options give way first, then names.
-    type_width = min(max(len(p) + len(t) for p, t, _, _ in rows), 72)
+    type_width = min(max(len(p) + len(t) for p, t, _, _ in rows), 72, max(width - 8 - 12 - 2, 20))
     options_width = min(max(len(o) for *_, o in rows), 14)
     name_width = max(min(max(len(n) for _, _, n, _ in rows), width - 8 - type_width - options_width), 12)
     out.append(style(f"     {'Type':<{type_width}}  {'Name':<{name_width}}  Options", "1"))
-    for prefix, token, name, options in rows:
+    records = [record for _, record in _tree_lines(run)]
+    for (prefix, token, name, options), record in zip(rows, records):
         type_col = _fit(prefix + token, type_width)
         options = _fit(options, width - 8 - type_width - name_width)
         line = (
@@ -205,12 +252,14 @@ def render_text(run: StackRun, *, show_counts: bool = False, color: bool = False
             f"{_fit(name, name_width):<{name_width}}  {style(options, '33')}"
         )
         out.append(line.rstrip())
+        if show_inputs and record is not None:
+            out += [style(text, "2") for text in _input_lines(record, width)]
     if show_counts:
         out += ["", style("Resources by type:", "1")]
         counts = Counter(r.type for r in run.resources)
         for token, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
             out.append(f"    {count:>4}  {short_type(token)}")
-    if run.masked_outputs:
+    if run.masked_outputs and show_outputs:
         out += ["", style("Outputs:", "1")]
         key_width = max(len(k) for k in run.masked_outputs)
         for key in sorted(run.masked_outputs):

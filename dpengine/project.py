@@ -119,6 +119,69 @@ _YAML_LOADER.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _ma
 
 _YAML_CACHE: dict[tuple[str, int, int], Any] = {}
 
+MAX_YAML_NODES = 100_000
+"""The most values a stack or project file may expand to once its aliases are followed. A YAML
+alias names a node already read, so a few hundred bytes of nested aliases (a "billion laughs"
+file) expand to billions of values: counted on the node graph before anything is built, such a
+file is refused at once instead of exhausting memory. Real stack files hold a few thousand."""
+
+
+class _TooManyNodes(yaml.YAMLError):
+    pass
+
+
+def _expanded_size(root: Any, limit: int) -> int:
+    """How many nodes ``root`` stands for with every alias expanded (shared nodes counted each time
+    they are reached, memoised so the count itself stays linear in the file's size)."""
+    sizes: dict[int, int] = {}
+    visiting: set[int] = set()
+
+    def size(node: Any) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in visiting:  # a recursive alias: PyYAML builds a cycle, JSON config cannot hold one
+            raise _TooManyNodes("a value refers to itself through an alias (a cycle); remove the alias")
+        visiting.add(key)
+        total = 1
+        value = node.value
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in value:
+                total += size(key_node) + size(value_node)
+                if total > limit:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for item in value:
+                total += size(item)
+                if total > limit:
+                    break
+        visiting.discard(key)
+        sizes[key] = total
+        if total > limit:
+            raise _TooManyNodes(
+                f"its aliases expand to more than {limit:,} values (a YAML alias bomb?); "
+                "write the values out or use fewer nested aliases"
+            )
+        return total
+
+    return size(root)
+
+
+def _load_bounded(text: str) -> Any:
+    """``yaml.load`` with the safe loader, refusing a document whose aliases expand past
+    :data:`MAX_YAML_NODES` before it is constructed."""
+    loader = _YAML_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node, MAX_YAML_NODES)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise _TooManyNodes("its values are nested too deeply to read; flatten the file") from None
+    finally:
+        loader.dispose()
+
 
 def _read_yaml(path: Path, kind: str) -> Any:
     """The parsed file; an unchanged file (same size and mtime) is parsed once per process."""
@@ -126,9 +189,9 @@ def _read_yaml(path: Path, kind: str) -> Any:
         stat = path.stat()
         key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
         if key not in _YAML_CACHE:
-            _YAML_CACHE[key] = yaml.load(path.read_text(), Loader=_YAML_LOADER)
+            _YAML_CACHE[key] = _load_bounded(path.read_text())
         return copy.deepcopy(_YAML_CACHE[key])
-    except _DuplicateKey as error:
+    except (_DuplicateKey, _TooManyNodes) as error:
         raise EngineError(f"{path}: not valid YAML: {error}", kind) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)

@@ -1,149 +1,55 @@
-"""Which input changes replace a stateful resource instead of updating it in place.
+"""Which input changes replace a resource instead of updating it in place.
 
 pulumi-aws is bridged from the Terraform AWS provider: an input whose Terraform schema says
 ``ForceNew: true`` makes ``pulumi up`` replace the resource (delete and create, or create then
-delete), and for a database, bucket, key or cluster that means losing its data. The Python SDK does
-not carry that flag, so the table below lists, per stateful type, the top-level inputs (Pulumi wire
-names) that force replacement, with the provider source that says so.
+delete), and for a database, bucket, key, repository or catalog that means losing its data. Neither
+the Python SDK nor pulumi-aws's schema carries that flag. pulumi-kubernetes replaces an object when
+a path of its own ``forceNew`` table changes (``metadata.name`` and ``metadata.namespace`` of every
+kind, plus per-kind paths such as a Deployment's ``spec.selector``).
 
-Sources (hashicorp/terraform-provider-aws, the provider pulumi-aws v7 bridges; ``ForceNew: true``
-in the resource's schema, or "Forces new resource" in website/docs/r/<name>.html.markdown):
-
-- RDS instance: internal/service/rds/instance.go (read for this table: identifier,
-  identifier_prefix, engine, db_name, username, storage_encrypted, kms_key_id, character_set_name,
-  nchar_character_set_name, timezone, snapshot_identifier, restore_to_point_in_time,
-  custom_iam_instance_profile are ForceNew; instance_class, engine_version, allocated_storage,
-  db_subnet_group_name are not); backup_target: docs/r/db_instance ("Forces new resource").
-- EKS node group: internal/service/eks/node_group.go (read for this table: ami_type,
-  capacity_type, cluster_name, disk_size, instance_types, node_group_name(_prefix), node_role_arn,
-  remote_access, subnet_ids, launch_template id/name are ForceNew; scaling_config, labels, taint,
-  version, release_version are not).
-- The other entries follow the same provider's schemas (internal/service/rds/cluster.go,
-  redshift/cluster.go, s3/bucket.go, kms/key.go, eks/cluster.go, ec2/vpc_subnet.go, ec2/vpc_.go,
-  sqs/queue.go, logs/group.go) and the registry pages
-  https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/<name>; they were not
-  re-read line by line for this table, so an entry missing here shows as an update, never as a
-  false replace.
+The table is data, ``replace_on_change.json`` beside this module: per type, the Pulumi wire paths
+that force replacement and the provider source file each entry was read from
+(:mod:`.replace_table` re-reads them from a checkout). Every type the stacks create has an entry; a
+type whose source was not read yet has ``replace_on: null``, and :func:`replacing_paths` says the
+replacement is unknown (never a silent "update").
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+
+TABLE_PATH = Path(__file__).resolve().parent / "replace_on_change.json"
 
 
 @dataclass(frozen=True)
 class ReplaceRule:
     properties: frozenset[str]
-    """Top-level wire (camelCase) input names whose change forces replacement."""
+    """Wire (camelCase) input paths whose change (or a change below them) forces replacement."""
     source: str
-    """Where the provider says so."""
+    """Where the provider says so: ``owner/repo@commit:path``."""
 
 
-def _rule(source: str, *names: str) -> ReplaceRule:
-    return ReplaceRule(frozenset(names), source)
+def _load() -> tuple[dict[str, ReplaceRule], frozenset[str]]:
+    data = json.loads(TABLE_PATH.read_text())
+    rules: dict[str, ReplaceRule] = {}
+    unread: set[str] = set()
+    for token, entry in data["types"].items():
+        if entry.get("replace_on") is None:
+            unread.add(token)
+        else:
+            rules[token] = ReplaceRule(frozenset(entry["replace_on"]), str(entry["source"]))
+    return rules, frozenset(unread)
 
 
-_TF = "terraform-provider-aws internal/service/"
+REPLACE_ON_CHANGE, UNREAD = _load()
+"""Type token -> its rule; the types listed but not read yet."""
 
-REPLACE_ON_CHANGE: dict[str, ReplaceRule] = {
-    "aws:rds/instance:Instance": _rule(
-        _TF + "rds/instance.go (ForceNew)",
-        "identifier",
-        "identifierPrefix",
-        "engine",
-        "dbName",
-        "username",
-        "storageEncrypted",
-        "kmsKeyId",
-        "availabilityZone",
-        "characterSetName",
-        "ncharCharacterSetName",
-        "timezone",
-        "snapshotIdentifier",
-        "restoreToPointInTime",
-        "customIamInstanceProfile",
-        "backupTarget",
-    ),
-    "aws:rds/cluster:Cluster": _rule(
-        _TF + "rds/cluster.go (ForceNew)",
-        "clusterIdentifier",
-        "clusterIdentifierPrefix",
-        "engine",
-        "engineMode",
-        "databaseName",
-        "masterUsername",
-        "storageEncrypted",
-        "kmsKeyId",
-        "availabilityZones",
-        "snapshotIdentifier",
-        "restoreToPointInTime",
-        "s3Import",
-        "dbSubnetGroupName",
-    ),
-    "aws:redshift/cluster:Cluster": _rule(
-        _TF + "redshift/cluster.go (ForceNew)",
-        "clusterIdentifier",
-        "databaseName",
-        "clusterSubnetGroupName",
-        "snapshotIdentifier",
-        "snapshotClusterIdentifier",
-        "ownerAccount",
-    ),
-    "aws:s3/bucket:Bucket": _rule(
-        _TF + "s3/bucket.go (ForceNew)", "bucket", "bucketPrefix", "objectLockEnabled"
-    ),
-    "aws:kms/key:Key": _rule(
-        _TF + "kms/key.go (ForceNew)",
-        "customerMasterKeySpec",
-        "keyUsage",
-        "multiRegion",
-        "customKeyStoreId",
-        "xksKeyId",
-    ),
-    "aws:eks/cluster:Cluster": _rule(
-        _TF + "eks/cluster.go (ForceNew)",
-        "name",
-        "roleArn",
-        "encryptionConfig",
-        "kubernetesNetworkConfig",
-        "bootstrapSelfManagedAddons",
-        "outpostConfig",
-    ),
-    # pulumi-eks's component builds an aws:eks/cluster:Cluster from these inputs (its own names).
-    "eks:index:Cluster": _rule(
-        _TF + "eks/cluster.go (ForceNew), through pulumi-eks's Cluster inputs",
-        "name",
-        "serviceRole",
-        "encryptionConfigKeyArn",
-        "kubernetesServiceIpAddressRange",
-        "ipFamily",
-        "bootstrapSelfManagedAddons",
-    ),
-    "aws:eks/nodeGroup:NodeGroup": _rule(
-        _TF + "eks/node_group.go (ForceNew)",
-        "amiType",
-        "capacityType",
-        "clusterName",
-        "diskSize",
-        "instanceTypes",
-        "nodeGroupName",
-        "nodeGroupNamePrefix",
-        "nodeRoleArn",
-        "remoteAccess",
-        "subnetIds",
-    ),
-    "aws:ec2/subnet:Subnet": _rule(
-        _TF + "ec2/vpc_subnet.go (ForceNew)",
-        "vpcId",
-        "cidrBlock",
-        "availabilityZone",
-        "availabilityZoneId",
-        "outpostArn",
-    ),
-    "aws:ec2/vpc:Vpc": _rule(_TF + "ec2/vpc_.go (ForceNew)", "cidrBlock", "ipv4IpamPoolId"),
-    "aws:sqs/queue:Queue": _rule(_TF + "sqs/queue.go (ForceNew)", "name", "namePrefix", "fifoQueue"),
-    "aws:cloudwatch/logGroup:LogGroup": _rule(_TF + "logs/group.go (ForceNew)", "name", "namePrefix"),
-}
+
+def replacement_known(token: str) -> bool:
+    """Whether the table says which inputs replace ``token`` (a read entry)."""
+    return token in REPLACE_ON_CHANGE
 
 
 def replacing_paths(token: str, changed: list[str], replace_on_changes: list[str]) -> tuple[list[str], str]:
@@ -152,10 +58,10 @@ def replacing_paths(token: str, changed: list[str], replace_on_changes: list[str
     hits: list[str] = []
     reasons: list[str] = []
     if rule is not None:
-        table_hits = [p for p in changed if _top(p) in rule.properties]
+        table_hits = [p for p in changed if any(_under(p, prop) for prop in rule.properties)]
         if table_hits:
             hits += table_hits
-            names = sorted({_top(p) for p in table_hits})
+            names = sorted({prop for p in table_hits for prop in rule.properties if _under(p, prop)})
             reasons.append(f"{', '.join(names)} force replacement ({rule.source})")
     option_hits = [p for p in changed if p not in hits and _matches_option(p, replace_on_changes)]
     if option_hits:
@@ -164,10 +70,9 @@ def replacing_paths(token: str, changed: list[str], replace_on_changes: list[str
     return hits, "; ".join(reasons)
 
 
-def _top(path: str) -> str:
-    for sep in (".", "["):
-        path = path.split(sep, 1)[0]
-    return path
+def _under(path: str, prop: str) -> bool:
+    """``path`` is ``prop`` or inside it (``spec.selector.matchLabels.app`` is under ``spec.selector``)."""
+    return path == prop or path.startswith((prop + ".", prop + "["))
 
 
 def _matches_option(path: str, patterns: list[str]) -> bool:

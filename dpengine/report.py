@@ -38,6 +38,9 @@ def text_report(report: CheckReport) -> str:
             lines.append(f"  - flow {violation.flow}  hop {violation.hop}")
         else:
             lines.append(f"  - {violation.type}  {violation.name}")
+        # The line that declared the resource (as SARIF's location), so an editor can jump there.
+        path, line = report.sources.get(violation.urn, (report.entry_point, 1))
+        lines.append(f"      at {path}:{line}")
         lines.append(f"      {violation.message}")
     if report.violations:
         lines.append("")
@@ -49,6 +52,11 @@ def text_report(report: CheckReport) -> str:
                 f"reason: {exemption.reason} (by {exemption.source})"
             )
             lines.append(f"      suppressed: {exemption.message}")
+        lines.append("")
+    if report.skipped_policies:
+        lines.append(
+            f"Skipped by --skip-policy ({len(report.skipped_policies)}): {', '.join(report.skipped_policies)}"
+        )
         lines.append("")
     if report.skipped:
         lines.append(f"Not evaluated, values unknown until deployment ({len(report.skipped)}):")

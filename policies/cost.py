@@ -3,7 +3,9 @@
 The pack does not price anything itself: ``dataplatform check`` hands it the estimate of the run it
 checks (the same one ``dataplatform cost`` prints) in the config property ``cost_estimate`` (see
 ``dpengine/cost/budget.py``). Without a budget the policy has nothing to check; without an estimate
-(the Pulumi CLI runs the pack without the engine) it has nothing to decide on and reports nothing.
+(the Pulumi CLI runs the pack without the engine) it has nothing to decide on and reports nothing. An
+estimate with missing prices (an instance type or region the price table lacks) is a violation: the
+total is short by an unknown amount, and a mandatory budget must not pass on it.
 """
 
 from __future__ import annotations
@@ -29,6 +31,19 @@ def budget_message(estimate: dict[str, Any], limit: float) -> str | None:
     """The violation for ``estimate`` (the engine's summary) against ``limit``, or None within budget."""
     if "error" in estimate:
         return f"{CANNOT_DECIDE}: the stack cannot be priced: {estimate['error']}"
+    missing = estimate.get("missing_prices") or []
+    if missing:
+        # A figure the table lacks (a mistyped instance type, an unpriced region) leaves the total
+        # short by an unknown amount: the budget cannot pass on it. Reported as a violation, not as
+        # "cannot decide", so that a mandatory budget (prod) fails rather than being skipped.
+        count = sum(int(m.get("count", 0)) for m in missing)
+        items = "; ".join(
+            f"{', '.join(m.get('names', []))} ({m.get('type')}): {m.get('reason')}" for m in missing
+        )
+        return (
+            f"the cost estimate is incomplete: {count} resource(s) could not be priced, so the budget "
+            f"{_money(limit)} cannot be checked: {items}"
+        )
     total = float(estimate.get("monthly_total_usd", 0.0))
     if total <= limit:
         return None

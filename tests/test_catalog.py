@@ -165,19 +165,21 @@ def test_workgroup_enforces_encrypted_results_a_cutoff_and_engine_3(tags: dict[s
     cr = run_component(
         lambda: workgroup(tags, bytes_scanned_cutoff_per_query=10_485_760, result_expiration_days=7)
     )
+    # The results bucket and its access-log bucket (tests/test_access_logs.py), each with the baseline.
     assert cr.counts() == {
         "aws:athena/workgroup:Workgroup": 1,
         "aws:kms/key:Key": 1,
-        "aws:s3/bucket:Bucket": 1,
-        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
-        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 1,
-        "aws:s3/bucketPolicy:BucketPolicy": 1,
-        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 1,
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 1,
-        "aws:s3/bucketVersioning:BucketVersioning": 1,
+        "aws:s3/bucket:Bucket": 2,
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 2,
+        "aws:s3/bucketLogging:BucketLogging": 1,
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls": 2,
+        "aws:s3/bucketPolicy:BucketPolicy": 2,
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock": 2,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration": 2,
+        "aws:s3/bucketVersioning:BucketVersioning": 2,
     }
     key = cr.one("aws:kms/key:Key").outputs["arn"]
-    bucket = cr.one("aws:s3/bucket:Bucket")
+    bucket = cr.one("aws:s3/bucket:Bucket", "analytics-results")
     group = cr.one("aws:athena/workgroup:Workgroup")
     assert group.inputs["configuration"] == {
         "enforceWorkgroupConfiguration": True,
@@ -192,19 +194,28 @@ def test_workgroup_enforces_encrypted_results_a_cutoff_and_engine_3(tags: dict[s
         },
     }
     assert (group.inputs["state"], group.protect, group.inputs["forceDestroy"]) == ("ENABLED", True, False)
-    sse = cr.one("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    sse = cr.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "analytics-results-encryption",
+    )
     assert sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
         "sseAlgorithm": "aws:kms",
         "kmsMasterKeyId": key,
     }
-    block = cr.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = cr.one(
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "analytics-results-public-access-block"
+    )
     assert all(
         block.inputs[k] is True
         for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
     )
-    (rule,) = cr.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs["rules"]
+    (rule,) = cr.one(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "analytics-results-lifecycle"
+    ).inputs["rules"]
     assert (rule["expiration"], rule["noncurrentVersionExpiration"]) == ({"days": 7}, {"noncurrentDays": 1})
-    policy = json.loads(cr.one("aws:s3/bucketPolicy:BucketPolicy").inputs["policy"])
+    policy = json.loads(
+        cr.one("aws:s3/bucketPolicy:BucketPolicy", "analytics-results-policy").inputs["policy"]
+    )
     assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport", "DenyOutdatedTls"]
     assert bucket.protect and bucket.retain_on_delete and bucket.inputs["forceDestroy"] is False
     assert_tagged(cr.children, tags)
@@ -222,7 +233,7 @@ def test_analyst_policy_queries_the_workgroup_and_reads_only_what_it_is_given(ta
     cr = run_component(build)
     document = json.loads(cr.value(cr.component.analyst))  # type: ignore[attr-defined]
     group_arn = cr.one("aws:athena/workgroup:Workgroup").outputs["arn"]
-    bucket_arn = cr.one("aws:s3/bucket:Bucket").outputs["arn"]
+    bucket_arn = cr.one("aws:s3/bucket:Bucket", "analytics-results").outputs["arn"]
     statements = {s["Sid"]: s for s in document["Statement"]}
     assert list(statements) == [
         "RunQueriesInWorkgroup",

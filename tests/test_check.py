@@ -439,7 +439,10 @@ def test_results_in_components_point_at_the_component_line(monkeypatch: pytest.M
     assert Path(path) == repo / "components" / "_shared.py"
     assert "BucketServerSideEncryptionConfiguration(" in Path(path).read_text().splitlines()[line - 1]
     sarif = json.loads(render(evaluate(run, PACK, load_config(PACK_DIR / "prod.json")), "sarif"))
-    (exempted,) = sarif["runs"][0]["results"]  # the one exemption, as a suppressed result
+    # The exemption of this resource (one of the SSE-S3 access-log buckets), as a suppressed result.
+    (exempted,) = [
+        r for r in sarif["runs"][0]["results"] if r["properties"]["urn"] == sse.urn and "suppressions" in r
+    ]
     physical = exempted["locations"][0]["physicalLocation"]
     assert physical["artifactLocation"]["uri"] == "components/_shared.py"
     assert physical["region"]["startLine"] == line

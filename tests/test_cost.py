@@ -9,7 +9,7 @@ import pulumi
 import pulumi_aws as aws
 import pytest
 
-from dpengine.cost import PriceError, Usage, compare, estimate, from_plan, from_records, parse_usage
+from dpengine.cost import Usage, compare, estimate, from_plan, from_records, parse_usage
 from dpengine.cost.model import Estimate
 from dpengine.cost.storage import class_shares
 from dpengine.engine import run_function
@@ -202,37 +202,44 @@ def test_bad_usage_names_the_key_path() -> None:
     assert "spot_discount: Input should be less than 1 (got 2)" in message
 
 
-def test_unknown_region_is_a_clear_error_not_a_zero() -> None:
+def test_unknown_region_is_not_priced_never_a_zero_nor_an_abort() -> None:
     run = run_function(small_program, project="demo", stack="dev")
-    with pytest.raises(PriceError) as error:
-        estimate(from_records(run.resources), region="ap-south-2", today=DAY)
-    assert str(error.value) == (
-        "no prices for region 'ap-south-2' in prices-2026-12-01.json "
+    result = estimate(from_records(run.resources), region="ap-south-2", today=DAY)
+    assert result.resources == []  # nothing priced at zero
+    assert result.monthly_total_usd == 0
+    missing = result.missing_prices
+    assert missing and all(u.status == "not priced" for u in missing)
+    assert missing[0].reason == (
+        "missing price: no prices for region 'ap-south-2' in prices-2026-12-01.json "
         "(it has: eu-central-1, eu-west-1, us-east-1); "
         "add the region with `python -m dpengine.cost.update_prices --region ap-south-2`"
     )
 
 
-def test_unknown_instance_type_is_a_clear_error_not_a_zero() -> None:
+def test_unknown_instance_type_is_listed_not_priced_with_reason_and_count() -> None:
     def program() -> None:
-        aws.eks.NodeGroup(
-            "gpu",
-            cluster_name="c",
-            node_role_arn="arn:aws:iam::123456789012:role/n",
-            subnet_ids=["s"],
-            instance_types=["p5.48xlarge"],
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=1, max_size=1, desired_size=1),
-        )
+        for name, size in (("gpu", "p5.48xlarge"), ("typo", "t3.lrge"), ("ok", "m5.large")):
+            aws.eks.NodeGroup(
+                name,
+                cluster_name="c",
+                node_role_arn="arn:aws:iam::123456789012:role/n",
+                subnet_ids=["s"],
+                instance_types=[size],
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(min_size=1, max_size=1, desired_size=1),
+            )
 
     run = run_function(program)
-    with pytest.raises(PriceError) as error:
-        estimate(from_records(run.resources), region="eu-west-1", today=DAY)
-    assert str(error.value).startswith(
-        "gpu (aws:eks/nodeGroup:NodeGroup): no EC2 on-demand instance price for 'p5.48xlarge' in eu-west-1 "
-        "(prices-2026-12-01.json; known: c5.2xlarge, "
-    )
-    assert str(error.value).endswith(
-        "add it with `python -m dpengine.cost.update_prices`, or choose a priced one"
+    result = estimate(from_records(run.resources), region="eu-west-1", today=DAY)
+    assert [r.name for r in result.resources] == ["ok"]
+    assert result.monthly_total_usd > 0
+    missing = {u.names: u for u in result.missing_prices}
+    assert set(missing) == {("gpu",), ("typo",)}
+    assert missing[("typo",)].count == 1
+    assert missing[("typo",)].reason == (
+        "missing price: no EC2 on-demand instance price for 't3.lrge' in eu-west-1 "
+        "(prices-2026-12-01.json); did you mean t3.large or t3a.large or t3.xlarge?; check the name, or add "
+        "its price with "
+        "`python -m dpengine.cost.update_prices`"
     )
 
 

@@ -182,7 +182,7 @@ def test_bad_yaml_names_the_file_and_line(tmp_path: Path) -> None:
 def test_program_error_names_the_users_line_without_traceback(tmp_path: Path, capsys) -> None:
     program = "import pulumi\nvalue = {}\nprint(value['missing'])\n"
     project = make_project(tmp_path / "p", program=program)
-    assert main(["preview", "--dir", str(project)]) == 1
+    assert main(["preview", "--dir", str(project)]) == 2  # bad input, not a violation
     err = capsys.readouterr().err
     assert "the program failed: KeyError: 'missing'" in err
     assert "at __main__.py:3: print(value['missing'])" in err
@@ -235,7 +235,7 @@ def test_stack_reference_outputs_from_flags(tmp_path: Path, capsys) -> None:
         main(["preview", "--dir", str(project), "--stack-outputs", f"acme/dataplatform/prod={outputs}"]) == 0
     )
     assert 'vpc: "vpc-123"' in capsys.readouterr().out
-    assert main(["preview", "--dir", str(project)]) == 1
+    assert main(["preview", "--dir", str(project)]) == 2
     assert "StackReference 'acme/dataplatform/prod' has no mocked outputs" in capsys.readouterr().err
 
 

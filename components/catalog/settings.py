@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
+from .._access_logs import AccessLoggingSettings
 from .._validation import SettingsModel
 
 __all__ = [
@@ -83,6 +84,9 @@ class QuerySettings(SettingsModel):
     deletion_protection: bool = True
     """Pulumi ``protect`` and ``retain_on_delete`` on the results bucket and key, and the
     workgroup kept on destroy with its query history (``force_destroy`` off)."""
+    access_logging: AccessLoggingSettings = Field(default_factory=AccessLoggingSettings)
+    """S3 server access logs of the results bucket (query results are data: who read them), in a
+    log bucket of the workgroup's own."""
 
     @field_validator("bytes_scanned_cutoff_per_query")
     @classmethod

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .._access_logs import access_log_bucket, log_requests
 from .._shared import customer_kms_key, kms_key_arn_problem, s3_bucket_baseline
 from .._validation import ConfigIssue, InvalidConfigError
 from ..iam import kms_account_admin_statement, merge_policy_documents, policy_json
@@ -113,6 +114,20 @@ class QueryWorkgroup(pulumi.ComponentResource):
             # S3 rejects concurrent changes to a bucket's policy and public access block.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block]),
         )
+        if settings.access_logging.enabled:
+            logs, logs_policy = access_log_bucket(
+                f"{base}-logs",
+                logging=settings.access_logging,
+                sources=[bucket.arn],
+                account_id=identity.account_id,
+                force_destroy=not protect,
+                tags=tags,
+                protected=protected,
+                child=child,
+            )
+            log_requests(
+                f"{base}-logging", bucket=bucket, target=logs.bucket, depends_on=[logs_policy], child=child
+            )
         workgroup = aws.athena.Workgroup(
             name,
             state="ENABLED",

@@ -12,11 +12,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from .._access_logs import access_log_encryption_rule as log_encryption_rule
+from .._access_logs import access_log_lifecycle_rules, access_log_policy_statements
 from .._shared import s3_transport_statements
 from .._validation import ConfigIssue, InvalidConfigError
 from ..iam import kms_account_admin_statement, policy_json
 from .settings import (
-    LOG_PREFIX,
     AccessLoggingSettings,
     IntelligentTieringSettings,
     LayerSettings,
@@ -120,24 +121,13 @@ def _substitute(value: Any, bucket_arn: str) -> Any:
 def log_bucket_policy_statements(
     log_bucket_arn: str, source_bucket_arns: Sequence[str], account_id: str
 ) -> list[dict[str, Any]]:
-    """The log bucket's policy: the S3 logging service may write logs of our buckets only; TLS only."""
-    return [
-        # With ACLs disabled (BucketOwnerEnforced) the log-delivery group grant cannot be used;
-        # S3 server access logging is authorised by this service-principal statement instead,
-        # limited to our own source buckets and account so no one else can write here.
-        {
-            "Sid": "AllowS3ServerAccessLogs",
-            "Effect": "Allow",
-            "Principal": {"Service": "logging.s3.amazonaws.com"},
-            "Action": "s3:PutObject",
-            "Resource": f"{log_bucket_arn}/{LOG_PREFIX}*",
-            "Condition": {
-                "ArnLike": {"aws:SourceArn": sorted(set(source_bucket_arns))},
-                "StringEquals": {"aws:SourceAccount": account_id},
-            },
-        },
-        *s3_transport_statements(log_bucket_arn),
-    ]
+    """The lake's log bucket policy (:func:`components._access_logs.access_log_policy_statements`)."""
+    return access_log_policy_statements(log_bucket_arn, source_bucket_arns, account_id)
+
+
+def log_lifecycle_rules(logging: AccessLoggingSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """The log bucket's lifecycle (:func:`components._access_logs.access_log_lifecycle_rules`)."""
+    return access_log_lifecycle_rules(logging)
 
 
 # --------------------------------------------------------------------------- IAM policies
@@ -345,19 +335,6 @@ def lake_encryption_rule(
     )
 
 
-def log_encryption_rule() -> aws.s3.BucketServerSideEncryptionConfigurationRuleArgs:
-    """Default encryption of the log bucket: SSE-S3; SSE-C refused."""
-    return aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-        # S3 server access logging cannot deliver to a bucket whose default encryption
-        # is SSE-KMS (the logging service has no grant on customer keys); SSE-S3 is the
-        # encryption AWS supports for log target buckets.
-        apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-            sse_algorithm="AES256"
-        ),
-        blocked_encryption_types=["SSE-C"],
-    )
-
-
 def lake_lifecycle_rules(
     layers: Sequence[LayerSettings], bucket_per_layer: bool
 ) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
@@ -390,24 +367,6 @@ def _layer_lifecycle_rule(layer: LayerSettings, prefix: str) -> aws.s3.BucketLif
             days_after_initiation=layer.abort_incomplete_multipart_upload_days
         ),
     )
-
-
-def log_lifecycle_rules(logging: AccessLoggingSettings) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
-    """The log bucket's lifecycle: logs and their old versions expire; stale uploads go after a day."""
-    return [
-        aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="expire-access-logs",
-            status="Enabled",
-            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=logging.retention_days),
-            noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                noncurrent_days=logging.noncurrent_version_expiration_days
-            ),
-            abort_incomplete_multipart_upload=aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=1
-            ),
-        )
-    ]
 
 
 def intelligent_tierings(

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .._access_logs import ACCESS_LOG_PREFIX
+from .._access_logs import AccessLoggingSettings as AccessLoggingSettings
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 
 __all__ = [
@@ -54,7 +56,7 @@ IA_CLASSES = ("STANDARD_IA", "ONEZONE_IA")
 IA_MIN_DAYS = 30
 """S3 refuses a transition to Standard-IA / One Zone-IA before 30 days, and a transition out of
 them less than 30 days after the transition into them."""
-LOG_PREFIX = "s3-access-logs/"
+LOG_PREFIX = ACCESS_LOG_PREFIX
 """Key prefix of the server access logs in the log bucket (the log bucket policy allows only it)."""
 RESERVED_LAYER_NAMES = frozenset({"lake", "logs", "key", "replication"})
 """Names the component uses for its own children (``<name>-lake``, ``<name>-logs``...)."""
@@ -306,18 +308,6 @@ class ObjectLockSettings(SettingsModel):
                     ]
                 )
         return self
-
-
-class AccessLoggingSettings(SettingsModel):
-    """S3 server access logging into a separate log bucket."""
-
-    enabled: bool = True
-    """Log every request to the lake buckets (into the log bucket made here, or
-    ``DataLakeBucketArgs.log_bucket_name``)."""
-    retention_days: int = Field(default=365, ge=1)
-    """Days the log bucket keeps access logs."""
-    noncurrent_version_expiration_days: int = Field(default=30, ge=1)
-    """Days the log bucket keeps overwritten or deleted log versions."""
 
 
 class ReplicationSettings(SettingsModel):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .._aws_names import architecture_of_family, instance_family_problem
 from .._shared import label_key_problem, label_value_problem
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .settings_nodes import TaintKeyValue, duplicate_taint_issues
@@ -278,8 +279,10 @@ class NodePoolSettings(SettingsModel):
     def _families(cls, value: list[str]) -> list[str]:
         issues = [
             ConfigIssue(f"[{i}]", family, "not an EC2 instance family; write e.g. 'm6i' (no size)")
-            for i, family in enumerate(value)
             if not _FAMILY.match(family)
+            else ConfigIssue(f"[{i}]", family, problem)
+            for i, family in enumerate(value)
+            if (problem := instance_family_problem(family)) is not None
         ]
         issues += _duplicates(value)
         if issues:
@@ -327,6 +330,19 @@ class NodePoolSettings(SettingsModel):
                 )
             )
         issues += duplicate_taint_issues(self.taints)
+        # Karpenter intersects the requirements: a family of an architecture the pool does not
+        # allow matches no instance type, and the pool silently never launches it.
+        for index, family in enumerate(self.instance_families):
+            arch = architecture_of_family(family)
+            if arch not in self.architectures:
+                issues.append(
+                    ConfigIssue(
+                        f"instance_families[{index}]",
+                        family,
+                        f"is an {arch} family but the pool's architectures are {list(self.architectures)}; "
+                        f"add {arch} to architectures or choose {'/'.join(self.architectures)} families",
+                    )
+                )
         if issues:
             raise CrossFieldError(issues)
         return self

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .._aws_names import architecture_of_family, instance_type_problem
 from .._shared import label_key_problem, label_value_problem
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 
@@ -181,8 +182,10 @@ class NodeGroupSettings(SettingsModel):
     def _instance_types(cls, value: list[str]) -> list[str]:
         issues = [
             ConfigIssue(f"[{i}]", t, "not an EC2 instance type; write e.g. 'm6i.xlarge'")
-            for i, t in enumerate(value)
             if not _INSTANCE_TYPE.match(t)
+            else ConfigIssue(f"[{i}]", t, problem)
+            for i, t in enumerate(value)
+            if (problem := instance_type_problem(t)) is not None
         ]
         issues += [
             ConfigIssue(f"[{i}]", t, "listed twice; remove the duplicate")
@@ -238,6 +241,21 @@ class NodeGroupSettings(SettingsModel):
                 ConfigIssue("taints", len(self.taints), f"EKS accepts at most {MAX_TAINTS} taints per group")
             )
         issues += duplicate_taint_issues(self.taints)
+        # An arm64 type on an x86 AMI (or the reverse) cannot boot: EKS fails the group's creation
+        # after minutes ("AMI type ... is not compatible with instance type"), so say it here.
+        ami_arch = "arm64" if "_ARM_64_" in self.ami_type else "amd64"
+        for index, instance_type in enumerate(self.instance_types):
+            arch = architecture_of_family(instance_type.split(".", 1)[0])
+            if arch != ami_arch:
+                fix = "AL2023_ARM_64_STANDARD" if arch == "arm64" else "AL2023_x86_64_STANDARD"
+                issues.append(
+                    ConfigIssue(
+                        f"instance_types[{index}]",
+                        instance_type,
+                        f"is an {arch} instance type but ami_type {self.ami_type} is {ami_arch}; set "
+                        f"ami_type: {fix}, or choose {ami_arch} instance types (one architecture per group)",
+                    )
+                )
         if issues:
             raise CrossFieldError(issues)
         return self

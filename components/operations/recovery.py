@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from .._access_logs import access_log_bucket, log_requests
 from .._shared import customer_kms_key
 from .._validation import ConfigIssue, InvalidConfigError
 from ..tags import validate_tags
@@ -177,6 +178,24 @@ class DisasterRecovery(pulumi.ComponentResource):
             rules=dr_bucket_lifecycle_rules(args.settings.replica_noncurrent_version_expiration_days),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[versioning]),
         )
+        if args.settings.access_logging.enabled:
+            logs, logs_policy = access_log_bucket(
+                f"{base}-logs",
+                logging=args.settings.access_logging,
+                sources=[bucket.arn],
+                account_id=self._account,
+                force_destroy=not args.deletion_protection,
+                tags=self._tags,
+                protected=self._protected,
+                child=self._child,
+            )
+            log_requests(
+                f"{base}-logging",
+                bucket=bucket,
+                target=logs.bucket,
+                depends_on=[logs_policy],
+                child=self._child,
+            )
         # Replication into the bucket needs its versioning on: the ARN is handed out once it is.
         self.lake_bucket_arn = pulumi.Output.all(bucket.arn, versioning.id).apply(lambda v: v[0])
         self.lake_kms_key_arn = key_arn

@@ -11,6 +11,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .._access_logs import AccessLoggingSettings
+from .._aws_names import aws_cron_problem
 from .._shared import KmsKeyArn
 from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 
@@ -51,7 +53,6 @@ _LAMBDA_ARN = re.compile(
 )
 _E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 _RULE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,49}$")
-_SCHEDULE = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 
 Protocol = Literal["email", "email-json", "https", "sqs", "lambda", "sms"]
@@ -291,8 +292,9 @@ class BackupRuleSettings(SettingsModel):
     @field_validator("schedule")
     @classmethod
     def _schedule(cls, value: str) -> str:
-        if not _SCHEDULE.match(value):
-            raise ValueError("write an AWS cron expression with six fields, e.g. 'cron(0 3 * * ? *)'")
+        problem = aws_cron_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -428,6 +430,9 @@ class DisasterRecoverySettings(SettingsModel):
     """Days the replicated RDS backups are kept in the DR region (1 to 35)."""
     replica_noncurrent_version_expiration_days: int | None = Field(default=90, ge=1)
     """Days the DR lake bucket keeps overwritten or deleted versions (null: forever)."""
+    access_logging: AccessLoggingSettings = Field(default_factory=AccessLoggingSettings)
+    """S3 server access logs of the DR lake bucket, in a log bucket in the DR region (S3 delivers
+    logs only to a bucket in the source bucket's region)."""
 
     @field_validator("region")
     @classmethod

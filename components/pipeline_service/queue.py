@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._shared import deny_insecure_transport_statement
+from .._validation import check_choice
 from ..iam import irsa_trust_policy_document, kms_account_admin_statement, policy_json
 from .settings_events import (
     DEAD_LETTER_SUFFIX,
@@ -208,6 +209,7 @@ def queue_access_statements(
     """The role's statements on its queue: the actions of ``access`` (``consume`` or ``produce``),
     ``sqs:GetQueueAttributes`` when KEDA's scaler reads the queue as the role, and the key use of
     ``access`` on ``key_arn`` (None: SQS-managed encryption, no key grant)."""
+    check_choice("access", access, ("consume", "produce"), subject="queue_access_statements")
     actions = list(CONSUME_ACTIONS if access == "consume" else PRODUCE_ACTIONS)
     if scaler:
         actions += SCALER_QUEUE_ACTIONS

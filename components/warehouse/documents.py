@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from .._validation import check_choice
 from ..iam import kms_account_admin_statement, kms_logs_statement, policy_json, service_trust_policy
 from .settings import POSTGRES_LOG_EXPORTS, REDSHIFT_LOG_EXPORTS, PostgresSettings, WarehouseSettings
 
@@ -210,7 +211,9 @@ def warehouse_environment(
     database_user: str,
 ) -> dict[str, Any]:
     """The pod environment of a service with warehouse access: ``connection`` holds ``host``,
-    ``port``, ``database`` (and ``cluster`` for Redshift), plain values or Outputs."""
+    ``port``, ``database`` (and ``cluster`` for Redshift), plain values or Outputs. An ``access``
+    other than ``read`` or ``write`` raises :class:`InvalidConfigError`."""
+    check_choice("access", access, ("read", "write"), subject="Warehouse.connection_environment")
     environment = {
         "WAREHOUSE_ENGINE": engine,
         "WAREHOUSE_HOST": connection["host"],

@@ -10,6 +10,7 @@ from typing import Literal
 import pulumi
 from pydantic import Field, field_validator, model_validator
 
+from .._aws_names import rds_instance_class_problem, redshift_node_type_problem
 from .._shared import LogRetentionDays, kms_key_arn_problem
 from .._validation import ConfigIssue, CrossFieldError, InvalidConfigError, SettingsModel
 from ..tags import validate_tags
@@ -46,7 +47,6 @@ _DEFAULT_USERNAMES = frozenset(
 )
 _ENGINE_VERSION = re.compile(r"^(\d+)(\.\d+)?$")
 _INSTANCE_CLASS = re.compile(r"^db\.[a-z0-9-]+\.[a-z0-9]+$")
-_NODE_TYPE = re.compile(r"^(ra3|dc2)\.[a-z0-9]+$")
 _SINGLE_NODE_TYPES = frozenset({"dc2.large", "ra3.large", "ra3.xlplus"})
 _MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
 _RA3_PORTS = (*range(5431, 5456), *range(8191, 8216))
@@ -117,6 +117,9 @@ class PostgresSettings(SettingsModel):
     def _class(cls, value: str) -> str:
         if not _INSTANCE_CLASS.match(value):
             raise ValueError("not an RDS instance class; write e.g. 'db.m7g.large' or 'db.t4g.medium'")
+        problem = rds_instance_class_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @field_validator("backup_window")
@@ -180,8 +183,9 @@ class RedshiftSettings(SettingsModel):
     @field_validator("node_type")
     @classmethod
     def _node_type(cls, value: str) -> str:
-        if not _NODE_TYPE.match(value):
-            raise ValueError("not a Redshift node type; write e.g. 'ra3.xlplus' or 'ra3.4xlarge'")
+        problem = redshift_node_type_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")

@@ -107,6 +107,7 @@ def bootstrap(
     noncurrent_days: int,
     dry_run: bool = False,
     cost_allocation_tags: Sequence[str] = DEFAULT_COST_ALLOCATION_TAGS,
+    force: bool = False,
 ) -> BootstrapReport:
     """Create (or check) the S3 state bucket and KMS key of a self-managed Pulumi backend, then the
     account prerequisites (:mod:`.prerequisites`: the Spot service-linked role, the activation of
@@ -120,7 +121,12 @@ def bootstrap(
     _check_arguments(bucket, key_alias, noncurrent_days)
     check_cost_allocation_tags(cost_allocation_tags)
     run = BootstrapRun(
-        session, region=region, key_alias=key_alias, noncurrent_days=noncurrent_days, dry_run=dry_run
+        session,
+        region=region,
+        key_alias=key_alias,
+        noncurrent_days=noncurrent_days,
+        dry_run=dry_run,
+        force=force,
     )
     try:
         run.identify()
@@ -179,7 +185,39 @@ def add_bootstrap_arguments(parser: argparse.ArgumentParser) -> None:
         f"{', '.join(DEFAULT_COST_ALLOCATION_TAGS)})",
     )
     parser.add_argument("--profile", default=None, help="AWS profile to use (default: the usual AWS chain)")
-    parser.add_argument("--dry-run", action="store_true", help="say what would be done; change nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="say what would be done; change nothing (without credentials: what it would create and check)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="keep an existing bucket's lifecycle rules and policy statements that would expire or open the "
+        "state (refused otherwise, exit 2)",
+    )
+
+
+def _offline_plan(args: argparse.Namespace, region: str) -> str:
+    """A dry run without credentials: every step a real run would take, no AWS call made."""
+    from .audit import offline_steps
+
+    steps = offline_steps(
+        region,
+        getattr(args, "bucket", None),
+        getattr(args, "key_alias", DEFAULT_KEY_ALIAS),
+        getattr(args, "noncurrent_days", DEFAULT_NONCURRENT_DAYS),
+    )
+    width = max(len(step.name) for step in steps)
+    lines = [
+        f"Pulumi state backend in region {region} (dry run without AWS credentials: no call was made; "
+        "a real run reads each setting first and changes only what differs)",
+        "",
+        *(f"  {step.outcome.value:<13} {step.name:<{width}}  {step.detail}" for step in steps),
+        "",
+        "With credentials, `--dry-run` also reads the account's current settings and says what would change.",
+    ]
+    return "\n".join(lines)
 
 
 @contextmanager
@@ -207,6 +245,9 @@ def cli_bootstrap(args: argparse.Namespace) -> int:
             )
             if not region:
                 raise BootstrapError("no AWS region: pass --region (or set AWS_REGION).")
+            if getattr(args, "dry_run", False) and session.get_credentials() is None:
+                print(_offline_plan(args, region))
+                return EXIT_OK
             report = bootstrap(
                 session,
                 region=region,
@@ -216,6 +257,7 @@ def cli_bootstrap(args: argparse.Namespace) -> int:
                 dry_run=bool(getattr(args, "dry_run", False)),
                 cost_allocation_tags=getattr(args, "cost_allocation_tags", None)
                 or DEFAULT_COST_ALLOCATION_TAGS,
+                force=bool(getattr(args, "force", False)),
             )
     except BootstrapError as error:
         if error.steps:

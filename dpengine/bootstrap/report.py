@@ -31,6 +31,10 @@ class Outcome(str, Enum):
     WOULD_UPDATE = "would-update"
     PENDING = "pending"
     """Cannot be done yet (a cost allocation tag AWS has not seen on a resource): run again later."""
+    WOULD_CHECK = "would-check"
+    """A dry run without credentials: what a real run would read and judge."""
+    KEPT = "kept"
+    """``--force``: an existing rule or statement that endangers the state, kept as asked."""
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -44,7 +45,9 @@ class BootstrapRun:
         key_alias: str,
         noncurrent_days: int,
         dry_run: bool,
+        force: bool = False,
     ) -> None:
+        self.force = force
         self.session = session
         self.region = region
         self.key_alias = key_alias
@@ -252,6 +255,7 @@ class BootstrapRun:
         """Create the bucket when missing, then ensure each of its settings."""
         if exists:
             self.record("s3 bucket", Outcome.UNCHANGED, bucket)
+            self.audit_existing(bucket)
         elif self.dry_run:
             self.record("s3 bucket", Outcome.WOULD_CREATE, f"{bucket} in {self.region}")
             for name, detail in self._settings_summary(key_arn):
@@ -267,6 +271,34 @@ class BootstrapRun:
         settings.ownership_controls()
         settings.tls_only_policy()
         settings.lifecycle()
+
+    def audit_existing(self, bucket: str) -> None:
+        """Refuse an existing bucket's lifecycle rules and policy statements that would expire or open
+        the state (:mod:`.audit`), listing each; ``--force`` keeps them, each reported as kept."""
+        from .audit import lifecycle_findings, policy_findings, refusal
+
+        arn = f"arn:{self.partition}:s3:::{bucket}"
+        owner = {"Bucket": bucket, "ExpectedBucketOwner": self.account_id}
+        lifecycle = aws_read(
+            "s3:GetLifecycleConfiguration",
+            arn,
+            {"NoSuchLifecycleConfiguration"},
+            self.s3.get_bucket_lifecycle_configuration,
+            **owner,
+        )
+        rules: list[Any] = list(lifecycle.get("Rules", [])) if lifecycle is not None else []
+        findings = lifecycle_findings(rules)
+        current = aws_read(
+            "s3:GetBucketPolicy", arn, {"NoSuchBucketPolicy"}, self.s3.get_bucket_policy, **owner
+        )
+        if current is not None:
+            # An unreadable policy is the policy step's error to report.
+            with contextlib.suppress(KeyError, ValueError):
+                findings += policy_findings(json.loads(current["Policy"]))
+        if findings and not self.force:
+            raise BootstrapError(refusal(bucket, findings))
+        for finding in findings:
+            self.record(finding.kind, Outcome.KEPT, f"{finding.name}: {finding.why} (--force)")
 
     def _settings_summary(self, key_arn: str | None) -> list[tuple[str, str]]:
         return [

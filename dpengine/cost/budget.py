@@ -32,6 +32,12 @@ def estimate_summary(run: Any) -> dict[str, Any]:
         "region": estimate.region,
         "price_date": estimate.price_date,
         "not_priced": sum(u.count for u in estimate.not_priced),
+        # Priced types whose figure is missing (a typo'd instance type, a region): the total is short
+        # by an unknown amount, so a budget cannot pass on it.
+        "missing_prices": [
+            {"type": u.type, "count": u.count, "reason": u.reason, "names": list(u.names)}
+            for u in estimate.missing_prices
+        ],
         "top": [
             {"name": r.name, "type": r.type, "monthly_usd": r.monthly_usd} for r in estimate.top_drivers(3)
         ],

@@ -40,7 +40,9 @@ def add_cost_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--prices", metavar="FILE", default=None, help="price table (default: the shipped one)"
     )
-    parser.add_argument("--output", "-o", metavar="FILE", default=None, help="write the report to FILE")
+    parser.add_argument(
+        "--output", "-o", metavar="FILE", default=None, help="write the report to FILE (- : stdout)"
+    )
 
 
 def default_usage_path(project_dir: Path | None, stack: str) -> Path | None:
@@ -132,14 +134,16 @@ def cli_cost(args: argparse.Namespace, run_stack: Callable[[argparse.Namespace],
             base = estimate_run(run_stack(other), None, table)
             label = f"stack {args.compare}"
         delta = compare(base, current, label)
+    from ..textio import fit_lines, is_stdout, report_width, write_text
+
     text = render(current, args.format, delta)
-    if args.output:
-        Path(args.output).write_text(text)
+    if args.format == "text":
+        text = fit_lines(text, report_width())
+    write_text(args.output, text, f"{args.format} report")
+    if not is_stdout(args.output):
         print(
             f"cost estimate of {run.stack}: ${current.monthly_total_usd:,.2f} per month; "
             f"{args.format} report written to {args.output}",
             file=sys.stderr,
         )
-    else:
-        sys.stdout.write(text)
     return 0

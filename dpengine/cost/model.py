@@ -25,6 +25,8 @@ from .prices import PriceError, PriceTable, RegionPrices
 from .usage import Usage
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+MISSING_PRICE = "missing price"
+"""How a not-priced reason starts when the table lacks a figure the model needs."""
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,12 @@ class Estimate:
     @property
     def not_priced(self) -> list[Unpriced]:
         return [u for u in self.unpriced if u.status == "not priced"]
+
+    @property
+    def missing_prices(self) -> list[Unpriced]:
+        """Resources the model prices, whose figure the table lacks (an instance type, a region):
+        the estimate is incomplete and a budget cannot be judged on it."""
+        return [u for u in self.not_priced if u.reason.startswith(MISSING_PRICE)]
 
     def top_drivers(self, count: int = 5) -> list[PricedResource]:
         ranked = sorted(self.resources, key=lambda r: (-r.monthly_usd, r.urn))
@@ -263,8 +271,10 @@ def estimate(
 ) -> Estimate:
     """Price ``resources`` (a stack's, in ``region`` unless their AWS provider sets another one).
 
-    Raises :class:`~dpengine.cost.prices.PriceError` when a price the resources need is missing
-    (a region, an instance type): an estimate never prices those at zero.
+    Never aborts and never prices a missing figure at zero: a resource whose price is missing (a
+    region or an instance type the table lacks) is listed as not priced, with the reason and the
+    count, as Infracost lists the resources it skipped; the total is then known to be short
+    (:attr:`Estimate.incomplete`).
     """
     usage = usage or Usage()
     table = table or PriceTable.load()
@@ -275,7 +285,6 @@ def estimate(
         f"{usage.hours_per_month:g} hours per month ({usage.origin('hours_per_month')})",
     ]
     ctx = Context(resources, usage, table, day, assumptions)
-    table.region(region)  # an unknown stack region fails before anything else
     provider_regions = _provider_regions(resources)
     priced: list[PricedResource] = []
     groups: dict[tuple[str, str, str], list[str]] = {}
@@ -284,14 +293,14 @@ def estimate(
             continue
         provider_urn = (resource.provider or "").rsplit("::", 1)[0]
         where = provider_regions.get(provider_urn, region)
-        ctx.prices = table.region(where)
         pricer = PRICERS.get(resource.type)
         outcome: Outcome
         if pricer is not None:
             try:
+                ctx.prices = table.region(where)
                 outcome = pricer(resource, ctx)
             except PriceError as error:
-                raise PriceError(f"{resource.name} ({resource.type}): {error}") from None
+                outcome = NotPriced(f"{MISSING_PRICE}: {error}")
         else:
             reason = _free_reason(resource.type)
             outcome = Free(reason) if reason is not None else NotPriced("no price in this model yet")

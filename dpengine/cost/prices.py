@@ -94,10 +94,13 @@ class RegionPrices:
                 raise PriceError(f"price {key!r} needs an option ({', '.join(value)})")
             return float(value)
         if not isinstance(value, Mapping) or option not in value:
-            known = ", ".join(sorted(value)) if isinstance(value, Mapping) else "none"
+            import difflib
+
+            close = difflib.get_close_matches(option, list(value), n=3) if isinstance(value, Mapping) else []
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
             label = what or key
             raise PriceError(
-                f"no {label} price for {option!r} in {self.name} ({self.table.source}; known: {known}); "
-                f"add it with `python -m dpengine.cost.update_prices`, or choose a priced one"
+                f"no {label} price for {option!r} in {self.name} ({self.table.source}){hint}; "
+                "check the name, or add its price with `python -m dpengine.cost.update_prices`"
             )
         return float(value[option])

@@ -59,6 +59,9 @@ def render_text(estimate: Estimate, delta: Delta | None = None) -> str:
                 )
         out.append("")
     out.append(f"Total: {money(total)} per month")
+    missing = sum(u.count for u in estimate.missing_prices)
+    if missing:
+        out.append(f"INCOMPLETE: {missing} resource(s) not priced for a missing price (listed below)")
     drivers = estimate.top_drivers()
     if drivers:
         out += ["", "Top cost drivers:"]
@@ -149,7 +152,7 @@ def render_markdown(estimate: Estimate, delta: Delta | None = None) -> str:
         "",
         f"**Not priced** (AWS bills these; the total leaves them out): {sum(u.count for u in not_priced)}",
     ]
-    out += [f"- `{u.type}` x {u.count}: {_md(u.reason)}" for u in not_priced]
+    out += [f"- `{u.type}` x {u.count}: {_md(u.reason)} ({_md(', '.join(u.names))})" for u in not_priced]
     out += [
         "",
         "<details><summary>Line items</summary>",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .kubernetes import kubernetes_manifests, manifests_yaml
@@ -19,7 +19,9 @@ FORMATS = ("terraform-plan", "kubernetes")
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, required=True)
-    parser.add_argument("--output", "-o", metavar="PATH", required=True, help="the file to write")
+    parser.add_argument(
+        "--output", "-o", metavar="PATH", required=True, help="the file to write (- : stdout)"
+    )
 
 
 def export_text(plan: dict[str, Any], fmt: str) -> tuple[str, int, list[str]]:
@@ -34,11 +36,14 @@ def export_text(plan: dict[str, Any], fmt: str) -> tuple[str, int, list[str]]:
 
 def cmd_export(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any]) -> int:
     from ..plan import plan_json
+    from ..textio import is_stdout, write_text
 
     text, count, skipped = export_text(plan_json(run(args)), args.format)
-    Path(args.output).write_text(text)
+    write_text(args.output, text, f"{args.format} export")
     what = "resources" if args.format == "terraform-plan" else "objects"
-    print(f"{count} {what} written to {args.output} ({args.format}).")
+    # The export on stdout stays clean for a pipe: the summary goes to stderr then.
+    stream = sys.stderr if is_stdout(args.output) else sys.stdout
+    print(f"{count} {what} written to {args.output} ({args.format}).", file=stream)
     for urn in skipped:
-        print(f"  left out (no {args.format} equivalent): {urn}")
+        print(f"  left out (no {args.format} equivalent): {urn}", file=stream)
     return 0
