@@ -189,13 +189,13 @@ def test_one_bad_node_group_is_one_problem_not_a_false_pool_clash(capsys) -> Non
 def test_access_levels_in_the_python_api_are_validated() -> None:
     connection = {"host": "h", "port": "5432", "database": "d", "secret_arn": "arn"}
     with pytest.raises(InvalidConfigError) as error:
-        warehouse_environment("postgres", "wrte", connection)  # type: ignore[arg-type]
+        warehouse_environment("postgres", "wrte", connection, "svc")  # type: ignore[arg-type]
     assert [i.path for i in error.value.issues] == ["access"]
     assert str(error.value) == (
         "invalid Warehouse.connection_environment: 1 problem(s)\n"
         "  - access: did you mean 'write'? use one of 'read', 'write' (got 'wrte')"
     )
-    assert warehouse_environment("postgres", "read", connection)["WAREHOUSE_ACCESS"] == "read"
+    assert warehouse_environment("postgres", "read", connection, "svc")["WAREHOUSE_ACCESS"] == "read"
     with pytest.raises(InvalidConfigError) as error:
         queue_access_statements("arn:aws:sqs:eu-west-1:1:q", "consumer", scaler=False, key_arn=None)
     assert "did you mean 'consume'?" in str(error.value)

@@ -15,6 +15,7 @@ from moto import mock_aws
 from test_bootstrap import new_session, parse, run
 
 from dpengine.bootstrap import (
+    DEFAULT_COST_ALLOCATION_TAGS,
     EXIT_OK,
     EXIT_USER_ERROR,
     LIFECYCLE_RULE_ID,
@@ -23,6 +24,7 @@ from dpengine.bootstrap import (
     cli_bootstrap,
 )
 from dpengine.bootstrap.audit import lifecycle_findings, policy_findings
+from tests.fake_ce import fake_cost_explorer
 
 REGION = "eu-west-1"
 BUCKET = f"pulumi-state-123456789012-{REGION}"
@@ -61,13 +63,17 @@ TLS_ONLY_ALLOW = {**OPEN, "Sid": "StillOpen", "Condition": {"Bool": {"aws:Secure
 
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Moto for S3 and KMS, tests/fake_ce.py for Cost Explorer, with the account prerequisites in
+    place: these tests are about the existing state bucket, not the prerequisites."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
     monkeypatch.delenv("AWS_REGION", raising=False)
-    with mock_aws():
+    with mock_aws(), fake_cost_explorer() as ce:
+        boto3.client("iam").create_service_linked_role(AWSServiceName="spot.amazonaws.com")
+        ce.see(*DEFAULT_COST_ALLOCATION_TAGS, active=True)
         yield
 
 

@@ -71,7 +71,8 @@ def test_the_same_database_private_passes_and_the_text_report_names_the_config(
     project = _project(tmp_path / "outside", public=False)
     code = main(["check", "--dir", str(project), "--stack", "dev"])
     text = capsys.readouterr().out
-    assert text.splitlines()[0].endswith(f"policies/default.json ({DEFAULT_CONFIG_SOURCE}))")
+    unwrapped = " ".join(text.split())  # the output is wrapped to the terminal width
+    assert f"policies/default.json ({DEFAULT_CONFIG_SOURCE}))" in unwrapped
     assert "db-not-publicly-accessible" not in text
     assert code == 0, text
 

@@ -223,8 +223,9 @@ def test_prod_disaster_recovery_region_resources() -> None:
         "dr-backup-key",
         "dr-lake",
         "dr-lake-key",
-        "dr-lake-versioning",
         "dr-lake-logs",
+        "dr-lake-logs-versioning",
+        "dr-lake-versioning",
         "dr-vault",
         "dr-vault-lock",
     ]

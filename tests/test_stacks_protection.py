@@ -48,8 +48,8 @@ def test_every_stateful_resource_of_prod_is_protected_and_retained() -> None:
         "aws:kms/key:Key": 15,
         "aws:rds/instance:Instance": 1,
         "aws:rds/instanceAutomatedBackupsReplication:InstanceAutomatedBackupsReplication": 1,
-        "aws:s3/bucket:Bucket": 4,
-        "aws:s3/bucketVersioning:BucketVersioning": 4,
+        "aws:s3/bucket:Bucket": 6,
+        "aws:s3/bucketVersioning:BucketVersioning": 6,
         "aws:sqs/queue:Queue": 3,
     }
     assert [(r.type, r.name) for r in stateful if not (r.protect and r.retain_on_delete)] == []
