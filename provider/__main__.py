@@ -4,9 +4,8 @@
 answers GetSchema and Construct (pulumi/provider/experimental/host.py).
 """
 
-from pulumi.provider.experimental import component_provider_host
-
 from dataplatform.components.provider import COMPONENTS, PACKAGE_NAME
+from pulumi.provider.experimental import component_provider_host
 
 if __name__ == "__main__":
     component_provider_host(COMPONENTS, PACKAGE_NAME)

@@ -49,6 +49,7 @@ def build_provider(version: str = "0.0.0") -> ComponentProvider:
 
 
 def package_schema(version: str = "0.0.0") -> dict[str, Any]:
-    """The Pulumi package schema (what ``GetSchema`` answers and ``pulumi package add`` generates SDKs from)."""
+    """The package schema (what ``GetSchema`` answers; ``pulumi package add`` generates SDKs from it)."""
     provider = build_provider(version)
-    return json.loads(provider.schema or "{}")  # type: ignore[no-any-return]
+    schema: dict[str, Any] = json.loads(provider.schema or "{}")
+    return schema

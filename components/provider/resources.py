@@ -41,7 +41,7 @@ class NetworkArgs(TypedDict):
     """The inputs of a Network."""
 
     settings: NotRequired[dict[str, Any]]
-    """The ``network`` section of the stack config (same keys, same validation); defaults apply when omitted."""
+    """The ``network`` section of the stack config (same keys and validation); defaults when omitted."""
     tags: dict[str, str]
     """The stack's tag set (must hold the required tag keys); applied to every taggable child."""
     private_subnet_tags: NotRequired[dict[str, str]]
@@ -86,7 +86,8 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = pulumi.Output.from_input(inner.public_subnet_ids)
         self.private_subnet_ids = pulumi.Output.from_input(inner.private_subnet_ids)
         self.data_subnet_ids = pulumi.Output.from_input(inner.data_subnet_ids)
-        self.endpoints_security_group_id = pulumi.Output.from_input(inner.endpoints_security_group_id)
+        if inner.endpoints_security_group_id is not None:  # no interface endpoints: the output is absent
+            self.endpoints_security_group_id = inner.endpoints_security_group_id
         self.register_outputs({})
 
 
@@ -94,7 +95,7 @@ class DataLakeBucketArgs(TypedDict):
     """The inputs of a DataLakeBucket."""
 
     settings: NotRequired[dict[str, Any]]
-    """The ``datalake`` section of the stack config (same keys, same validation); defaults apply when omitted."""
+    """The ``datalake`` section of the stack config (same keys and validation); defaults when omitted."""
     tags: dict[str, str]
     """The stack's tag set (must hold the required tag keys); applied to every taggable child."""
     kms_key_arn: NotRequired[pulumi.Input[str]]
@@ -152,9 +153,9 @@ class DataLakeBucket(pulumi.ComponentResource):
             ),
             _child(self),
         )
-        self.bucket_names = pulumi.Output.from_input(inner.bucket_names)
-        self.bucket_arns = pulumi.Output.from_input(inner.bucket_arns)
-        self.layer_prefixes = pulumi.Output.from_input(inner.layer_prefixes)
+        self.bucket_names = pulumi.Output.all(**inner.bucket_names)
+        self.bucket_arns = pulumi.Output.all(**inner.bucket_arns)
+        self.layer_prefixes = pulumi.Output.all(**inner.layer_prefixes)
         self.kms_key_arn = pulumi.Output.from_input(inner.kms_key_arn)
         self.register_outputs({})
 
@@ -163,7 +164,7 @@ class WarehouseArgs(TypedDict):
     """The inputs of a Warehouse."""
 
     settings: NotRequired[dict[str, Any]]
-    """The ``warehouse`` section of the stack config (same keys, same validation); defaults apply when omitted."""
+    """The ``warehouse`` section of the stack config (same keys and validation); defaults when omitted."""
     tags: dict[str, str]
     """The stack's tag set (must hold the required tag keys); applied to every taggable child."""
     vpc_id: pulumi.Input[str]
@@ -226,7 +227,7 @@ class EksClusterArgs(TypedDict):
     """The inputs of an EksCluster."""
 
     settings: NotRequired[dict[str, Any]]
-    """The ``eks`` section of the stack config (same keys, same validation); defaults apply when omitted."""
+    """The ``eks`` section of the stack config (same keys and validation); defaults when omitted."""
     tags: dict[str, str]
     """The stack's tag set (must hold the required tag keys); applied to every taggable child."""
     vpc_id: pulumi.Input[str]
@@ -320,7 +321,7 @@ class PipelineService(pulumi.ComponentResource):
     service_account_name: pulumi.Output[str]
     """The service account bound to the role."""
     role_arn: pulumi.Output[str]
-    """The service's IAM role ARN."""
+    """The service's IAM role ARN (absent without AWS access)."""
     workload_name: pulumi.Output[str]
     """The Deployment's (or job's) name."""
 
@@ -336,9 +337,7 @@ class PipelineService(pulumi.ComponentResource):
             else None
         )
         extra: dict[str, Any] = {
-            key: args[key]  # type: ignore[literal-required]
-            for key in ("kubernetes_version", "ingress_class", "await_rollout")
-            if key in args
+            key: args[key] for key in ("kubernetes_version", "ingress_class", "await_rollout") if key in args
         }
         inner = pipeline_service.PipelineService(
             name,
@@ -358,8 +357,9 @@ class PipelineService(pulumi.ComponentResource):
         )
         self.namespace = pulumi.Output.from_input(inner.namespace)
         self.service_account_name = pulumi.Output.from_input(inner.service_account_name)
-        self.role_arn = pulumi.Output.from_input(inner.role_arn)
-        self.workload_name = pulumi.Output.from_input(inner.workload_name)
+        if inner.role_arn is not None:  # a service without AWS access has no role: the output is absent
+            self.role_arn = inner.role_arn
+        self.workload_name = inner.workload_name
         self.register_outputs({})
 
 
