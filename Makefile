@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STACK  ?= dev
 
-.PHONY: install install-test crd-models scan-tools preview check test lint fmt typecheck schema graph bench readme-figures test-time clean
+.PHONY: install install-test crd-models node-sdk scan-tools preview check test lint fmt typecheck schema graph bench readme-figures test-time clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,15 @@ $(CRD_MODELS): tests/crd/package.json tests/crd/package-lock.json
 
 crd-models: $(CRD_MODELS)
 
+# The Node SDK (@pulumi/pulumi) and TypeScript the component package's TypeScript example previews
+# under (tests/component_package, tests/test_component_package_node.py).
+NODE_SDK = tests/component_package/node_modules/.installed
+$(NODE_SDK): tests/component_package/package.json tests/component_package/package-lock.json
+	npm ci --prefix tests/component_package --no-audit --no-fund --loglevel=error
+	touch $@
+
+node-sdk: $(NODE_SDK)
+
 # checkov in its own virtualenv: its exact pins (boto3, packaging, ...) would downgrade this project's.
 # The scanner tests find it there (or CHECKOV=/path/to/checkov, or on PATH); ~1 min to install.
 SCAN_VENV = .venv-scan
@@ -50,7 +59,7 @@ $(SCAN_VENV)/.installed: Makefile
 
 scan-tools: $(SCAN_VENV)/.installed
 
-test: install-test $(CRD_MODELS) scan-tools   ## the whole suite
+test: install-test $(CRD_MODELS) $(NODE_SDK) scan-tools   ## the whole suite
 	$(BIN)/python -m pytest -n 2 -q
 
 lint: install-test
@@ -71,7 +80,7 @@ graph: install                     ## regenerate the prod diagram in README.md
 readme-figures: install-test       ## rewrite the README figures from the commands that give them
 	$(BIN)/python benchmarks/readme_figures.py --write
 
-test-time: install-test $(CRD_MODELS) scan-tools   ## time the suite once, record it, rewrite the figures
+test-time: install-test $(CRD_MODELS) $(NODE_SDK) scan-tools   ## time the suite once, record it, rewrite the figures
 	$(BIN)/python benchmarks/readme_figures.py --time-tests --write
 
 bench: install-test                ## performance figures (see README)

@@ -27,7 +27,9 @@ def _ts_type(spec: dict[str, Any], *, input_side: bool) -> str:
         value = spec.get("additionalProperties", {"type": "string"})
         inner = f"{{[key: string]: {_ts_type(value, input_side=input_side)}}}"
     else:
-        inner = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean"}[spec["type"]]
+        inner = {"string": "string", "integer": "number", "number": "number", "boolean": "boolean"}[
+            spec["type"]
+        ]
     if input_side and not spec.get("plain"):
         return f"pulumi.Input<{inner}>"
     return inner
@@ -54,11 +56,16 @@ def typescript_sdk(schema: dict[str, Any]) -> str:
         ]
         for prop in sorted(required):
             lines.append(
-                f'        if (args?.{prop} === undefined) {{ throw new Error("Missing required property \'{prop}\'"); }}'
+                f"        if (args?.{prop} === undefined) {{ throw new Error(\"Missing required property '{prop}'\"); }}"
             )
         for prop in inputs:
             lines.append(f'        resourceInputs["{prop}"] = args ? args.{prop} : undefined;')
         for prop in outputs:
             lines.append(f'        resourceInputs["{prop}"] = undefined /*out*/;')
-        lines += [f"        super({name}.__pulumiType, name, resourceInputs, opts, true /*remote*/);", "    }", "}", ""]
+        lines += [
+            f"        super({name}.__pulumiType, name, resourceInputs, opts, true /*remote*/);",
+            "    }",
+            "}",
+            "",
+        ]
     return "\n".join(lines)
