@@ -15,8 +15,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from components.provider import build_provider  # noqa: E402
-from dpengine.testing import resolve, run_program_fn  # noqa: E402
+from components.provider import build_provider
+from dpengine.testing import resolve, run_program_fn
 
 
 def _plain(value: Any) -> Any:

@@ -55,9 +55,8 @@ def typescript_sdk(schema: dict[str, Any]) -> str:
             "        const resourceInputs: pulumi.Inputs = {};",
         ]
         for prop in sorted(required):
-            lines.append(
-                f"        if (args?.{prop} === undefined) {{ throw new Error(\"Missing required property '{prop}'\"); }}"
-            )
+            missing = f"Missing required property '{prop}'"
+            lines.append(f'        if (args?.{prop} === undefined) {{ throw new Error("{missing}"); }}')
         for prop in inputs:
             lines.append(f'        resourceInputs["{prop}"] = args ? args.{prop} : undefined;')
         for prop in outputs:
