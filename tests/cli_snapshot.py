@@ -79,7 +79,8 @@ def cases(out: str) -> dict[str, list[str]]:
         found[f"{name}-cost-file"] = ["cost", *target, "--output", f"{out}/{name}.cost.txt"]
         for fmt in ("mermaid", "dot"):
             for detail in ("components", "key", "all"):
-                found[f"{name}-graph-{fmt}-{detail}"] = ["graph", *target, "--format", fmt, "--detail", detail]
+                graph = ["graph", *target, "--format", fmt, "--detail", detail]
+                found[f"{name}-graph-{fmt}-{detail}"] = graph
         found[f"{name}-graph-flows"] = ["graph", *target, "--flows"]
         found[f"{name}-export-terraform"] = ["export", *target, "--format", "terraform-plan", "--output", "-"]
         found[f"{name}-export-kubernetes"] = [
@@ -131,7 +132,8 @@ LATER = {
 def _run(name: str, args: list[str], folder: Path) -> None:
     # No AWS settings from the environment: bootstrap's dry run is the offline one, the same every time.
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(COLUMNS="120", NO_COLOR="1", AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
+    env.update(COLUMNS="120", NO_COLOR="1")
+    env.update(AWS_CONFIG_FILE="/nonexistent", AWS_SHARED_CREDENTIALS_FILE="/nonexistent")
     done = subprocess.run([*CLI, *args], cwd=ROOT, env=env, capture_output=True, check=False)
     (folder / f"{name}.stdout").write_bytes(done.stdout)
     (folder / f"{name}.stderr").write_bytes(done.stderr)

@@ -301,7 +301,7 @@ def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
 
-# --------------------------------------------------------------------------- run helpers (measure, sections, report)
+# ------------------------------------------------------------------- run helpers (measure, sections, report)
 
 
 def test_least_squares_and_service_copies() -> None:
