@@ -78,13 +78,13 @@ graph: install                     ## regenerate the prod diagram in README.md
 	$(BIN)/dataplatform graph --stack prod --format mermaid --detail key --into README.md
 
 readme-figures: install-test       ## rewrite the README figures from the commands that give them
-	$(BIN)/python benchmarks/readme_figures.py --write
+	$(BIN)/python -m benchmarks.readme_figures --write
 
 test-time: install-test $(CRD_MODELS) $(NODE_SDK) scan-tools   ## time the suite once, record it, rewrite the figures
-	$(BIN)/python benchmarks/readme_figures.py --time-tests --write
+	$(BIN)/python -m benchmarks.readme_figures --time-tests --write
 
 bench: install-test                ## performance figures (see README)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf $(VENV) $(SCAN_VENV) build dist *.egg-info .mypy_cache .ruff_cache

@@ -3,7 +3,7 @@
 ``dataplatform check --stack S`` as a process, against a floor process that imports the same SDK
 modules and registers the same-inputs resources under the same engine and mocks (no components,
 no config, no policies), and against checkov when it is installed. Run by ``run.py``; also
-``python benchmarks/processes.py floor RECORDS.json MODULES.json PROJECT STACK`` (the floor process).
+``python -m benchmarks.processes floor RECORDS.json MODULES.json PROJECT STACK`` (the floor process).
 """
 
 from __future__ import annotations
@@ -74,9 +74,7 @@ def floor_main(records_path: str, modules_path: str, project: str, stack: str) -
             importlib.import_module(name)
         except ImportError:  # a module the SDK made at run time (none known); the rest still count
             continue
-    sys.path.insert(0, str(ROOT))
-    sys.path.insert(0, str(HERE))
-    from run import run_floor, stack_references
+    from .programs import run_floor, stack_references
 
     rows = json.loads(Path(records_path).read_text())
     records = [
@@ -112,7 +110,7 @@ def bench_processes(
     with tempfile.TemporaryDirectory() as tmp:
         records_path, modules_path = Path(tmp) / "records.json", Path(tmp) / "modules.json"
         _records_file(records, records_path)
-        floor = [sys.executable, str(HERE / "processes.py"), "floor", str(records_path), str(modules_path)]
+        floor = [sys.executable, "-m", "benchmarks.processes", "floor", str(records_path), str(modules_path)]
         commands = {
             "check": [sys.executable, "-c", CHECK_SCRIPT, stack, str(modules_path)],
             "floor": [*floor, project, stack],

@@ -11,9 +11,9 @@ once rendered). Each NAME is computed here:
 - ``tests-*``: the test suite's wall time and size, from ``benchmarks/test-suite.json``
   (``make test-time`` writes it: one timed ``pytest -n 2`` run).
 
-    python benchmarks/readme_figures.py            # check: exit 1 naming every stale figure
-    python benchmarks/readme_figures.py --write    # rewrite README.md (make readme-figures)
-    python benchmarks/readme_figures.py --time-tests   # time the suite, write test-suite.json
+    python -m benchmarks.readme_figures            # check: exit 1 naming every stale figure
+    python -m benchmarks.readme_figures --write    # rewrite README.md (make readme-figures)
+    python -m benchmarks.readme_figures --time-tests   # time the suite, write test-suite.json
 """
 
 from __future__ import annotations
@@ -101,8 +101,7 @@ def rewrite(text: str, values: dict[str, str]) -> str:
 
 
 def time_tests() -> None:
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    from run import bench_tests  # type: ignore[import-not-found]
+    from .suite import bench_tests
 
     result = bench_tests(ROOT)
     result["date"] = datetime.datetime.now(datetime.UTC).date().isoformat()

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .overrides import config_overrides as config_overrides
 from .overrides import with_stack_file_values
+from .project import find_project_dir, split_stack_name
 
 if TYPE_CHECKING:
     from .engine import StackRun
@@ -132,29 +133,6 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object")
     return data
-
-
-def find_project_dir(start: str | Path | None) -> Path:
-    """The nearest directory holding ``Pulumi.yaml`` from ``start`` (default: the working
-    directory) upwards, as the Pulumi CLI finds its project; ``start`` itself when none does
-    (the engine then says there is no project there)."""
-    begin = Path(start or ".").resolve()
-    for directory in (begin, *begin.parents):
-        if (directory / "Pulumi.yaml").is_file() or (directory / "Pulumi.yml").is_file():
-            return directory
-    return begin
-
-
-def split_stack_name(value: str) -> tuple[str | None, str | None, str]:
-    """``stack``, ``org/stack`` or ``org/project/stack`` as Pulumi takes them: (org, project, stack)."""
-    parts = value.split("/")
-    if len(parts) > 3 or not all(parts):
-        raise ValueError(f"--stack takes STACK, ORG/STACK or ORG/PROJECT/STACK (got {value!r})")
-    if len(parts) == 3:
-        return parts[0], parts[1], parts[2]
-    if len(parts) == 2:
-        return parts[0], None, parts[1]
-    return None, None, parts[0]
 
 
 def run_stack(args: argparse.Namespace) -> StackRun:

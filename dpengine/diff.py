@@ -430,7 +430,7 @@ def cmd_diff(args: argparse.Namespace, run: Callable[[argparse.Namespace], Any])
         extra += [f"--config={flag}" for flag in (getattr(args, "config", None) or [])]
         if getattr(args, "timeout", None):
             extra.append(f"--timeout={args.timeout}")
-        from .cli import find_project_dir
+        from .project import find_project_dir
 
         base_plan = plan_at_revision(find_project_dir(args.dir), args.stack, args.base_ref, extra)
         diff = diff_states(plan_states(base_plan), plan_states(plan_json(head_run)))

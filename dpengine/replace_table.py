@@ -85,11 +85,18 @@ def _camel(snake: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+# Attributes pulumi-aws renames outright (not a pluralisation): the SDK's own docstring says which
+# input carries the Terraform attribute (pulumi_aws/cloudwatch/metric_alarm.py documents
+# ``name`` as "The descriptive name for the alarm", Terraform's ``alarm_name``).
+RENAMED = {("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm_name"): "name"}
+
+
 def wire_names(token: str, attributes: list[str]) -> list[str]:
     """Terraform attribute names as the pulumi-aws SDK spells its inputs (list blocks pluralised)."""
     known = sdk_input_names(token)
     out = []
     for attribute in attributes:
+        attribute = RENAMED.get((token, attribute), attribute)
         for candidate in (attribute, f"{attribute}s", f"{attribute}es"):
             if candidate in known:
                 out.append(known[candidate])

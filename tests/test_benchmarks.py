@@ -1,5 +1,5 @@
 """The benchmark's pure parts: the deploy critical path on small synthetic graphs, the fit, the
-service copies. Nothing here is timed (no timed assertions: benchmarks/run.py measures)."""
+service copies. Nothing here is timed (no timed assertions: `python -m benchmarks.run` measures)."""
 
 from __future__ import annotations
 
@@ -7,16 +7,13 @@ from typing import Any
 
 import pytest
 
-from benchmarks.criticalpath import (
+from benchmarks.criticalpath import build_graph, critical_path, format_duration, longest_path
+from benchmarks.deploy_times import (
     DEFAULT_SECONDS,
     EKS_DEFAULT_NODE_GROUP_SECONDS,
     RDS_MULTI_AZ_SECONDS,
     VPC_GATEWAY_ENDPOINT_SECONDS,
-    build_graph,
     creation_seconds,
-    critical_path,
-    format_duration,
-    longest_path,
     provider_urn,
     required_reason,
 )
@@ -304,11 +301,12 @@ def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
 
-# --------------------------------------------------------------------------- run.py helpers
+# ------------------------------------------------------------------- run helpers (measure, sections, report)
 
 
 def test_least_squares_and_service_copies() -> None:
-    from benchmarks.run import least_squares, make_services
+    from benchmarks.measure import least_squares
+    from benchmarks.sections import make_services
 
     slope, intercept = least_squares([10, 20, 30], [1.5, 2.5, 3.5])
     assert slope == pytest.approx(0.1)
@@ -331,7 +329,8 @@ def test_least_squares_and_service_copies() -> None:
 
 
 def test_linearity_is_judged_on_what_each_step_adds() -> None:
-    from benchmarks.run import goals, least_squares, marginal_ms_per_resource, r_squared
+    from benchmarks.measure import least_squares, marginal_ms_per_resource, r_squared
+    from benchmarks.report import goals
 
     # A fixed part of 100 cheap resources (1 ms each) plus services of 10 heavy resources
     # (3 ms each): exactly linear, though ms/resource over the whole stack rises with N.
@@ -361,7 +360,7 @@ def test_linearity_is_judged_on_what_each_step_adds() -> None:
 
 
 def test_a_poor_fit_is_inconclusive_never_met() -> None:
-    from benchmarks.run import MIN_R_SQUARED, judge_scaling
+    from benchmarks.report import MIN_R_SQUARED, judge_scaling
 
     assert MIN_R_SQUARED == 0.98
     assert judge_scaling(1.0, 0.999) == (True, "met")
@@ -383,7 +382,7 @@ def _stack_figures(preview: float, bare: float, inputs: float, mem: float, mem_i
 
 
 def test_preview_is_judged_against_the_same_inputs_floor_and_the_process_against_its_floor() -> None:
-    from benchmarks.run import goals
+    from benchmarks.report import goals
 
     # 3x the bare floor but 1.2x the same-inputs floor: met; the bare ratio is still shown.
     found = goals({"stacks": {"prod": _stack_figures(3.0, 1.0, 2.5, 140, 120)}})
@@ -402,7 +401,7 @@ def test_floors_register_the_same_types_flat_with_or_without_the_inputs() -> Non
     import pulumi
     import pulumi_aws as aws
 
-    from benchmarks.run import floor_program
+    from benchmarks.programs import floor_program
     from dpengine.engine import run_function
 
     class Pair(pulumi.ComponentResource):

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from dpengine import cli
-from dpengine.cli import SUBCOMMANDS, config_overrides, main, split_stack_name, use_color
+from dpengine.cli import SUBCOMMANDS, config_overrides, main, use_color
 from dpengine.plan import short_type
+from dpengine.project import split_stack_name
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -3,13 +3,11 @@ a policy added, a resource added or a new test-suite timing fails here until `ma
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks import readme_figures
 
-import readme_figures  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_readme_figures_match_their_commands() -> None:

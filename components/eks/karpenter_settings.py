@@ -19,7 +19,7 @@ from .._validation import ConfigIssue, CrossFieldError, SettingsModel
 from .settings_nodes import TaintKeyValue, duplicate_taint_issues
 
 if TYPE_CHECKING:
-    from .settings import NodeGroupSettings
+    from .settings_nodes import NodeGroupSettings
 
 __all__ = [
     "CONTROLLER_NODE_GROUP",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .karpenter_settings import POOL_LABEL, NodePoolSettings, PoolTaint
 
 if TYPE_CHECKING:
-    from .settings import NodeGroupSettings, Taint
+    from .settings_nodes import NodeGroupSettings, Taint
 
 __all__ = [
     "KUBERNETES_EFFECT",

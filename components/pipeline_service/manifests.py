@@ -12,14 +12,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .._shared import label_value_problem
 from ..eks.pools import Placement
+
+# Labels and metadata live in .labels (the NetworkPolicy's module uses them too); re-exported here:
+# one import path for every manifest.
+from .labels import Manifest as Manifest
+from .labels import labels as labels
+from .labels import metadata as metadata
+from .labels import selector_labels as selector_labels
 from .settings import (
     ROLE_ARN_ANNOTATION,
     LimitRangeSettings,
     PipelineServiceSettings,
     ResourceQuotaSettings,
-    image_tag,
 )
 from .settings_pod import ProbeSettings, ResourceList, Toleration
 from .settings_scaling import ScalingRules
@@ -60,42 +65,6 @@ __all__ = [
     "with_environment",
     "with_image",
 ]
-
-Manifest = dict[str, Any]
-"""A Kubernetes object, or a part of one, in wire shape."""
-
-# --------------------------------------------------------------------------- labels, metadata
-
-
-def selector_labels(settings: PipelineServiceSettings) -> dict[str, str]:
-    """The labels selecting the service's pods (stable across versions: a selector is immutable)."""
-    return {"app.kubernetes.io/name": settings.name, "app.kubernetes.io/instance": settings.name}
-
-
-def labels(settings: PipelineServiceSettings) -> dict[str, str]:
-    """The labels of every object and pod: the extra ``labels``, then ``app.kubernetes.io/*``."""
-    result = {
-        **settings.labels,
-        **selector_labels(settings),
-        "app.kubernetes.io/component": settings.component,
-        "app.kubernetes.io/part-of": settings.part_of,
-        "app.kubernetes.io/managed-by": "pulumi",
-    }
-    tag = image_tag(settings.image) if settings.image is not None else None
-    # A digest-only image has no tag, and a tag may not be a valid label value (e.g. 'v1+build').
-    if tag and not label_value_problem(tag):
-        result["app.kubernetes.io/version"] = tag
-    return result
-
-
-def metadata(settings: PipelineServiceSettings, name: str | None = None) -> Manifest:
-    """The metadata of a namespaced object: ``name`` (the service's name by default), labels, namespace."""
-    return {
-        "name": name or settings.name,
-        "labels": labels(settings),
-        "namespace": settings.namespace_name,
-    }
-
 
 # --------------------------------------------------------------------------- namespace
 

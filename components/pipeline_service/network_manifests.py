@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import manifests as _manifests
+from . import labels as _labels
+from .labels import Manifest
 from .settings import PipelineServiceSettings
 from .settings_network import NetworkPeer, is_metrics_port_name
 from .traffic import ServiceNetwork, alb_source_cidrs, aws_api_rules, dns_rule, warehouse_rule
@@ -18,8 +19,6 @@ __all__ = [
     "network_policy",
     "network_policy_spec",
 ]
-
-Manifest = dict[str, Any]
 
 
 def network_peer(settings: NetworkPeer) -> Manifest:
@@ -104,7 +103,7 @@ def network_policy_spec(settings: PipelineServiceSettings, network: ServiceNetwo
     :func:`egress_rules` (``deny_egress``, the default), else open."""
     s = settings
     spec: dict[str, Any] = {
-        "podSelector": {"matchLabels": _manifests.selector_labels(s)},
+        "podSelector": {"matchLabels": _labels.selector_labels(s)},
         "policyTypes": ["Ingress"],
         "ingress": ingress_rules(s, network),
     }
@@ -119,6 +118,6 @@ def network_policy(settings: PipelineServiceSettings, network: ServiceNetwork | 
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
-        "metadata": _manifests.metadata(settings),
+        "metadata": _labels.metadata(settings),
         "spec": network_policy_spec(settings, network),
     }

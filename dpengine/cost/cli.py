@@ -108,7 +108,7 @@ def cli_cost(args: argparse.Namespace, run_stack: Callable[[argparse.Namespace],
     """Run the program (``run_stack(args)``, the CLI's own runner), estimate it, print the report."""
     table = PriceTable.load(args.prices) if getattr(args, "prices", None) else PriceTable.load()
     # The usage file is read before the program runs: a typo fails fast.
-    from ..cli import find_project_dir, split_stack_name
+    from ..project import find_project_dir, split_stack_name
 
     stack = split_stack_name(args.stack)[2]
     usage_path = Path(args.usage) if args.usage else default_usage_path(find_project_dir(args.dir), stack)
